@@ -1,0 +1,40 @@
+//! The `ttsearch` command line: diagnostics now; evaluation and benchmarks as the engine grows.
+
+mod gpu_cmd;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "ttsearch",
+    version,
+    about = "Test-time search for small language models"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Describe the GPU adapter and the limits ttsearch requests.
+    Gpu(gpu_cmd::GpuArgs),
+    /// Check every GPU kernel against the CPU backend on random inputs.
+    Selfcheck(gpu_cmd::SelfcheckArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Gpu(args) => gpu_cmd::gpu(&args),
+        Command::Selfcheck(args) => gpu_cmd::selfcheck(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error [{}]: {error}", error.code());
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! Adapter and device acquisition, device-lost and uncaptured-error tracking.
+
+use super::pipeline::PipelineCache;
+use super::report::{AdapterReport, LimitsReport, device_type_name};
+use crate::error::{Error, Result};
+use std::sync::{Arc, Mutex};
+
+/// How to pick the adapter.
+#[derive(Debug, Clone, Default)]
+pub struct GpuOptions {
+    /// Prefer a low-power adapter (integrated GPU) over a high-performance one.
+    pub low_power: bool,
+    /// Native only: restrict to these backends; `None` reads `WGPU_BACKEND` (e.g. "vulkan").
+    pub backends: Option<wgpu::Backends>,
+}
+
+/// A GPU device with its queue, limits and pipeline cache. Cheap to share by reference.
+pub struct GpuContext {
+    pub(crate) device: wgpu::Device,
+    pub(crate) queue: wgpu::Queue,
+    pub(crate) limits: wgpu::Limits,
+    pub(crate) pipelines: PipelineCache,
+    report: AdapterReport,
+    lost: Arc<Mutex<Option<String>>>,
+    uncaptured: Arc<Mutex<Option<String>>>,
+}
+
+impl GpuContext {
+    /// Acquires the default adapter and a device with all of the adapter's limits.
+    pub async fn new() -> Result<Self> {
+        Self::with_options(&GpuOptions::default()).await
+    }
+
+    /// Acquires an adapter as `options` say and a device with all of the adapter's limits.
+    pub async fn with_options(options: &GpuOptions) -> Result<Self> {
+        let instance = create_instance(options).await?;
+        let adapter = instance
+            .request_adapter(&wgpu::RequestAdapterOptions {
+                power_preference: if options.low_power {
+                    wgpu::PowerPreference::LowPower
+                } else {
+                    wgpu::PowerPreference::HighPerformance
+                },
+                force_fallback_adapter: false,
+                compatible_surface: None,
+                apply_limit_buckets: false,
+            })
+            .await
+            .map_err(|e| Error::NoAdapter(e.to_string()))?;
+        // Request the adapter's real limits: the defaults cap bindings at 128 MiB and buffers at
+        // 256 MiB, too small for a vocabulary-sized LM head (DESIGN.md decision 4).
+        let limits = adapter.limits();
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("ttsearch"),
+                required_features: wgpu::Features::empty(),
+                required_limits: limits.clone(),
+                experimental_features: wgpu::ExperimentalFeatures::disabled(),
+                memory_hints: wgpu::MemoryHints::Performance,
+                trace: wgpu::Trace::Off,
+            })
+            .await
+            .map_err(|e| Error::RequestDevice(e.to_string()))?;
+        let info = adapter.get_info();
+        let report = AdapterReport {
+            name: info.name,
+            backend: info.backend.to_string(),
+            device_type: device_type_name(info.device_type).to_string(),
+            driver: info.driver,
+            driver_info: info.driver_info,
+            shader_f16: adapter.features().contains(wgpu::Features::SHADER_F16),
+            limits: LimitsReport::from(&limits),
+        };
+
+        let lost = Arc::new(Mutex::new(None));
+        let lost_slot = Arc::clone(&lost);
+        device.set_device_lost_callback(move |reason, message| {
+            if let Ok(mut slot) = lost_slot.lock() {
+                slot.get_or_insert(format!("{reason:?}: {message}"));
+            }
+        });
+        let uncaptured = Arc::new(Mutex::new(None));
+        let uncaptured_slot = Arc::clone(&uncaptured);
+        device.on_uncaptured_error(Arc::new(move |error: wgpu::Error| {
+            if let Ok(mut slot) = uncaptured_slot.lock() {
+                slot.get_or_insert(error.to_string());
+            }
+        }));
+
+        Ok(Self {
+            device,
+            queue,
+            limits,
+            pipelines: PipelineCache::default(),
+            report,
+            lost,
+            uncaptured,
+        })
+    }
+
+    /// The adapter's description and the device limits.
+    pub fn report(&self) -> &AdapterReport {
+        &self.report
+    }
+
+    /// The limits the device was created with.
+    pub fn limits(&self) -> &wgpu::Limits {
+        &self.limits
+    }
+
+    /// Fails with [`Error::DeviceLost`] once the device is gone, or with [`Error::Gpu`] if the
+    /// runtime reported an error outside any error scope.
+    pub fn check_healthy(&self) -> Result<()> {
+        if let Some(message) = self.lost.lock().ok().and_then(|s| s.clone()) {
+            return Err(Error::DeviceLost(message));
+        }
+        if let Some(message) = self.uncaptured.lock().ok().and_then(|mut s| s.take()) {
+            return Err(Error::Gpu(message));
+        }
+        Ok(())
+    }
+
+    /// Destroys the device: every later operation fails with [`Error::DeviceLost`].
+    pub fn destroy(&self) {
+        self.device.destroy();
+        if let Ok(mut slot) = self.lost.lock() {
+            slot.get_or_insert_with(|| "destroyed by the caller".to_string());
+        }
+    }
+
+    /// Native: waits until submitted work has completed and map callbacks have run.
+    /// On the web the browser polls by itself and this returns at once.
+    pub(crate) fn poll_wait(&self) -> Result<()> {
+        #[cfg(not(target_arch = "wasm32"))]
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Gpu(e.to_string()))?;
+        Ok(())
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+async fn create_instance(options: &GpuOptions) -> Result<wgpu::Instance> {
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+    if let Some(backends) = options.backends {
+        desc.backends = backends;
+    }
+    Ok(wgpu::Instance::new(desc))
+}
+
+#[cfg(target_arch = "wasm32")]
+async fn create_instance(_options: &GpuOptions) -> Result<wgpu::Instance> {
+    // wgpu panics when asked for browser WebGPU outside a window or dedicated worker (Node, a
+    // service worker): find out first and return a typed error instead.
+    if !wgpu::util::is_browser_webgpu_supported().await {
+        return Err(Error::NoWebGpu(
+            "navigator.gpu is missing (not a window or dedicated worker, or WebGPU disabled) \
+             or it offers no adapter"
+                .to_string(),
+        ));
+    }
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+    desc.backends = wgpu::Backends::BROWSER_WEBGPU;
+    Ok(wgpu::Instance::new(desc))
+}

@@ -1,0 +1,25 @@
+//! ttsearch core: test-time search for small language models on WebGPU and CPU.
+//!
+//! This crate holds everything that is not JavaScript glue: the GPU runtime (wgpu + WGSL kernels),
+//! the CPU backend that implements the same ops (fallback and test oracle), and the weight formats.
+//! Public functions that read back from the GPU are `async`; native callers block on them with
+//! [`block_on`].
+
+pub mod cpu;
+pub mod error;
+pub mod gpu;
+pub mod quant;
+pub mod selfcheck;
+
+pub use error::{Error, Result};
+
+/// Runs a future to completion on the current thread (native targets only).
+///
+/// The core API is async because WebGPU readbacks are; the CLI and native tests use this to wait.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    pollster::block_on(future)
+}
+
+/// The crate version, as in Cargo.toml.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,202 @@
+//! Kernel self-check: every GPU kernel against the CPU backend on random inputs.
+//!
+//! The native and in-browser kernel tests, `ttsearch selfcheck` and the demo page all run these
+//! checks, so a user can verify their own GPU the same way CI verifies lavapipe and SwiftShader.
+
+use crate::cpu;
+use crate::error::{Error, Result};
+use crate::gpu::{GpuContext, Kernel};
+use crate::quant::Q4Matrix;
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+
+/// The outcome of one kernel on one shape.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CheckCase {
+    /// Kernel name.
+    pub kernel: &'static str,
+    /// The dimensions, in the order the kernel's doc gives them.
+    pub shape: Vec<usize>,
+    /// Largest |gpu - cpu| over all outputs.
+    pub max_abs_error: f32,
+    /// The bound the error had to stay within.
+    pub tolerance: f32,
+    /// Whether the case passed.
+    pub passed: bool,
+}
+
+/// The outcome of a whole self-check run.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SelfCheckReport {
+    /// The seed of the random inputs (rerun with it to reproduce).
+    pub seed: u64,
+    /// One entry per kernel and shape.
+    pub cases: Vec<CheckCase>,
+    /// Whether every case passed.
+    pub passed: bool,
+}
+
+/// The shapes the self-check uses for `kernel`: tiny, exact multiples of the workgroup tiling,
+/// and odd sizes that are multiples of nothing.
+///
+/// matvec and q4_matvec: [rows, cols]; matmul: [m, n, k]; rms_norm and softmax: [rows, n].
+pub fn default_shapes(kernel: Kernel) -> Vec<Vec<usize>> {
+    match kernel {
+        Kernel::Matvec => vec![
+            vec![1, 1],
+            vec![7, 33],
+            vec![64, 64],
+            vec![301, 257],
+            vec![5, 1500],
+        ],
+        Kernel::Matmul => vec![
+            vec![1, 1, 1],
+            vec![3, 5, 7],
+            vec![16, 16, 16],
+            vec![17, 33, 50],
+            vec![40, 70, 129],
+        ],
+        Kernel::RmsNorm => vec![vec![1, 1], vec![3, 100], vec![5, 640], vec![2, 1001]],
+        Kernel::Softmax => vec![vec![1, 1], vec![4, 100], vec![3, 1000], vec![2, 5003]],
+        Kernel::Q4Matvec => vec![vec![1, 32], vec![7, 96], vec![65, 320], vec![130, 2080]],
+    }
+}
+
+fn random_vec(rng: &mut SmallRng, len: usize, scale: f32) -> Vec<f32> {
+    (0..len)
+        .map(|_| rng.random_range(-1.0f32..1.0) * scale)
+        .collect()
+}
+
+fn dims<const N: usize>(kernel: Kernel, shape: &[usize]) -> Result<[usize; N]> {
+    <[usize; N]>::try_from(shape).map_err(|_| {
+        Error::InvalidArgument(format!(
+            "kernel {} takes {N} dimensions, got {shape:?}",
+            kernel.name()
+        ))
+    })
+}
+
+/// Runs `kernel` on one shape with inputs drawn from `seed`, on the GPU and on the CPU.
+pub async fn check_kernel(
+    ctx: &GpuContext,
+    kernel: Kernel,
+    shape: &[usize],
+    seed: u64,
+) -> Result<CheckCase> {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    // (gpu output, cpu output, relative tolerance)
+    let (gpu, want, rel_tol) = match kernel {
+        Kernel::Matvec => {
+            let [rows, cols] = dims(kernel, shape)?;
+            let w = random_vec(&mut rng, rows * cols, 1.0);
+            let x = random_vec(&mut rng, cols, 1.0);
+            let (wb, xb) = (ctx.upload_f32(&w, "w")?, ctx.upload_f32(&x, "x")?);
+            let yb = ctx.create_buffer(rows, "y")?;
+            let mut batch = ctx.batch();
+            batch.matvec(&wb, &xb, &yb, rows, cols)?;
+            batch.submit().await?;
+            (
+                ctx.read_f32(&yb).await?,
+                cpu::matvec(&w, &x, rows, cols)?,
+                2e-5,
+            )
+        }
+        Kernel::Matmul => {
+            let [m, n, k] = dims(kernel, shape)?;
+            let x = random_vec(&mut rng, m * k, 1.0);
+            let w = random_vec(&mut rng, n * k, 1.0);
+            let (xb, wb) = (ctx.upload_f32(&x, "x")?, ctx.upload_f32(&w, "w")?);
+            let yb = ctx.create_buffer(m * n, "y")?;
+            let mut batch = ctx.batch();
+            batch.matmul(&xb, &wb, &yb, m, n, k)?;
+            batch.submit().await?;
+            (
+                ctx.read_f32(&yb).await?,
+                cpu::matmul(&x, &w, m, n, k)?,
+                2e-5,
+            )
+        }
+        Kernel::RmsNorm => {
+            let [rows, n] = dims(kernel, shape)?;
+            let x = random_vec(&mut rng, rows * n, 3.0);
+            let w = random_vec(&mut rng, n, 1.0);
+            let offset = if seed.is_multiple_of(2) { 0.0 } else { 1.0 };
+            let (xb, wb) = (ctx.upload_f32(&x, "x")?, ctx.upload_f32(&w, "w")?);
+            let yb = ctx.create_buffer(rows * n, "y")?;
+            let mut batch = ctx.batch();
+            batch.rms_norm(&xb, &wb, &yb, rows, n, 1e-6, offset)?;
+            batch.submit().await?;
+            let want = cpu::rms_norm(&x, &w, rows, n, 1e-6, offset)?;
+            (ctx.read_f32(&yb).await?, want, 2e-6)
+        }
+        Kernel::Softmax => {
+            let [rows, n] = dims(kernel, shape)?;
+            // Logit-sized values, so the max subtraction matters.
+            let x = random_vec(&mut rng, rows * n, 30.0);
+            let xb = ctx.upload_f32(&x, "x")?;
+            let yb = ctx.create_buffer(rows * n, "y")?;
+            let mut batch = ctx.batch();
+            batch.softmax(&xb, &yb, rows, n)?;
+            batch.submit().await?;
+            (ctx.read_f32(&yb).await?, cpu::softmax(&x, rows, n)?, 2e-6)
+        }
+        Kernel::Q4Matvec => {
+            let [rows, cols] = dims(kernel, shape)?;
+            let w = random_vec(&mut rng, rows * cols, 1.0);
+            let x = random_vec(&mut rng, cols, 1.0);
+            let q = Q4Matrix::quantize(&w, rows, cols)?;
+            let (qb, xb) = (ctx.upload_q4(&q)?, ctx.upload_f32(&x, "x")?);
+            let yb = ctx.create_buffer(rows, "y")?;
+            let mut batch = ctx.batch();
+            batch.q4_matvec(&qb, &xb, &yb)?;
+            batch.submit().await?;
+            (ctx.read_f32(&yb).await?, cpu::q4_matvec(&q, &x)?, 2e-5)
+        }
+    };
+    if gpu.len() != want.len() {
+        return Err(Error::shape(
+            "self-check",
+            format!("gpu gave {} outputs, cpu {}", gpu.len(), want.len()),
+        ));
+    }
+    let scale = want.iter().fold(1.0f32, |m, v| m.max(v.abs()));
+    let tolerance = rel_tol * scale;
+    // NaN compares false, so a NaN output fails the case.
+    let max_abs_error = gpu
+        .iter()
+        .zip(&want)
+        .map(|(g, w)| {
+            if (g - w).is_nan() {
+                f32::INFINITY
+            } else {
+                (g - w).abs()
+            }
+        })
+        .fold(0.0f32, f32::max);
+    Ok(CheckCase {
+        kernel: kernel.name(),
+        shape: shape.to_vec(),
+        max_abs_error,
+        tolerance,
+        passed: max_abs_error <= tolerance,
+    })
+}
+
+/// Checks every kernel on its [`default_shapes`], drawing each case's inputs from `seed`.
+pub async fn run(ctx: &GpuContext, seed: u64) -> Result<SelfCheckReport> {
+    let mut cases = Vec::new();
+    for kernel in Kernel::ALL {
+        for (i, shape) in default_shapes(kernel).iter().enumerate() {
+            let case_seed = seed.wrapping_add(1000 * kernel as u64 + i as u64);
+            cases.push(check_kernel(ctx, kernel, shape, case_seed).await?);
+        }
+    }
+    let passed = cases.iter().all(|c| c.passed);
+    Ok(SelfCheckReport {
+        seed,
+        cases,
+        passed,
+    })
+}

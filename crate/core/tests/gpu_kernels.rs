@@ -1,0 +1,77 @@
+//! Every GPU kernel against the CPU backend on fresh random inputs, natively (lavapipe in CI).
+
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use ttsearch::gpu::Kernel;
+use ttsearch::selfcheck::{check_kernel, default_shapes};
+
+/// The default shapes plus three random ones drawn from the seed.
+fn shapes(kernel: Kernel, rng: &mut SmallRng) -> Vec<Vec<usize>> {
+    let mut shapes = default_shapes(kernel);
+    for _ in 0..3 {
+        let a = rng.random_range(1..50);
+        let b = rng.random_range(1..700);
+        shapes.push(match kernel {
+            Kernel::Matmul => vec![a, rng.random_range(1..90), rng.random_range(1..200)],
+            Kernel::Q4Matvec => vec![a, 32 * rng.random_range(1..40)],
+            _ => vec![a, b],
+        });
+    }
+    shapes
+}
+
+fn check_all_shapes(kernel: Kernel) {
+    let Some(ctx) = common::gpu() else { return };
+    let seed = common::seed();
+    let mut rng = SmallRng::seed_from_u64(seed);
+    for (i, shape) in shapes(kernel, &mut rng).iter().enumerate() {
+        let case = ttsearch::block_on(check_kernel(ctx, kernel, shape, seed + i as u64))
+            .unwrap_or_else(|e| panic!("{} {shape:?}: {e}", kernel.name()));
+        assert!(
+            case.passed,
+            "{} {shape:?}: max abs error {} > tolerance {} (seed {seed})",
+            kernel.name(),
+            case.max_abs_error,
+            case.tolerance
+        );
+    }
+}
+
+#[test]
+fn matvec_matches_cpu() {
+    check_all_shapes(Kernel::Matvec);
+}
+
+#[test]
+fn matmul_matches_cpu() {
+    check_all_shapes(Kernel::Matmul);
+}
+
+#[test]
+fn rms_norm_matches_cpu() {
+    check_all_shapes(Kernel::RmsNorm);
+}
+
+#[test]
+fn softmax_matches_cpu() {
+    check_all_shapes(Kernel::Softmax);
+}
+
+#[test]
+fn q4_matvec_matches_cpu() {
+    check_all_shapes(Kernel::Q4Matvec);
+}
+
+#[test]
+fn dispatch_beyond_one_grid_dimension() {
+    // 70,000 rows -> 70,000 workgroups, more than the 65,535 one dimension allows.
+    let Some(ctx) = common::gpu() else { return };
+    let seed = common::seed();
+    let case = ttsearch::block_on(check_kernel(ctx, Kernel::Softmax, &[70_000, 3], seed))
+        .expect("softmax over 70,000 rows");
+    assert!(case.passed, "{case:?}");
+}

@@ -1,0 +1,61 @@
+// Types of the ttsearch npm package.
+import type { Gpu } from './wasm/ttsearch_wasm.js';
+export type { Gpu } from './wasm/ttsearch_wasm.js';
+
+/** Stable codes of the errors ttsearch throws. */
+export type TtsearchErrorCode =
+  | 'no_webgpu'
+  | 'no_adapter'
+  | 'request_device'
+  | 'device_lost'
+  | 'gpu'
+  | 'readback'
+  | 'buffer_too_large'
+  | 'shape'
+  | 'invalid_argument';
+
+/** An error thrown by ttsearch. */
+export interface TtsearchError extends Error {
+  name: 'TtsearchError';
+  code: TtsearchErrorCode;
+}
+
+/** The adapter and the limits of the device ttsearch created. */
+export interface AdapterReport {
+  name: string;
+  backend: string;
+  device_type: string;
+  driver: string;
+  driver_info: string;
+  shader_f16: boolean;
+  limits: {
+    max_buffer_size: number;
+    max_storage_buffer_binding_size: number;
+    max_storage_buffers_per_shader_stage: number;
+    max_compute_workgroup_storage_size: number;
+    max_compute_invocations_per_workgroup: number;
+    max_compute_workgroups_per_dimension: number;
+  };
+}
+
+/** One kernel on one shape in a self-check. */
+export interface CheckCase {
+  kernel: string;
+  shape: number[];
+  max_abs_error: number;
+  tolerance: number;
+  passed: boolean;
+}
+
+/** The result of `Gpu.selfCheck(seed)`. */
+export interface SelfCheckReport {
+  seed: number;
+  cases: CheckCase[];
+  passed: boolean;
+}
+
+export function load(source?: URL | string | Response | BufferSource | WebAssembly.Module): Promise<unknown>;
+export function version(): Promise<string>;
+export function hasWebGpu(): Promise<boolean>;
+export function createGpu(): Promise<Gpu>;
+export function isTtsearchError(error: unknown): error is TtsearchError;

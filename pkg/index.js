@@ -1,0 +1,55 @@
+// ttsearch: the npm package's entry point. Loads the WebAssembly module (browser or Node) and
+// re-exports its API. Errors thrown by ttsearch are `Error`s named "TtsearchError" with a `code`.
+import init, * as wasm from './wasm/ttsearch_wasm.js';
+
+let ready = null;
+
+const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
+
+async function defaultSource() {
+  const url = new URL('./wasm/ttsearch_wasm_bg.wasm', import.meta.url);
+  if (isNode && url.protocol === 'file:') {
+    // Node's fetch cannot read file: URLs; read the bytes instead.
+    const { readFile } = await import('node:fs/promises');
+    return readFile(url);
+  }
+  return url;
+}
+
+/**
+ * Loads and instantiates the WebAssembly module, once. `source` is optional: a URL, a Response,
+ * bytes or a WebAssembly.Module (default: the .wasm file next to this module).
+ */
+export function load(source) {
+  ready ??= (async () => {
+    await init({ module_or_path: source ?? (await defaultSource()) });
+    return wasm;
+  })().catch((error) => {
+    ready = null;
+    throw error;
+  });
+  return ready;
+}
+
+/** The version of the ttsearch core inside the module. */
+export async function version() {
+  return (await load()).version();
+}
+
+/** Whether this environment exposes WebGPU (`navigator.gpu`). */
+export async function hasWebGpu() {
+  return (await load()).hasWebGpu();
+}
+
+/**
+ * Acquires a WebGPU device with the adapter's own limits. Rejects with a TtsearchError whose
+ * code is "no_webgpu", "no_adapter" or "request_device".
+ */
+export async function createGpu() {
+  return (await load()).Gpu.create();
+}
+
+/** Whether `error` came from ttsearch (and so carries a stable `code`). */
+export function isTtsearchError(error) {
+  return error instanceof Error && error.name === 'TtsearchError' && typeof error.code === 'string';
+}

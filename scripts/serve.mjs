@@ -1,0 +1,90 @@
+// Serves the demo: www/ at "/" and the npm package at "/pkg/", on 127.0.0.1 only, with the
+// .wasm MIME type and the COOP/COEP headers cross-origin isolation needs.
+// Usage: node scripts/serve.mjs [--port 8080]   (port 0 picks a free port)
+import { createServer } from 'node:http';
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const mounts = [
+  ['/pkg/', join(root, 'pkg')],
+  ['/', join(root, 'www')],
+];
+const types = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.ts': 'text/plain; charset=utf-8',
+  '.md': 'text/plain; charset=utf-8',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+};
+
+/** Maps a URL path to a file under one of the mounts, or null if it escapes them. */
+function locate(urlPath) {
+  let path;
+  try {
+    path = decodeURIComponent(urlPath.split('?')[0]);
+  } catch {
+    return null;
+  }
+  for (const [prefix, dir] of mounts) {
+    if (!path.startsWith(prefix)) continue;
+    const rel = path.slice(prefix.length) || 'index.html';
+    const file = normalize(join(dir, rel));
+    return file === dir || file.startsWith(dir + sep) ? file : null;
+  }
+  return null;
+}
+
+async function handle(req, res) {
+  const headers = {
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Embedder-Policy': 'require-corp',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+    'Cache-Control': 'no-cache',
+  };
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, headers).end();
+    return;
+  }
+  let file = locate(req.url ?? '/');
+  try {
+    if (file && (await stat(file)).isDirectory()) file = join(file, 'index.html');
+    const body = file ? await readFile(file) : null;
+    if (!body) throw new Error('outside the served folders');
+    headers['Content-Type'] = types[extname(file)] ?? 'application/octet-stream';
+    res.writeHead(200, headers).end(req.method === 'HEAD' ? undefined : body);
+  } catch {
+    res.writeHead(404, { ...headers, 'Content-Type': 'text/plain' }).end('not found\n');
+  }
+}
+
+/** Starts the server; resolves to { server, url } once it listens. */
+export function startServer({ port = 8080 } = {}) {
+  return new Promise((resolvePromise, reject) => {
+    const server = createServer((req, res) => {
+      handle(req, res).catch(() => res.writeHead(500).end());
+    });
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      const { port: actual } = server.address();
+      resolvePromise({ server, url: `http://127.0.0.1:${actual}/` });
+    });
+  });
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const i = process.argv.indexOf('--port');
+  const port = i > 0 ? Number(process.argv[i + 1]) : Number(process.env.PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`serve: invalid port ${process.argv[i + 1]}`);
+    process.exit(2);
+  }
+  const { url } = await startServer({ port });
+  console.log(`ttsearch demo: ${url}  (Ctrl-C to stop)`);
+}

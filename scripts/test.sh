@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The one test command: setup, format and lint checks, native tests (CPU backend and wgpu on
+# lavapipe), Rust tests inside headless Chromium's WebGPU, the wasm build, and the JS tests.
+# Runs every layer, prints a summary of what ran, and exits non-zero if any layer failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+export CARGO_TERM_COLOR=never
+logs=target/test-logs
+mkdir -p "$logs"
+# Mesa prints an error on every device creation without it.
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
+
+names=(); results=(); counts=(); times=()
+failed=0; total_pass=0; total_fail=0
+
+# Adds the test counts of a log (cargo's "test result:" lines, node's "# pass"/"# fail").
+count_tests() {
+  local log=$1 p f
+  p=$(grep -E "^test result:" "$log" | sed -E 's/.* ([0-9]+) passed; ([0-9]+) failed.*/\1/' | paste -sd+ | bc 2>/dev/null)
+  f=$(grep -E "^test result:" "$log" | sed -E 's/.* ([0-9]+) passed; ([0-9]+) failed.*/\2/' | paste -sd+ | bc 2>/dev/null)
+  local np nf
+  np=$(grep -E "^# pass [0-9]+" "$log" | awk '{s+=$3} END {print s+0}')
+  nf=$(grep -E "^# fail [0-9]+" "$log" | awk '{s+=$3} END {print s+0}')
+  echo "$(( ${p:-0} + np )) $(( ${f:-0} + nf ))"
+}
+
+# run NAME COMMAND...: runs one layer, logs it, records its outcome.
+run() {
+  local name=$1; shift
+  local log="$logs/${name// /_}.log" start rc
+  echo "== $name: $*"
+  start=$(date +%s)
+  "$@" >"$log" 2>&1
+  rc=$?
+  local secs=$(( $(date +%s) - start ))
+  read -r p f < <(count_tests "$log")
+  if [ $rc -ne 0 ]; then
+    failed=1
+    tail -n 60 "$log"
+    echo "== $name FAILED (exit $rc, ${secs}s; full log: $log)"
+  else
+    grep -E "^SKIPPED" "$log" | sort -u
+    echo "== $name ok (${secs}s)"
+  fi
+  names+=("$name"); results+=("$([ $rc -eq 0 ] && echo ok || echo FAILED)")
+  counts+=("$p passed, $f failed"); times+=("${secs}s")
+  total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
+}
+
+command -v bc >/dev/null || { sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo; $sudo apt-get install -y -qq bc >/dev/null; }
+
+run "setup" scripts/setup.sh
+run "format" cargo fmt --all --check
+run "clippy native" cargo clippy --workspace --all-targets -- -D warnings
+run "clippy wasm" cargo clippy -p ttsearch -p ttsearch-wasm --target wasm32-unknown-unknown --all-targets -- -D warnings
+
+# Native tests. The GPU test files are crate/*/tests/gpu_*.rs; everything else runs on the CPU.
+gpu_tests=()
+for f in crate/core/tests/gpu_*.rs; do gpu_tests+=(--test "$(basename "$f" .rs)"); done
+cpu_tests=(--lib --bins)
+for f in crate/core/tests/*.rs; do
+  case "$(basename "$f")" in gpu_*) ;; *) cpu_tests+=(--test "$(basename "$f" .rs)") ;; esac
+done
+run "native cpu" cargo test --workspace --exclude ttsearch-wasm "${cpu_tests[@]}"
+run "native gpu (lavapipe)" env WGPU_BACKEND=vulkan TTSEARCH_REQUIRE_GPU=1 \
+  cargo test -p ttsearch "${gpu_tests[@]}"
+
+# Rust tests in headless Chromium with WebGPU (SwiftShader), through chromedriver.
+profile=$(mktemp -d)
+cat > "$logs/webdriver.json" <<JSON
+{ "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": [
+  "--enable-unsafe-webgpu", "--headless", "--no-sandbox", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  "--user-data-dir=$profile" ] } }
+JSON
+run "browser (chromium webgpu)" env CHROMEDRIVER=/usr/bin/chromedriver \
+  WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/$logs/webdriver.json" WASM_BINDGEN_TEST_TIMEOUT=600 \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test -p ttsearch-wasm --target wasm32-unknown-unknown
+rm -rf "$profile"
+
+run "wasm build" scripts/build.sh
+run "js (node + chromium)" node --test tests/js/
+
+echo
+echo "== summary"
+for i in "${!names[@]}"; do
+  printf '  %-28s %-7s %-22s %s\n' "${names[$i]}" "${results[$i]}" "${counts[$i]}" "${times[$i]}"
+done
+echo "tests: $total_pass passed, $total_fail failed"
+exit $failed

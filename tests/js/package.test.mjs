@@ -1,0 +1,28 @@
+// The npm package in Node: it loads, reports its version, and fails with typed errors where
+// there is no WebGPU instead of crashing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as ttsearch from '../../pkg/index.js';
+
+const cargoVersion = readFileSync(new URL('../../Cargo.toml', import.meta.url), 'utf8')
+  .match(/^version = "([^"]+)"/m)[1];
+
+test('loads in Node and reports the core version', async () => {
+  assert.equal(await ttsearch.version(), cargoVersion);
+  const pkg = JSON.parse(readFileSync(new URL('../../pkg/package.json', import.meta.url), 'utf8'));
+  assert.equal(pkg.version, cargoVersion, 'pkg/package.json and Cargo.toml versions differ');
+});
+
+test('createGpu rejects with a typed no_webgpu error where navigator.gpu is missing', async () => {
+  assert.equal(globalThis.navigator?.gpu, undefined, 'this test expects Node without WebGPU');
+  assert.equal(await ttsearch.hasWebGpu(), false);
+  await assert.rejects(ttsearch.createGpu(), (error) => {
+    assert.ok(ttsearch.isTtsearchError(error), `not a TtsearchError: ${error}`);
+    assert.equal(error.code, 'no_webgpu');
+    assert.match(error.message, /WebGPU is not available/);
+    return true;
+  });
+  // The module is still usable after the rejection.
+  assert.equal(await ttsearch.version(), cargoVersion);
+});
