@@ -54,8 +54,31 @@ export interface SelfCheckReport {
   passed: boolean;
 }
 
+/** Which rule found the answer in a solution text. */
+export type ExtractRule = 'boxed' | 'fbox' | 'final_answer_is' | 'answer_is' | 'bare' | 'last_number' | 'none';
+
+/** The verdict on one prediction. */
+export interface Grade {
+  correct: boolean;
+  pred_answer: string;
+  gold_answer: string;
+  rule: ExtractRule;
+}
+
+/** A vote group of equivalent answers. */
+export interface AnswerGroup {
+  key: string;
+  answer: string;
+  members: number[];
+}
+
 export function load(source?: URL | string | Response | BufferSource | WebAssembly.Module): Promise<unknown>;
 export function version(): Promise<string>;
 export function hasWebGpu(): Promise<boolean>;
 export function createGpu(): Promise<Gpu>;
 export function isTtsearchError(error: unknown): error is TtsearchError;
+export function grade(pred: string, gold: string): Promise<Grade>;
+export function extractAnswer(text: string): Promise<{ answer: string; rule: ExtractRule }>;
+export function isEquivalent(pred: string, gold: string): Promise<boolean>;
+export function canonicalForm(answer: string): Promise<string>;
+export function groupAnswers(answers: string[]): Promise<AnswerGroup[]>;

@@ -53,3 +53,31 @@ export async function createGpu() {
 export function isTtsearchError(error) {
   return error instanceof Error && error.name === 'TtsearchError' && typeof error.code === 'string';
 }
+
+/**
+ * Grades a prediction (a whole solution text or a bare answer) against a gold answer.
+ * Resolves to `{ correct, pred_answer, gold_answer, rule }`.
+ */
+export async function grade(pred, gold) {
+  return (await load()).grade(pred, gold);
+}
+
+/** The final answer of a solution text: `{ answer, rule }` (rule: "boxed", "answer_is", ...). */
+export async function extractAnswer(text) {
+  return (await load()).extractAnswer(text);
+}
+
+/** Whether two bare answers are mathematically equivalent ("\\frac12" and "0.5" are). */
+export async function isEquivalent(pred, gold) {
+  return (await load()).isEquivalent(pred, gold);
+}
+
+/** The canonical key of an answer: equal keys mean equivalent answers. */
+export async function canonicalForm(answer) {
+  return (await load()).canonicalForm(answer);
+}
+
+/** Groups answers into vote groups, first seen first: `[{ key, answer, members }]`. */
+export async function groupAnswers(answers) {
+  return (await load()).groupAnswers(answers);
+}

@@ -16,13 +16,11 @@ failed=0; total_pass=0; total_fail=0
 
 # Adds the test counts of a log (cargo's "test result:" lines, node's "# pass"/"# fail").
 count_tests() {
-  local log=$1 p f
-  p=$(grep -E "^test result:" "$log" | sed -E 's/.* ([0-9]+) passed; ([0-9]+) failed.*/\1/' | paste -sd+ | bc 2>/dev/null)
-  f=$(grep -E "^test result:" "$log" | sed -E 's/.* ([0-9]+) passed; ([0-9]+) failed.*/\2/' | paste -sd+ | bc 2>/dev/null)
-  local np nf
-  np=$(grep -E "^# pass [0-9]+" "$log" | awk '{s+=$3} END {print s+0}')
-  nf=$(grep -E "^# fail [0-9]+" "$log" | awk '{s+=$3} END {print s+0}')
-  echo "$(( ${p:-0} + np )) $(( ${f:-0} + nf ))"
+  awk '
+    /^test result:/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+    /^# pass [0-9]+/ { p += $3 }
+    /^# fail [0-9]+/ { f += $3 }
+    END { print p + 0, f + 0 }' "$1"
 }
 
 # run NAME COMMAND...: runs one layer, logs it, records its outcome.
@@ -47,8 +45,6 @@ run() {
   counts+=("$p passed, $f failed"); times+=("${secs}s")
   total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
 }
-
-command -v bc >/dev/null || { sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo; $sudo apt-get install -y -qq bc >/dev/null; }
 
 run "setup" scripts/setup.sh
 run "format" cargo fmt --all --check

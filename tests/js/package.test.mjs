@@ -26,3 +26,13 @@ test('createGpu rejects with a typed no_webgpu error where navigator.gpu is miss
   // The module is still usable after the rejection.
   assert.equal(await ttsearch.version(), cargoVersion);
 });
+
+test('grades answers from JS', async () => {
+  const g = await ttsearch.grade('Therefore, the final answer is: $\\boxed{\\dfrac{14}{3}}$.', '4\\frac{2}{3}');
+  assert.deepEqual(g, { correct: true, pred_answer: '\\dfrac{14}{3}', gold_answer: '4\\frac{2}{3}', rule: 'boxed' });
+  assert.equal(await ttsearch.isEquivalent('\\text{west}', '\\text{east}'), false);
+  assert.equal(await ttsearch.canonicalForm('\\frac12'), await ttsearch.canonicalForm('0.5'));
+  assert.deepEqual(await ttsearch.extractAnswer('The answer is 7.'), { answer: '7', rule: 'answer_is' });
+  const groups = await ttsearch.groupAnswers(['3', '\\frac{6}{2}', '4', '3.0']);
+  assert.deepEqual(groups.map((g) => g.members), [[0, 1, 3], [2]]);
+});

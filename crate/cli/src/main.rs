@@ -1,6 +1,7 @@
 //! The `ttsearch` command line: diagnostics now; evaluation and benchmarks as the engine grows.
 
 mod gpu_cmd;
+mod grade_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -22,6 +23,8 @@ enum Command {
     Gpu(gpu_cmd::GpuArgs),
     /// Check every GPU kernel against the CPU backend on random inputs.
     Selfcheck(gpu_cmd::SelfcheckArgs),
+    /// Grade math answers: extraction, normalization and equivalence.
+    Grade(grade_cmd::GradeArgs),
 }
 
 fn main() -> ExitCode {
@@ -29,6 +32,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Gpu(args) => gpu_cmd::gpu(&args),
         Command::Selfcheck(args) => gpu_cmd::selfcheck(&args),
+        Command::Grade(args) => grade_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

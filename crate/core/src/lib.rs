@@ -8,6 +8,7 @@
 pub mod cpu;
 pub mod error;
 pub mod gpu;
+pub mod grade;
 pub mod quant;
 pub mod selfcheck;
 

@@ -6,9 +6,11 @@
 
 mod error;
 mod gpu;
+mod grade;
 
 pub use error::to_js_error;
 pub use gpu::Gpu;
+pub use grade::{canonical_form, extract_answer, grade, group_answers, is_equivalent};
 
 use wasm_bindgen::prelude::*;
 
