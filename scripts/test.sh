@@ -55,7 +55,7 @@ run "clippy wasm" cargo clippy -p ttsearch -p ttsearch-wasm --target wasm32-unkn
 gpu_tests=()
 for f in crate/core/tests/gpu_*.rs; do gpu_tests+=(--test "$(basename "$f" .rs)"); done
 cpu_tests=(--lib --bins)
-for f in crate/core/tests/*.rs; do
+for f in crate/core/tests/*.rs crate/cli/tests/*.rs; do
   case "$(basename "$f")" in gpu_*) ;; *) cpu_tests+=(--test "$(basename "$f" .rs)") ;; esac
 done
 run "native cpu" cargo test --workspace --exclude ttsearch-wasm "${cpu_tests[@]}"

@@ -2,6 +2,7 @@
 
 mod gpu_cmd;
 mod grade_cmd;
+mod info_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -25,6 +26,8 @@ enum Command {
     Selfcheck(gpu_cmd::SelfcheckArgs),
     /// Grade math answers: extraction, normalization and equivalence.
     Grade(grade_cmd::GradeArgs),
+    /// Describe a model file: architecture, parameters, tensor types and sizes.
+    Info(info_cmd::InfoArgs),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +36,7 @@ fn main() -> ExitCode {
         Command::Gpu(args) => gpu_cmd::gpu(&args),
         Command::Selfcheck(args) => gpu_cmd::selfcheck(&args),
         Command::Grade(args) => grade_cmd::run(&args),
+        Command::Info(args) => info_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -44,6 +44,20 @@ pub enum Error {
     /// An argument is outside what the operation supports.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// A model, config or tokenizer file is malformed (truncated, corrupt, inconsistent).
+    #[error("malformed {what}: {detail}")]
+    Format {
+        /// Which file or structure.
+        what: &'static str,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// A well-formed input uses something ttsearch does not support (architecture, dtype, quant).
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    /// Reading a file or a byte source failed.
+    #[error("read failed: {0}")]
+    Io(String),
 }
 
 impl Error {
@@ -59,6 +73,16 @@ impl Error {
             Error::BufferTooLarge { .. } => "buffer_too_large",
             Error::Shape { .. } => "shape",
             Error::InvalidArgument(_) => "invalid_argument",
+            Error::Format { .. } => "format",
+            Error::Unsupported(_) => "unsupported",
+            Error::Io(_) => "io",
+        }
+    }
+
+    pub(crate) fn format(what: &'static str, detail: impl Into<String>) -> Self {
+        Error::Format {
+            what,
+            detail: detail.into(),
         }
     }
 

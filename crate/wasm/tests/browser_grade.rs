@@ -29,7 +29,10 @@ fn case_table_in_the_browser() {
             ttsearch::grade::is_equivalent(&case.pred, &case.gold)
         };
         if got != case.equivalent {
-            failures.push(format!("[{}] {:?} vs {:?}: {got}", case.kind, case.pred, case.gold));
+            failures.push(format!(
+                "[{}] {:?} vs {:?}: {got}",
+                case.kind, case.pred, case.gold
+            ));
         }
     }
     assert!(count >= 500, "only {count} cases");

@@ -135,10 +135,7 @@ fn parse_base_n(s: &str) -> Option<Answer> {
     let base = base.trim_matches(|c| c == '{' || c == '}');
     let base: u32 = base.parse().ok()?;
     let digits = digits.trim();
-    if !(2..=36).contains(&base)
-        || digits.is_empty()
-        || !digits.chars().all(|c| c.is_digit(base))
-    {
+    if !(2..=36).contains(&base) || digits.is_empty() || !digits.chars().all(|c| c.is_digit(base)) {
         return None;
     }
     Some(Answer::BaseN {
