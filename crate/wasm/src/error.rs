@@ -10,3 +10,9 @@ pub fn to_js_error(error: ttsearch::Error) -> JsValue {
     let _ = js_sys::Reflect::set(&js, &"code".into(), &error.code().into());
     js.into()
 }
+
+/// Serializes a value into a plain JS object, or a TtsearchError if that fails.
+pub(crate) fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    serde_wasm_bindgen::to_value(value)
+        .map_err(|e| to_js_error(ttsearch::Error::InvalidArgument(e.to_string())))
+}

@@ -1,6 +1,6 @@
 //! The `Gpu` class: a WebGPU device with its adapter report and the kernel self-check.
 
-use crate::error::to_js_error;
+use crate::error::{to_js, to_js_error};
 use std::rc::Rc;
 use ttsearch::gpu::GpuContext;
 use wasm_bindgen::prelude::*;
@@ -20,11 +20,6 @@ pub(crate) fn navigator_gpu_present() -> bool {
 #[wasm_bindgen]
 pub struct Gpu {
     ctx: Rc<GpuContext>,
-}
-
-fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
-    serde_wasm_bindgen::to_value(value)
-        .map_err(|e| to_js_error(ttsearch::Error::InvalidArgument(e.to_string())))
 }
 
 #[wasm_bindgen]

@@ -1,12 +1,7 @@
 //! The grader in JS: extraction, equivalence, canonical forms and vote groups of math answers.
 
-use crate::error::to_js_error;
+use crate::error::to_js;
 use wasm_bindgen::prelude::*;
-
-fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
-    serde_wasm_bindgen::to_value(value)
-        .map_err(|e| to_js_error(ttsearch::Error::InvalidArgument(e.to_string())))
-}
 
 /// Grades a prediction (solution text or bare answer) against a gold answer; returns
 /// `{ correct, pred_answer, gold_answer, rule }`.

@@ -1,6 +1,7 @@
 //! Finding the final answer in a solution text: last \boxed{} (or \fbox{}), "final answer is
 //! $...$", "the answer is ...", or the last number, and which rule fired.
 
+use super::normalize::matching_brace;
 use serde::Serialize;
 
 /// Which extraction rule produced the answer.
@@ -32,31 +33,6 @@ pub struct Extraction {
     pub rule: ExtractRule,
 }
 
-/// Returns the text of the brace group opening at byte `open` (which must be '{'), without
-/// the braces, or `None` when it is not closed.
-fn brace_group(text: &str, open: usize) -> Option<&str> {
-    let mut depth = 0usize;
-    let mut escaped = false;
-    for (i, c) in text[open..].char_indices() {
-        match c {
-            '\\' => {
-                escaped = !escaped;
-                continue;
-            }
-            '{' if !escaped => depth += 1,
-            '}' if !escaped => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    return Some(&text[open + 1..open + i]);
-                }
-            }
-            _ => {}
-        }
-        escaped = false;
-    }
-    None
-}
-
 /// The content after the last `\boxed` or `\fbox`.
 fn last_box(text: &str) -> Option<Extraction> {
     let boxed = text
@@ -82,7 +58,8 @@ fn last_box(text: &str) -> Option<Extraction> {
     let trimmed = rest.trim_start();
     if trimmed.starts_with('{') {
         let open = after + (rest.len() - trimmed.len());
-        let content = brace_group(text, open)?;
+        let close = matching_brace(text, open)?;
+        let content = &text[open + 1..close];
         return Some(Extraction {
             answer: content.trim().to_string(),
             rule,
