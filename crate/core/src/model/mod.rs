@@ -1,14 +1,25 @@
 //! Model files: byte sources, the GGUF container and its block-quantized tensor types.
 //!
-//! Configs, safetensors and the forward passes arrive with the inference-engine issue; this
-//! module so far reads GGUF files and dequantizes every common GGML tensor type.
+//! Configs (HF config.json and GGUF metadata), checkpoints (safetensors, GGUF with every common
+//! GGML tensor type), weights by HF name, and the CPU forward pass of Qwen2, Llama 3 and Gemma 3.
 
+pub mod config;
+pub mod forward_cpu;
 pub mod ggml;
 pub mod gguf;
+pub mod rope;
+pub mod safetensors;
 pub mod source;
+pub mod store;
+pub mod weights;
 
+pub use config::{Activation, Architecture, LayerAttention, ModelConfig, Rope, RopeScaling};
+pub use forward_cpu::{CpuModel, ForwardOutput, KvCache, LogitPositions, SequenceInput};
 pub use ggml::GgmlType;
 pub use gguf::{GgufFile, GgufTensorInfo, GgufValue};
+pub use safetensors::{SafetensorsFile, SafetensorsModel};
 #[cfg(not(target_arch = "wasm32"))]
 pub use source::FileSource;
 pub use source::{ByteSource, MemorySource};
+pub use store::{TensorData, TensorStore};
+pub use weights::{LayerWeights, Linear, ModelWeights};

@@ -1,0 +1,434 @@
+//! Model configuration: HF config.json (both the released schema with `rope_theta` /
+//! `rope_scaling` / `rope_local_base_freq` and transformers 5's `rope_parameters`) and GGUF
+//! metadata, for Qwen2, Llama 3 (with llama3 rope scaling) and Gemma 3 text models.
+
+use super::gguf::{GgufFile, GgufValue};
+use crate::error::{Error, Result};
+use serde::Serialize;
+use serde_json::Value;
+
+/// The model families ttsearch runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Architecture {
+    /// Qwen2 / Qwen2.5 (q/k/v biases).
+    Qwen2,
+    /// Llama 3.x, SmolLM2 and other Llama-architecture models.
+    Llama,
+    /// Gemma 3 text (q/k norms, four norms per layer, local and global attention layers).
+    Gemma3,
+}
+
+/// Rotary embedding frequencies.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub enum RopeScaling {
+    /// Plain rotary embeddings.
+    None,
+    /// Positions divided by `factor`.
+    Linear {
+        /// The divisor.
+        factor: f64,
+    },
+    /// Llama 3's frequency-dependent scaling.
+    Llama3 {
+        /// Scale of the low frequencies.
+        factor: f64,
+        /// Wavelength bound (as a fraction of the original context) below which nothing scales.
+        low_freq_factor: f64,
+        /// Wavelength bound above which frequencies scale fully.
+        high_freq_factor: f64,
+        /// The context length the model was trained with before extension.
+        original_max_position_embeddings: f64,
+    },
+}
+
+/// Rotary embedding parameters of one kind of layer.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Rope {
+    /// Base of the frequencies.
+    pub theta: f64,
+    /// Frequency scaling.
+    pub scaling: RopeScaling,
+}
+
+/// MLP activation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Activation {
+    /// SiLU (SwiGLU MLPs of Qwen2 and Llama).
+    Silu,
+    /// GELU with the tanh approximation (Gemma 3's GeGLU).
+    GeluTanh,
+}
+
+/// Which attention a layer uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum LayerAttention {
+    /// Attends to every earlier position.
+    Full,
+    /// Attends to the last `sliding_window` positions (Gemma 3 local layers).
+    Sliding,
+}
+
+/// Everything the forward pass needs to know about a model's shape.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelConfig {
+    /// The family.
+    pub architecture: Architecture,
+    /// Vocabulary size.
+    pub vocab_size: usize,
+    /// Width of the residual stream.
+    pub hidden_size: usize,
+    /// Width of the MLP.
+    pub intermediate_size: usize,
+    /// Decoder layers.
+    pub num_hidden_layers: usize,
+    /// Query heads.
+    pub num_attention_heads: usize,
+    /// Key/value heads (grouped-query attention).
+    pub num_key_value_heads: usize,
+    /// Width of one head.
+    pub head_dim: usize,
+    /// RMSNorm epsilon.
+    pub rms_norm_eps: f64,
+    /// Longest context.
+    pub max_position_embeddings: usize,
+    /// Whether the LM head is the embedding matrix.
+    pub tie_word_embeddings: bool,
+    /// MLP activation.
+    pub hidden_act: Activation,
+    /// Rotary embeddings of full-attention layers.
+    pub rope: Rope,
+    /// Rotary embeddings of sliding-window layers (Gemma 3's local base), if different.
+    pub rope_local: Option<Rope>,
+    /// Window of sliding layers.
+    pub sliding_window: Option<usize>,
+    /// Attention kind of each layer.
+    pub layer_types: Vec<LayerAttention>,
+    /// Whether q/k/v projections have biases (Qwen2).
+    pub attention_bias: bool,
+    /// Attention scores are scaled by 1/sqrt(this) (Gemma 3); default head_dim.
+    pub query_pre_attn_scalar: f64,
+    /// Beginning-of-sequence token.
+    pub bos_token_id: Option<u32>,
+    /// End-of-sequence tokens.
+    pub eos_token_ids: Vec<u32>,
+}
+
+fn cfg_error(detail: impl Into<String>) -> Error {
+    Error::format("model config", detail)
+}
+
+fn get_usize(v: &Value, key: &str) -> Result<usize> {
+    v.get(key)
+        .and_then(Value::as_u64)
+        .map(|n| n as usize)
+        .ok_or_else(|| cfg_error(format!("missing or non-integer field \"{key}\"")))
+}
+
+fn opt_f64(v: &Value, key: &str) -> Option<f64> {
+    v.get(key).and_then(Value::as_f64)
+}
+
+fn token_ids(v: Option<&Value>) -> Vec<u32> {
+    match v {
+        Some(Value::Number(n)) => n.as_u64().map(|n| vec![n as u32]).unwrap_or_default(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_u64)
+            .map(|n| n as u32)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Reads one rope description: `{"rope_type"|"type", "rope_theta"?, "factor", ...}`.
+fn rope_from(params: Option<&Value>, theta: f64) -> Result<Rope> {
+    let Some(p) = params.filter(|p| p.is_object()) else {
+        return Ok(Rope {
+            theta,
+            scaling: RopeScaling::None,
+        });
+    };
+    let theta = opt_f64(p, "rope_theta").unwrap_or(theta);
+    let kind = p
+        .get("rope_type")
+        .or_else(|| p.get("type"))
+        .and_then(Value::as_str)
+        .unwrap_or("default");
+    let factor = || {
+        opt_f64(p, "factor")
+            .ok_or_else(|| cfg_error(format!("rope type {kind} without \"factor\"")))
+    };
+    let scaling = match kind {
+        "default" => RopeScaling::None,
+        "linear" => RopeScaling::Linear { factor: factor()? },
+        "llama3" => RopeScaling::Llama3 {
+            factor: factor()?,
+            low_freq_factor: opt_f64(p, "low_freq_factor").unwrap_or(1.0),
+            high_freq_factor: opt_f64(p, "high_freq_factor").unwrap_or(4.0),
+            original_max_position_embeddings: opt_f64(p, "original_max_position_embeddings")
+                .unwrap_or(8192.0),
+        },
+        other => return Err(Error::Unsupported(format!("rope scaling type \"{other}\""))),
+    };
+    Ok(Rope { theta, scaling })
+}
+
+fn architecture_of(v: &Value) -> Result<Architecture> {
+    let named = v
+        .get("architectures")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+        .and_then(Value::as_str);
+    let model_type = v.get("model_type").and_then(Value::as_str);
+    match (named, model_type) {
+        (Some("Qwen2ForCausalLM"), _) | (None, Some("qwen2")) => Ok(Architecture::Qwen2),
+        (Some("LlamaForCausalLM"), _) | (None, Some("llama")) => Ok(Architecture::Llama),
+        (Some("Gemma3ForCausalLM"), _) | (None, Some("gemma3_text")) => Ok(Architecture::Gemma3),
+        (Some(other), _) => Err(Error::Unsupported(format!("architecture {other}"))),
+        (None, Some(other)) => Err(Error::Unsupported(format!("model_type {other}"))),
+        (None, None) => Err(cfg_error(
+            "neither \"architectures\" nor \"model_type\" is given",
+        )),
+    }
+}
+
+impl ModelConfig {
+    /// Parses an HF config.json.
+    pub fn from_hf_json(text: &str) -> Result<Self> {
+        let v: Value = serde_json::from_str(text)
+            .map_err(|e| cfg_error(format!("config.json is not JSON: {e}")))?;
+        let architecture = architecture_of(&v)?;
+        let hidden_size = get_usize(&v, "hidden_size")?;
+        let num_attention_heads = get_usize(&v, "num_attention_heads")?;
+        let num_hidden_layers = get_usize(&v, "num_hidden_layers")?;
+        let head_dim = match v.get("head_dim").and_then(Value::as_u64) {
+            Some(d) => d as usize,
+            None if num_attention_heads > 0 => hidden_size / num_attention_heads,
+            None => return Err(cfg_error("num_attention_heads is zero")),
+        };
+        let gemma = architecture == Architecture::Gemma3;
+        let default_theta = if gemma { 1_000_000.0 } else { 10_000.0 };
+        let params = v.get("rope_parameters");
+        let (rope, rope_local) =
+            if let Some(p) = params.filter(|p| p.get("full_attention").is_some()) {
+                // transformers 5 Gemma 3: one rope per layer type.
+                let full = rope_from(p.get("full_attention"), default_theta)?;
+                let local = rope_from(p.get("sliding_attention"), 10_000.0)?;
+                (full, Some(local))
+            } else {
+                let theta = opt_f64(&v, "rope_theta").unwrap_or(default_theta);
+                let rope = rope_from(params.or_else(|| v.get("rope_scaling")), theta)?;
+                let local = gemma.then(|| Rope {
+                    theta: opt_f64(&v, "rope_local_base_freq").unwrap_or(10_000.0),
+                    scaling: RopeScaling::None,
+                });
+                (rope, local)
+            };
+        let sliding_window = v
+            .get("sliding_window")
+            .and_then(Value::as_u64)
+            .map(|w| w as usize);
+        let layer_types = match v.get("layer_types").and_then(Value::as_array) {
+            Some(types) => types
+                .iter()
+                .map(|t| match t.as_str() {
+                    Some("full_attention") => Ok(LayerAttention::Full),
+                    Some("sliding_attention") => Ok(LayerAttention::Sliding),
+                    other => Err(Error::Unsupported(format!("layer type {other:?}"))),
+                })
+                .collect::<Result<Vec<_>>>()?,
+            None if gemma => {
+                let pattern = v
+                    .get("sliding_window_pattern")
+                    .or_else(|| v.get("_sliding_window_pattern"));
+                let pattern = pattern.and_then(Value::as_u64).unwrap_or(6).max(1) as usize;
+                (0..num_hidden_layers)
+                    .map(|i| {
+                        if (i + 1) % pattern == 0 {
+                            LayerAttention::Full
+                        } else {
+                            LayerAttention::Sliding
+                        }
+                    })
+                    .collect()
+            }
+            // Qwen2's use_sliding_window is false in every released checkpoint: full attention.
+            None => vec![LayerAttention::Full; num_hidden_layers],
+        };
+        if layer_types.len() != num_hidden_layers {
+            return Err(cfg_error(format!(
+                "{} layer types for {num_hidden_layers} layers",
+                layer_types.len()
+            )));
+        }
+        let act = v
+            .get("hidden_activation")
+            .or_else(|| v.get("hidden_act"))
+            .and_then(Value::as_str);
+        let hidden_act = match act.unwrap_or(if gemma { "gelu_pytorch_tanh" } else { "silu" }) {
+            "silu" | "swish" => Activation::Silu,
+            "gelu_pytorch_tanh" | "gelu_tanh" => Activation::GeluTanh,
+            other => return Err(Error::Unsupported(format!("activation {other}"))),
+        };
+        let config = Self {
+            architecture,
+            vocab_size: get_usize(&v, "vocab_size")?,
+            hidden_size,
+            intermediate_size: get_usize(&v, "intermediate_size")?,
+            num_hidden_layers,
+            num_attention_heads,
+            num_key_value_heads: v
+                .get("num_key_value_heads")
+                .and_then(Value::as_u64)
+                .map_or(num_attention_heads, |n| n as usize),
+            head_dim,
+            rms_norm_eps: opt_f64(&v, "rms_norm_eps").unwrap_or(1e-6),
+            max_position_embeddings: get_usize(&v, "max_position_embeddings")?,
+            tie_word_embeddings: v
+                .get("tie_word_embeddings")
+                .and_then(Value::as_bool)
+                // transformers' defaults: Gemma3TextConfig ties, Qwen2Config and LlamaConfig do not.
+                .unwrap_or(gemma),
+            hidden_act,
+            rope,
+            rope_local,
+            sliding_window: if gemma { sliding_window } else { None },
+            layer_types,
+            attention_bias: architecture == Architecture::Qwen2
+                || v.get("attention_bias")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+            query_pre_attn_scalar: opt_f64(&v, "query_pre_attn_scalar").unwrap_or(head_dim as f64),
+            bos_token_id: token_ids(v.get("bos_token_id")).first().copied(),
+            eos_token_ids: token_ids(v.get("eos_token_id")),
+        };
+        config.validate()
+    }
+
+    /// Reads the same fields from GGUF metadata (llama.cpp's key names).
+    pub fn from_gguf(file: &GgufFile) -> Result<Self> {
+        let arch = file
+            .get("general.architecture")
+            .and_then(GgufValue::as_str)
+            .ok_or_else(|| cfg_error("GGUF without general.architecture"))?;
+        let architecture = match arch {
+            "qwen2" => Architecture::Qwen2,
+            "llama" => Architecture::Llama,
+            "gemma3" => Architecture::Gemma3,
+            other => return Err(Error::Unsupported(format!("GGUF architecture {other}"))),
+        };
+        let num = |key: &str| -> Result<usize> {
+            file.get(&format!("{arch}.{key}"))
+                .and_then(GgufValue::as_u64)
+                .map(|n| n as usize)
+                .ok_or_else(|| cfg_error(format!("GGUF without {arch}.{key}")))
+        };
+        let float = |key: &str| {
+            file.get(&format!("{arch}.{key}"))
+                .and_then(GgufValue::as_f64)
+        };
+        let hidden_size = num("embedding_length")?;
+        let num_attention_heads = num("attention.head_count")?;
+        let num_hidden_layers = num("block_count")?;
+        let head_dim =
+            num("attention.key_length").unwrap_or(hidden_size / num_attention_heads.max(1));
+        let gemma = architecture == Architecture::Gemma3;
+        let vocab_size = match file
+            .get("tokenizer.ggml.tokens")
+            .and_then(GgufValue::as_array)
+        {
+            Some(tokens) => tokens.len(),
+            None => num("vocab_size")?,
+        };
+        let scaling = match file
+            .get(&format!("{arch}.rope.scaling.type"))
+            .and_then(GgufValue::as_str)
+        {
+            Some("linear") => RopeScaling::Linear {
+                factor: float("rope.scaling.factor").unwrap_or(1.0),
+            },
+            // llama.cpp bakes llama3 scaling into a rope_freqs tensor; it is applied from there.
+            _ => RopeScaling::None,
+        };
+        let rope = Rope {
+            theta: float("rope.freq_base").unwrap_or(if gemma { 1_000_000.0 } else { 10_000.0 }),
+            scaling,
+        };
+        // llama.cpp's Gemma 3: every sixth layer is global, local layers use base 10000.
+        let layer_types = (0..num_hidden_layers)
+            .map(|i| {
+                if gemma && (i + 1) % 6 != 0 {
+                    LayerAttention::Sliding
+                } else {
+                    LayerAttention::Full
+                }
+            })
+            .collect();
+        let token = |key: &str| file.get(key).and_then(GgufValue::as_u64).map(|n| n as u32);
+        let config = Self {
+            architecture,
+            vocab_size,
+            hidden_size,
+            intermediate_size: num("feed_forward_length")?,
+            num_hidden_layers,
+            num_attention_heads,
+            num_key_value_heads: num("attention.head_count_kv").unwrap_or(num_attention_heads),
+            head_dim,
+            rms_norm_eps: float("attention.layer_norm_rms_epsilon").unwrap_or(1e-6),
+            max_position_embeddings: num("context_length")?,
+            tie_word_embeddings: file.tensor("output.weight").is_none(),
+            hidden_act: if gemma {
+                Activation::GeluTanh
+            } else {
+                Activation::Silu
+            },
+            rope,
+            rope_local: gemma.then_some(Rope {
+                theta: 10_000.0,
+                scaling: RopeScaling::None,
+            }),
+            sliding_window: if gemma {
+                num("attention.sliding_window").ok()
+            } else {
+                None
+            },
+            layer_types,
+            attention_bias: architecture == Architecture::Qwen2,
+            query_pre_attn_scalar: head_dim as f64,
+            bos_token_id: token("tokenizer.ggml.bos_token_id"),
+            eos_token_ids: token("tokenizer.ggml.eos_token_id").into_iter().collect(),
+        };
+        config.validate()
+    }
+
+    fn validate(self) -> Result<Self> {
+        let positive = [
+            ("vocab_size", self.vocab_size),
+            ("hidden_size", self.hidden_size),
+            ("intermediate_size", self.intermediate_size),
+            ("num_hidden_layers", self.num_hidden_layers),
+            ("num_attention_heads", self.num_attention_heads),
+            ("num_key_value_heads", self.num_key_value_heads),
+            ("head_dim", self.head_dim),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(cfg_error(format!("{name} is zero")));
+        }
+        if !self
+            .num_attention_heads
+            .is_multiple_of(self.num_key_value_heads)
+        {
+            return Err(cfg_error(format!(
+                "{} attention heads are not a multiple of {} key/value heads",
+                self.num_attention_heads, self.num_key_value_heads
+            )));
+        }
+        if !self.head_dim.is_multiple_of(2) {
+            return Err(cfg_error(format!(
+                "head_dim {} is odd: rotary embeddings need pairs",
+                self.head_dim
+            )));
+        }
+        Ok(self)
+    }
+}

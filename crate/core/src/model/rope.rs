@@ -1,0 +1,55 @@
+//! Rotary position embeddings: inverse frequencies (default, linear, llama3) computed in f32 as
+//! transformers computes them, and the rotate-half application to one head.
+
+use super::config::{Rope, RopeScaling};
+
+/// Inverse frequencies [head_dim / 2] for `rope` (f32 throughout: rounding the frequencies to
+/// another precision moves logits measurably).
+pub fn inv_freq(rope: &Rope, head_dim: usize) -> Vec<f32> {
+    let base = rope.theta as f32;
+    let mut freqs: Vec<f32> = (0..head_dim / 2)
+        .map(|i| 1.0 / base.powf((2 * i) as f32 / head_dim as f32))
+        .collect();
+    match rope.scaling {
+        RopeScaling::None => {}
+        RopeScaling::Linear { factor } => freqs.iter_mut().for_each(|f| *f /= factor as f32),
+        RopeScaling::Llama3 {
+            factor,
+            low_freq_factor,
+            high_freq_factor,
+            original_max_position_embeddings,
+        } => {
+            let (factor, low, high, old) = (
+                factor as f32,
+                low_freq_factor as f32,
+                high_freq_factor as f32,
+                original_max_position_embeddings as f32,
+            );
+            let low_freq_wavelen = old / low;
+            let high_freq_wavelen = old / high;
+            for f in &mut freqs {
+                let wavelen = 2.0 * std::f32::consts::PI / *f;
+                if wavelen > low_freq_wavelen {
+                    *f /= factor;
+                } else if wavelen >= high_freq_wavelen {
+                    let smooth = (old / wavelen - low) / (high - low);
+                    *f = (1.0 - smooth) * *f / factor + smooth * *f;
+                }
+            }
+        }
+    }
+    freqs
+}
+
+/// Rotates one head [head_dim] at `position` (rotate-half pairing: i with i + head_dim/2).
+pub fn apply(head: &mut [f32], position: usize, inv_freq: &[f32]) {
+    let half = inv_freq.len();
+    let pos = position as f32;
+    for (i, f) in inv_freq.iter().enumerate() {
+        let angle = pos * f;
+        let (sin, cos) = angle.sin_cos();
+        let (a, b) = (head[i], head[i + half]);
+        head[i] = a * cos - b * sin;
+        head[i + half] = b * cos + a * sin;
+    }
+}

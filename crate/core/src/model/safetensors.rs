@@ -1,0 +1,209 @@
+//! safetensors files, single or sharded (model.safetensors.index.json): headers parsed with the
+//! `safetensors` crate from the header bytes alone, tensors read one by one from a [`ByteSource`].
+
+use super::source::ByteSource;
+use super::store::{TensorData, TensorStore};
+use crate::error::{Error, Result};
+use half::{bf16, f16};
+use safetensors::Dtype;
+use safetensors::tensor::{Metadata, TensorInfo};
+use std::collections::HashMap;
+
+/// Largest header accepted (the crate's own limit is 100 MB).
+const MAX_HEADER: u64 = 100 << 20;
+
+fn bad(detail: impl Into<String>) -> Error {
+    Error::format("safetensors file", detail)
+}
+
+/// One safetensors file: its tensor directory and where the data starts.
+pub struct SafetensorsFile<S> {
+    source: S,
+    data_start: u64,
+    tensors: HashMap<String, TensorInfo>,
+}
+
+impl<S: ByteSource> SafetensorsFile<S> {
+    /// Reads and checks the header: every tensor's byte range must match its dtype and shape and
+    /// lie inside the file.
+    pub async fn open(source: S) -> Result<Self> {
+        let len = source.len();
+        if len < 8 {
+            return Err(bad(format!("{len} bytes: too short for a header")));
+        }
+        let prefix = source.read_at(0, 8).await?;
+        let mut n = [0u8; 8];
+        n.copy_from_slice(&prefix);
+        let header_len = u64::from_le_bytes(n);
+        if header_len > MAX_HEADER || header_len + 8 > len {
+            return Err(bad(format!(
+                "header of {header_len} bytes in a {len}-byte file"
+            )));
+        }
+        let header = source.read_at(8, header_len as usize).await?;
+        let metadata: Metadata =
+            serde_json::from_slice(&header).map_err(|e| bad(format!("header: {e}")))?;
+        let data_start = 8 + header_len;
+        let mut tensors = HashMap::new();
+        for (name, info) in metadata.tensors() {
+            let (start, end) = info.data_offsets;
+            let values = info
+                .shape
+                .iter()
+                .try_fold(1usize, |a, d| a.checked_mul(*d))
+                .ok_or_else(|| bad(format!("{name}: shape {:?} overflows", info.shape)))?;
+            let bits = values
+                .checked_mul(info.dtype.bitsize())
+                .ok_or_else(|| bad(format!("{name}: size overflows")))?;
+            if end < start || (end - start) * 8 != bits {
+                return Err(bad(format!(
+                    "{name}: byte range {start}..{end} does not hold {:?} {:?}",
+                    info.dtype, info.shape
+                )));
+            }
+            if data_start + end as u64 > len {
+                return Err(bad(format!(
+                    "{name} ends past the end of the file: truncated"
+                )));
+            }
+            tensors.insert(name, info.clone());
+        }
+        Ok(Self {
+            source,
+            data_start,
+            tensors,
+        })
+    }
+
+    /// Tensor names.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.tensors.keys().map(String::as_str)
+    }
+
+    /// Dtype and shape of a tensor.
+    pub fn info(&self, name: &str) -> Option<&TensorInfo> {
+        self.tensors.get(name)
+    }
+
+    /// A tensor converted to f32 (from f32, f16 or bf16).
+    pub async fn read_f32(&self, name: &str) -> Result<TensorData> {
+        let info = self
+            .tensors
+            .get(name)
+            .ok_or_else(|| bad(format!("no tensor named {name}")))?;
+        let (start, end) = info.data_offsets;
+        let bytes = self
+            .source
+            .read_at(self.data_start + start as u64, end - start)
+            .await?;
+        let data = match info.dtype {
+            Dtype::F32 => bytes
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+            Dtype::F16 => bytes
+                .chunks_exact(2)
+                .map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32())
+                .collect(),
+            Dtype::BF16 => bytes
+                .chunks_exact(2)
+                .map(|b| bf16::from_le_bytes([b[0], b[1]]).to_f32())
+                .collect(),
+            other => {
+                return Err(Error::Unsupported(format!(
+                    "tensor {name} has dtype {other:?}"
+                )));
+            }
+        };
+        Ok(TensorData {
+            shape: info.shape.clone(),
+            data,
+        })
+    }
+}
+
+/// A checkpoint made of one or more safetensors files.
+pub struct SafetensorsModel<S> {
+    files: Vec<SafetensorsFile<S>>,
+    by_name: HashMap<String, usize>,
+}
+
+impl<S: ByteSource> SafetensorsModel<S> {
+    /// Joins already opened shards; a tensor name may appear in one shard only.
+    pub fn from_files(files: Vec<SafetensorsFile<S>>) -> Result<Self> {
+        let mut by_name = HashMap::new();
+        for (i, f) in files.iter().enumerate() {
+            for name in f.names() {
+                if by_name.insert(name.to_string(), i).is_some() {
+                    return Err(bad(format!("tensor {name} appears in two shards")));
+                }
+            }
+        }
+        Ok(Self { files, by_name })
+    }
+
+    /// The shard file names listed by a model.safetensors.index.json, sorted, each once.
+    pub fn shard_names(index_json: &str) -> Result<Vec<String>> {
+        let v: serde_json::Value = serde_json::from_str(index_json)
+            .map_err(|e| Error::format("model.safetensors.index.json", e.to_string()))?;
+        let map = v
+            .get("weight_map")
+            .and_then(serde_json::Value::as_object)
+            .ok_or_else(|| Error::format("model.safetensors.index.json", "no weight_map object"))?;
+        let mut names: Vec<String> = Vec::new();
+        for file in map.values() {
+            let file = file.as_str().ok_or_else(|| {
+                Error::format(
+                    "model.safetensors.index.json",
+                    "a weight_map value is not a string",
+                )
+            })?;
+            if file.contains('/') || file.contains("..") {
+                return Err(Error::format(
+                    "model.safetensors.index.json",
+                    format!("shard path {file} leaves the folder"),
+                ));
+            }
+            if !names.iter().any(|n| n == file) {
+                names.push(file.to_string());
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+}
+
+impl<S: ByteSource> TensorStore for SafetensorsModel<S> {
+    fn contains(&self, name: &str) -> bool {
+        self.by_name.contains_key(name)
+    }
+
+    async fn tensor_f32(&self, name: &str) -> Result<TensorData> {
+        let i = *self
+            .by_name
+            .get(name)
+            .ok_or_else(|| Error::format("checkpoint", format!("missing tensor {name}")))?;
+        self.files[i].read_f32(name).await
+    }
+}
+
+/// Opens a model folder: model.safetensors, or the shards its index lists (native only).
+#[cfg(not(target_arch = "wasm32"))]
+pub async fn open_dir(
+    dir: &std::path::Path,
+) -> Result<SafetensorsModel<super::source::FileSource>> {
+    use super::source::FileSource;
+    let index = dir.join("model.safetensors.index.json");
+    let names = if index.exists() {
+        let text = std::fs::read_to_string(&index)
+            .map_err(|e| Error::Io(format!("{}: {e}", index.display())))?;
+        SafetensorsModel::<FileSource>::shard_names(&text)?
+    } else {
+        vec!["model.safetensors".to_string()]
+    };
+    let mut files = Vec::with_capacity(names.len());
+    for name in names {
+        files.push(SafetensorsFile::open(FileSource::open(dir.join(&name))?).await?);
+    }
+    SafetensorsModel::from_files(files)
+}

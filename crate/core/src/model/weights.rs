@@ -1,0 +1,156 @@
+//! A model's weights as f32 host arrays, loaded by HF name from a [`TensorStore`] and checked
+//! against the config's shapes.
+
+use super::config::{Architecture, ModelConfig};
+use super::store::{TensorData, TensorStore};
+use crate::error::{Error, Result};
+
+/// A Linear layer: weight [out, in] (+ bias [out]).
+#[derive(Debug, Clone)]
+pub struct Linear {
+    /// Row-major [out_features, in_features].
+    pub weight: Vec<f32>,
+    /// [out_features], if the layer has one.
+    pub bias: Option<Vec<f32>>,
+    /// Output width.
+    pub out_features: usize,
+    /// Input width.
+    pub in_features: usize,
+}
+
+/// One decoder layer.
+#[derive(Debug, Clone)]
+pub struct LayerWeights {
+    /// Norm before attention.
+    pub input_layernorm: Vec<f32>,
+    /// Query projection.
+    pub q_proj: Linear,
+    /// Key projection.
+    pub k_proj: Linear,
+    /// Value projection.
+    pub v_proj: Linear,
+    /// Output projection.
+    pub o_proj: Linear,
+    /// Per-head query norm (Gemma 3).
+    pub q_norm: Option<Vec<f32>>,
+    /// Per-head key norm (Gemma 3).
+    pub k_norm: Option<Vec<f32>>,
+    /// Llama/Qwen: the norm before the MLP. Gemma 3: the norm of the attention output.
+    pub post_attention_layernorm: Vec<f32>,
+    /// Gemma 3: the norm before the MLP.
+    pub pre_feedforward_layernorm: Option<Vec<f32>>,
+    /// Gemma 3: the norm of the MLP output.
+    pub post_feedforward_layernorm: Option<Vec<f32>>,
+    /// MLP gate.
+    pub gate_proj: Linear,
+    /// MLP up.
+    pub up_proj: Linear,
+    /// MLP down.
+    pub down_proj: Linear,
+}
+
+/// All weights of a causal LM.
+#[derive(Debug, Clone)]
+pub struct ModelWeights {
+    /// [vocab, hidden].
+    pub embed_tokens: Vec<f32>,
+    /// Decoder layers.
+    pub layers: Vec<LayerWeights>,
+    /// Final norm [hidden].
+    pub norm: Vec<f32>,
+    /// LM head [vocab, hidden]; `None` when tied to the embedding.
+    pub lm_head: Option<Vec<f32>>,
+}
+
+async fn tensor<T: TensorStore>(store: &T, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
+    let TensorData { shape: got, data } = store.tensor_f32(name).await?;
+    if got != shape {
+        return Err(Error::shape(
+            "load",
+            format!("{name} has shape {got:?}, the config implies {shape:?}"),
+        ));
+    }
+    Ok(data)
+}
+
+async fn linear<T: TensorStore>(
+    store: &T,
+    prefix: &str,
+    out: usize,
+    input: usize,
+    bias: bool,
+) -> Result<Linear> {
+    let weight = tensor(store, &format!("{prefix}.weight"), &[out, input]).await?;
+    let bias = if bias {
+        Some(tensor(store, &format!("{prefix}.bias"), &[out]).await?)
+    } else {
+        None
+    };
+    Ok(Linear {
+        weight,
+        bias,
+        out_features: out,
+        in_features: input,
+    })
+}
+
+impl ModelWeights {
+    /// Loads every weight the architecture needs, tensor by tensor.
+    pub async fn load<T: TensorStore>(config: &ModelConfig, store: &T) -> Result<Self> {
+        let (h, i) = (config.hidden_size, config.intermediate_size);
+        let (q_out, kv_out) = (
+            config.num_attention_heads * config.head_dim,
+            config.num_key_value_heads * config.head_dim,
+        );
+        let gemma = config.architecture == Architecture::Gemma3;
+        let bias = config.attention_bias;
+        let mut layers = Vec::with_capacity(config.num_hidden_layers);
+        for l in 0..config.num_hidden_layers {
+            let p = format!("model.layers.{l}");
+            let optional = |name: &'static str, len: usize| {
+                let full = format!("{p}.{name}");
+                async move {
+                    if gemma {
+                        Ok::<_, Error>(Some(tensor(store, &full, &[len]).await?))
+                    } else {
+                        Ok(None)
+                    }
+                }
+            };
+            layers.push(LayerWeights {
+                input_layernorm: tensor(store, &format!("{p}.input_layernorm.weight"), &[h])
+                    .await?,
+                q_proj: linear(store, &format!("{p}.self_attn.q_proj"), q_out, h, bias).await?,
+                k_proj: linear(store, &format!("{p}.self_attn.k_proj"), kv_out, h, bias).await?,
+                v_proj: linear(store, &format!("{p}.self_attn.v_proj"), kv_out, h, bias).await?,
+                o_proj: linear(store, &format!("{p}.self_attn.o_proj"), h, q_out, false).await?,
+                q_norm: optional("self_attn.q_norm.weight", config.head_dim).await?,
+                k_norm: optional("self_attn.k_norm.weight", config.head_dim).await?,
+                post_attention_layernorm: tensor(
+                    store,
+                    &format!("{p}.post_attention_layernorm.weight"),
+                    &[h],
+                )
+                .await?,
+                pre_feedforward_layernorm: optional("pre_feedforward_layernorm.weight", h).await?,
+                post_feedforward_layernorm: optional("post_feedforward_layernorm.weight", h)
+                    .await?,
+                gate_proj: linear(store, &format!("{p}.mlp.gate_proj"), i, h, false).await?,
+                up_proj: linear(store, &format!("{p}.mlp.up_proj"), i, h, false).await?,
+                down_proj: linear(store, &format!("{p}.mlp.down_proj"), h, i, false).await?,
+            });
+        }
+        let vocab = config.vocab_size;
+        let lm_head = if config.tie_word_embeddings && !store.contains("lm_head.weight") {
+            None
+        } else {
+            Some(tensor(store, "lm_head.weight", &[vocab, h]).await?)
+        };
+        Ok(Self {
+            embed_tokens: tensor(store, "model.embed_tokens.weight", &[vocab, h]).await?,
+            layers,
+            norm: tensor(store, "model.norm.weight", &[h]).await?,
+            lm_head,
+        })
+    }
+}
