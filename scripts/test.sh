@@ -54,11 +54,17 @@ run "clippy wasm" cargo clippy -p ttsearch -p ttsearch-wasm --target wasm32-unkn
 # Native tests. The GPU test files are crate/*/tests/gpu_*.rs; everything else runs on the CPU.
 gpu_tests=()
 for f in crate/core/tests/gpu_*.rs; do gpu_tests+=(--test "$(basename "$f" .rs)"); done
+# The real-model tests (gemma_*.rs) run in release on the Gemma 3 270M GGUF fetched from PyPI.
 cpu_tests=(--lib --bins)
 for f in crate/core/tests/*.rs crate/cli/tests/*.rs; do
-  case "$(basename "$f")" in gpu_*) ;; *) cpu_tests+=(--test "$(basename "$f" .rs)") ;; esac
+  case "$(basename "$f")" in gpu_* | gemma_*) ;; *) cpu_tests+=(--test "$(basename "$f" .rs)") ;; esac
 done
 run "native cpu" cargo test --workspace --exclude ttsearch-wasm "${cpu_tests[@]}"
+gemma=$(scripts/fetch_gemma.sh) || gemma=""
+real_tests=()
+for f in crate/core/tests/gemma_*.rs; do real_tests+=(--test "$(basename "$f" .rs)"); done
+run "native cpu, Gemma 3 270M (release)" env TTSEARCH_GEMMA_GGUF="${gemma:+$PWD/$gemma}" TTSEARCH_REQUIRE_GEMMA=1 \
+  cargo test --release -p ttsearch "${real_tests[@]}"
 run "native gpu (lavapipe)" env WGPU_BACKEND=vulkan TTSEARCH_REQUIRE_GPU=1 \
   cargo test -p ttsearch "${gpu_tests[@]}"
 
@@ -82,7 +88,7 @@ run "js (node + chromium)" node --test tests/js/
 echo
 echo "== summary"
 for i in "${!names[@]}"; do
-  printf '  %-28s %-7s %-22s %s\n' "${names[$i]}" "${results[$i]}" "${counts[$i]}" "${times[$i]}"
+  printf '  %-38s %-7s %-22s %s\n' "${names[$i]}" "${results[$i]}" "${counts[$i]}" "${times[$i]}"
 done
 echo "tests: $total_pass passed, $total_fail failed"
 exit $failed

@@ -3,6 +3,7 @@
 mod gpu_cmd;
 mod grade_cmd;
 mod info_cmd;
+mod logits_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -28,6 +29,8 @@ enum Command {
     Grade(grade_cmd::GradeArgs),
     /// Describe a model file: architecture, parameters, tensor types and sizes.
     Info(info_cmd::InfoArgs),
+    /// Run token ids through a model (CPU backend, f32) and print the logits as JSON.
+    Logits(logits_cmd::LogitsArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
         Command::Selfcheck(args) => gpu_cmd::selfcheck(&args),
         Command::Grade(args) => grade_cmd::run(&args),
         Command::Info(args) => info_cmd::run(&args),
+        Command::Logits(args) => logits_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -92,3 +92,90 @@ fn info_on_a_gguf_file() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("[format]"));
 }
+
+fn fixture(path: &str) -> String {
+    format!("{}/../../tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn logits_match_transformers_on_a_fixture() {
+    let dir = fixture("models/gemma3-tiny");
+    let golden: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{dir}/golden.json")).expect("golden"),
+    )
+    .expect("json");
+    let seq = &golden["sequences"][1];
+    let tokens: Vec<String> = seq["tokens"]
+        .as_array()
+        .expect("tokens")
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+    let o = ttsearch(
+        &[
+            "logits",
+            "--model",
+            &dir,
+            "--tokens",
+            &tokens.join(","),
+            "--positions",
+            "all",
+            "--json",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let (got, want) = (
+        out["logits"].as_array().expect("logits"),
+        seq["logits"].as_array().expect("golden"),
+    );
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(want) {
+        for (a, b) in g
+            .as_array()
+            .expect("row")
+            .iter()
+            .zip(w.as_array().expect("row"))
+        {
+            let (a, b) = (a.as_f64().expect("number"), b.as_f64().expect("number"));
+            assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+        }
+    }
+    let last = ttsearch(
+        &[
+            "logits",
+            "--model",
+            &dir,
+            "--tokens",
+            "9,8",
+            "--positions",
+            "last",
+            "--json",
+        ],
+        None,
+    );
+    let out: serde_json::Value = serde_json::from_str(&stdout(&last)).expect("JSON");
+    assert_eq!(out["logits"].as_array().map(Vec::len), Some(1));
+    let bad = ttsearch(
+        &["logits", "--model", &dir, "--tokens", "9,300", "--json"],
+        None,
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("outside the vocabulary"));
+}
+
+#[test]
+fn info_on_a_safetensors_folder() {
+    let o = ttsearch(
+        &["info", "--model", &fixture("models/llama-tiny"), "--json"],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let info: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(info["format"], "safetensors");
+    assert_eq!(info["architecture"], "Llama");
+    assert_eq!(info["config"]["num_hidden_layers"], 2);
+    assert_eq!(info["tensors"], 21);
+    assert_eq!(info["types"]["F32"]["tensors"], 21);
+}

@@ -15,6 +15,9 @@ pub mod selfcheck;
 
 pub use error::{Error, Result};
 
+/// The safetensors dtype enum, for callers that inspect checkpoints.
+pub use safetensors::Dtype as SafetensorsDtype;
+
 /// Runs a future to completion on the current thread (native targets only).
 ///
 /// The core API is async because WebGPU readbacks are; the CLI and native tests use this to wait.

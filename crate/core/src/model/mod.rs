@@ -7,6 +7,9 @@ pub mod config;
 pub mod forward_cpu;
 pub mod ggml;
 pub mod gguf;
+pub mod gguf_store;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod loader;
 pub mod rope;
 pub mod safetensors;
 pub mod source;
@@ -17,6 +20,7 @@ pub use config::{Activation, Architecture, LayerAttention, ModelConfig, Rope, Ro
 pub use forward_cpu::{CpuModel, ForwardOutput, KvCache, LogitPositions, SequenceInput};
 pub use ggml::GgmlType;
 pub use gguf::{GgufFile, GgufTensorInfo, GgufValue};
+pub use gguf_store::GgufStore;
 pub use safetensors::{SafetensorsFile, SafetensorsModel};
 #[cfg(not(target_arch = "wasm32"))]
 pub use source::FileSource;

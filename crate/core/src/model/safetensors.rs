@@ -142,6 +142,13 @@ impl<S: ByteSource> SafetensorsModel<S> {
         Ok(Self { files, by_name })
     }
 
+    /// Every tensor: name, dtype and shape.
+    pub fn tensors(&self) -> impl Iterator<Item = (&str, &TensorInfo)> {
+        self.files
+            .iter()
+            .flat_map(|f| f.tensors.iter().map(|(n, i)| (n.as_str(), i)))
+    }
+
     /// The shard file names listed by a model.safetensors.index.json, sorted, each once.
     pub fn shard_names(index_json: &str) -> Result<Vec<String>> {
         let v: serde_json::Value = serde_json::from_str(index_json)

@@ -1,0 +1,70 @@
+//! `ttsearch logits`: run token ids through a model on the CPU backend and print the logits.
+
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use ttsearch::model::loader::load_cpu_model;
+use ttsearch::model::{KvCache, LogitPositions, SequenceInput};
+use ttsearch::{Error, Result, block_on};
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Positions {
+    All,
+    Last,
+}
+
+#[derive(Args)]
+pub struct LogitsArgs {
+    /// A folder with config.json + *.safetensors, or a .gguf file.
+    #[arg(long)]
+    model: PathBuf,
+    /// Comma-separated token ids.
+    #[arg(long)]
+    tokens: String,
+    /// Which positions' logits to print.
+    #[arg(long, value_enum, default_value = "all")]
+    positions: Positions,
+    /// Print one JSON object {"tokens": [...], "logits": [[...], ...]} (the only output format).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct Output<'a> {
+    tokens: &'a [u32],
+    logits: &'a [Vec<f32>],
+}
+
+pub fn run(args: &LogitsArgs) -> Result<ExitCode> {
+    let tokens: Vec<u32> = args
+        .tokens
+        .split(',')
+        .map(|t| {
+            t.trim()
+                .parse::<u32>()
+                .map_err(|e| Error::InvalidArgument(format!("token id {t:?}: {e}")))
+        })
+        .collect::<Result<_>>()?;
+    let model = block_on(load_cpu_model(&args.model))?;
+    let mut cache = KvCache::default();
+    let want = match args.positions {
+        Positions::All => LogitPositions::All,
+        Positions::Last => LogitPositions::Last,
+    };
+    let out = model.forward(&mut [SequenceInput {
+        cache: &mut cache,
+        tokens: &tokens,
+        logits: want,
+    }])?;
+    let logits = out.first().map(|o| o.logits.as_slice()).unwrap_or_default();
+    let json = serde_json::to_string(&Output {
+        tokens: &tokens,
+        logits,
+    })
+    .map_err(|e| Error::InvalidArgument(e.to_string()))?;
+    // A closed pipe (`| head`) is the reader's choice, not an error.
+    let _ = writeln!(std::io::stdout(), "{json}");
+    Ok(ExitCode::SUCCESS)
+}

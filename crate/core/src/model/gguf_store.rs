@@ -1,0 +1,144 @@
+//! GGUF checkpoints as a [`TensorStore`] of HF names: llama.cpp's tensor names mapped back, its
+//! Q/K row permutation of Llama models undone, and its +1 shift of Gemma norm weights removed,
+//! so that the same forward pass runs safetensors and GGUF checkpoints.
+
+use super::config::Architecture;
+use super::gguf::GgufFile;
+use super::source::ByteSource;
+use super::store::{TensorData, TensorStore};
+use crate::error::{Error, Result};
+
+/// A GGUF file read through HF tensor names.
+pub struct GgufStore<S> {
+    file: GgufFile,
+    source: S,
+    architecture: Architecture,
+    num_attention_heads: usize,
+    num_key_value_heads: usize,
+}
+
+impl<S: ByteSource> GgufStore<S> {
+    /// Wraps a parsed GGUF header and its bytes.
+    pub fn new(file: GgufFile, source: S, config: &super::config::ModelConfig) -> Self {
+        Self {
+            file,
+            source,
+            architecture: config.architecture,
+            num_attention_heads: config.num_attention_heads,
+            num_key_value_heads: config.num_key_value_heads,
+        }
+    }
+
+    /// The parsed header.
+    pub fn file(&self) -> &GgufFile {
+        &self.file
+    }
+
+    /// llama.cpp's name for an HF tensor name.
+    fn gguf_name(&self, hf: &str) -> Option<String> {
+        match hf {
+            "model.embed_tokens.weight" => return Some("token_embd.weight".into()),
+            "model.norm.weight" => return Some("output_norm.weight".into()),
+            "lm_head.weight" => return Some("output.weight".into()),
+            _ => {}
+        }
+        let rest = hf.strip_prefix("model.layers.")?;
+        let (layer, part) = rest.split_once('.')?;
+        let gemma = self.architecture == Architecture::Gemma3;
+        let (module, suffix) = part.rsplit_once('.')?;
+        let name = match module {
+            "input_layernorm" => "attn_norm",
+            "self_attn.q_proj" => "attn_q",
+            "self_attn.k_proj" => "attn_k",
+            "self_attn.v_proj" => "attn_v",
+            "self_attn.o_proj" => "attn_output",
+            "self_attn.q_norm" => "attn_q_norm",
+            "self_attn.k_norm" => "attn_k_norm",
+            "post_attention_layernorm" if gemma => "post_attention_norm",
+            "post_attention_layernorm" => "ffn_norm",
+            "pre_feedforward_layernorm" => "ffn_norm",
+            "post_feedforward_layernorm" => "post_ffw_norm",
+            "mlp.gate_proj" => "ffn_gate",
+            "mlp.up_proj" => "ffn_up",
+            "mlp.down_proj" => "ffn_down",
+            _ => return None,
+        };
+        Some(format!("blk.{layer}.{name}.{suffix}"))
+    }
+}
+
+/// Undoes llama.cpp's permutation of Q/K rows (its converter interleaves the two rotary halves
+/// of each head for Llama): rows [heads, 2, half] <- [heads, half, 2].
+fn unpermute_rows(data: &[f32], rows: usize, cols: usize, heads: usize) -> Result<Vec<f32>> {
+    if heads == 0 || !rows.is_multiple_of(2 * heads) {
+        return Err(Error::shape(
+            "GGUF Q/K",
+            format!("{rows} rows do not split into {heads} heads of pairs"),
+        ));
+    }
+    let half = rows / heads / 2;
+    let mut out = vec![0f32; data.len()];
+    for h in 0..heads {
+        for i in 0..half {
+            for pair in 0..2 {
+                let src = (h * half + i) * 2 + pair; // row in the file
+                let dst = h * 2 * half + pair * half + i; // row in HF order
+                out[dst * cols..(dst + 1) * cols]
+                    .copy_from_slice(&data[src * cols..(src + 1) * cols]);
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl<S: ByteSource> TensorStore for GgufStore<S> {
+    fn contains(&self, name: &str) -> bool {
+        self.gguf_name(name)
+            .is_some_and(|n| self.file.tensor(&n).is_some())
+    }
+
+    async fn tensor_f32(&self, name: &str) -> Result<TensorData> {
+        let gguf_name = self
+            .gguf_name(name)
+            .ok_or_else(|| Error::Unsupported(format!("no GGUF name for tensor {name}")))?;
+        let info = self.file.tensor(&gguf_name).ok_or_else(|| {
+            Error::format(
+                "GGUF checkpoint",
+                format!("missing tensor {gguf_name} ({name})"),
+            )
+        })?;
+        let mut data = self.file.tensor_f32(&self.source, info).await?;
+        // GGUF dims are innermost first; HF shapes outermost first.
+        let shape: Vec<usize> = info.dims.iter().rev().map(|d| *d as usize).collect();
+        if self.architecture == Architecture::Gemma3 && name.ends_with("norm.weight") {
+            data.iter_mut().for_each(|v| *v -= 1.0);
+        }
+        if self.architecture == Architecture::Llama && name.ends_with(".weight") {
+            let heads = if name.contains("self_attn.q_proj") {
+                Some(self.num_attention_heads)
+            } else if name.contains("self_attn.k_proj") {
+                Some(self.num_key_value_heads)
+            } else {
+                None
+            };
+            if let (Some(heads), [rows, cols]) = (heads, shape.as_slice()) {
+                data = unpermute_rows(&data, *rows, *cols, heads)?;
+            }
+        }
+        Ok(TensorData { shape, data })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unpermute_rows;
+
+    #[test]
+    fn unpermute_inverts_llama_cpp_permute() {
+        // llama.cpp: w.reshape(heads, 2, half, cols).swapaxes(1, 2): HF row (h, pair, i) goes to
+        // file row (h, i, pair). One column, 2 heads of 4 rows: HF rows 0..8.
+        let hf: Vec<f32> = (0..8).map(|r| r as f32).collect();
+        let file = vec![0.0, 2.0, 1.0, 3.0, 4.0, 6.0, 5.0, 7.0];
+        assert_eq!(unpermute_rows(&file, 8, 1, 2).unwrap(), hf);
+    }
+}

@@ -1,0 +1,37 @@
+//! Opening a model by path (native): a folder with config.json and safetensors, or a .gguf file.
+
+use super::config::ModelConfig;
+use super::forward_cpu::CpuModel;
+use super::gguf::GgufFile;
+use super::gguf_store::GgufStore;
+use super::safetensors::open_dir;
+use super::source::FileSource;
+use super::weights::ModelWeights;
+use crate::error::{Error, Result};
+use std::path::Path;
+
+/// Reads the config of the model at `path`.
+pub async fn load_config(path: &Path) -> Result<ModelConfig> {
+    if path.is_dir() {
+        let file = path.join("config.json");
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| Error::Io(format!("{}: {e}", file.display())))?;
+        ModelConfig::from_hf_json(&text)
+    } else {
+        let source = FileSource::open(path)?;
+        ModelConfig::from_gguf(&GgufFile::read(&source).await?)
+    }
+}
+
+/// Loads the model at `path` into f32 weights for the CPU backend.
+pub async fn load_cpu_model(path: &Path) -> Result<CpuModel> {
+    let config = load_config(path).await?;
+    let weights = if path.is_dir() {
+        ModelWeights::load(&config, &open_dir(path).await?).await?
+    } else {
+        let source = FileSource::open(path)?;
+        let file = GgufFile::read(&source).await?;
+        ModelWeights::load(&config, &GgufStore::new(file, source, &config)).await?
+    };
+    Ok(CpuModel::new(config, weights))
+}
