@@ -9,6 +9,7 @@ mod buffer;
 mod context;
 mod kernels;
 mod ops;
+mod ops_model;
 mod pipeline;
 mod report;
 
@@ -17,4 +18,5 @@ pub use buffer::GpuBuffer;
 pub use context::{GpuContext, GpuOptions};
 pub use kernels::Kernel;
 pub use ops::GpuQ4Matrix;
+pub use ops_model::AttentionShape;
 pub use report::{AdapterReport, LimitsReport};

@@ -37,7 +37,7 @@ impl GpuContext {
     }
 }
 
-fn need(op: &'static str, what: &str, buffer: &GpuBuffer, words: usize) -> Result<()> {
+pub(crate) fn need(op: &'static str, what: &str, buffer: &GpuBuffer, words: usize) -> Result<()> {
     if buffer.words() < words {
         return Err(Error::shape(
             op,
@@ -47,7 +47,7 @@ fn need(op: &'static str, what: &str, buffer: &GpuBuffer, words: usize) -> Resul
     Ok(())
 }
 
-fn as_u32(op: &'static str, value: usize) -> Result<u32> {
+pub(crate) fn as_u32(op: &'static str, value: usize) -> Result<u32> {
     u32::try_from(value)
         .map_err(|_| Error::shape(op, format!("dimension {value} does not fit in u32")))
 }
@@ -65,11 +65,11 @@ impl GpuBatch<'_> {
         need("matvec", "weight", weight, rows * cols)?;
         need("matvec", "x", x, cols)?;
         need("matvec", "y", y, rows)?;
-        let params = [as_u32("matvec", rows)?, as_u32("matvec", cols)?, 0, 0];
+        let params = [as_u32("matvec", rows)?, as_u32("matvec", cols)?];
         self.dispatch(
             Kernel::Matvec,
             &[weight, x, y],
-            params,
+            &params,
             rows.div_ceil(MATVEC_ROWS_PER_GROUP),
         )
     }
@@ -91,10 +91,9 @@ impl GpuBatch<'_> {
             as_u32("matmul", m)?,
             as_u32("matmul", n)?,
             as_u32("matmul", k)?,
-            0,
         ];
         let tiles = m.div_ceil(MATMUL_TILE) * n.div_ceil(MATMUL_TILE);
-        self.dispatch(Kernel::Matmul, &[x, weight, y], params, tiles)
+        self.dispatch(Kernel::Matmul, &[x, weight, y], &params, tiles)
     }
 
     /// RMSNorm of each row. x: [rows, n], weight: [n] -> y: [rows, n].
@@ -121,7 +120,7 @@ impl GpuBatch<'_> {
             eps.to_bits(),
             weight_offset.to_bits(),
         ];
-        self.dispatch(Kernel::RmsNorm, &[x, weight, y], params, rows)
+        self.dispatch(Kernel::RmsNorm, &[x, weight, y], &params, rows)
     }
 
     /// Softmax of each row. x: [rows, n] -> y: [rows, n].
@@ -131,8 +130,8 @@ impl GpuBatch<'_> {
         }
         need("softmax", "x", x, rows * n)?;
         need("softmax", "y", y, rows * n)?;
-        let params = [as_u32("softmax", rows)?, as_u32("softmax", n)?, 0, 0];
-        self.dispatch(Kernel::Softmax, &[x, y], params, rows)
+        let params = [as_u32("softmax", rows)?, as_u32("softmax", n)?];
+        self.dispatch(Kernel::Softmax, &[x, y], &params, rows)
     }
 
     /// y = W x with int4 weights. x: [cols] -> y: [rows].
@@ -158,11 +157,11 @@ impl GpuBatch<'_> {
         )?;
         need("q4_matvec", "x", x, cols)?;
         need("q4_matvec", "y", y, rows)?;
-        let params = [as_u32("q4_matvec", rows)?, as_u32("q4_matvec", cols)?, 0, 0];
+        let params = [as_u32("q4_matvec", rows)?, as_u32("q4_matvec", cols)?];
         self.dispatch(
             Kernel::Q4Matvec,
             &[&weight.qweight, &weight.scales, x, y],
-            params,
+            &params,
             rows.div_ceil(MATVEC_ROWS_PER_GROUP),
         )
     }

@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod forward_cpu;
+pub mod forward_gpu;
 pub mod ggml;
 pub mod gguf;
 pub mod gguf_store;
@@ -18,6 +19,7 @@ pub mod weights;
 
 pub use config::{Activation, Architecture, LayerAttention, ModelConfig, Rope, RopeScaling};
 pub use forward_cpu::{CpuModel, ForwardOutput, KvCache, LogitPositions, SequenceInput};
+pub use forward_gpu::{GpuKvCache, GpuModel};
 pub use ggml::GgmlType;
 pub use gguf::{GgufFile, GgufTensorInfo, GgufValue};
 pub use gguf_store::GgufStore;

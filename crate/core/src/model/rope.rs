@@ -41,13 +41,26 @@ pub fn inv_freq(rope: &Rope, head_dim: usize) -> Vec<f32> {
     freqs
 }
 
+/// The (cos, sin) of every angle at `position`, as [head_dim / 2] pairs (f32, as transformers).
+pub fn cos_sin(position: usize, inv_freq: &[f32]) -> impl Iterator<Item = (f32, f32)> + '_ {
+    let pos = position as f32;
+    inv_freq.iter().map(move |f| {
+        let (sin, cos) = (pos * f).sin_cos();
+        (cos, sin)
+    })
+}
+
+/// The table the GPU rope kernel reads: [n, head_dim / 2, 2] (cos, sin) for positions start..start+n.
+pub fn cos_sin_table(inv_freq: &[f32], start: usize, n: usize) -> Vec<f32> {
+    (start..start + n)
+        .flat_map(|p| cos_sin(p, inv_freq).flat_map(|(c, s)| [c, s]))
+        .collect()
+}
+
 /// Rotates one head [head_dim] at `position` (rotate-half pairing: i with i + head_dim/2).
 pub fn apply(head: &mut [f32], position: usize, inv_freq: &[f32]) {
     let half = inv_freq.len();
-    let pos = position as f32;
-    for (i, f) in inv_freq.iter().enumerate() {
-        let angle = pos * f;
-        let (sin, cos) = angle.sin_cos();
+    for (i, (cos, sin)) in cos_sin(position, inv_freq).enumerate() {
         let (a, b) = (head[i], head[i + half]);
         head[i] = a * cos - b * sin;
         head[i + half] = b * cos + a * sin;

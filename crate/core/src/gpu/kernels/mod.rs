@@ -18,10 +18,25 @@ pub enum Kernel {
     Softmax,
     /// y = W x with int4 group-32 weights and packed f16 scales.
     Q4Matvec,
+    /// Embedding rows gathered by token id, scaled.
+    Embed,
+    /// Bias added to every row, in place.
+    BiasAdd,
+    /// Element-wise x += y.
+    Add,
+    /// SiLU or GELU-tanh of the gate times up.
+    GatedAct,
+    /// Rotary embedding in place.
+    Rope,
+    /// Scaled q.k scores with the causal / sliding-window mask.
+    AttnScores,
+    /// Attention probabilities times values.
+    AttnValues,
 }
 
 impl Kernel {
-    /// Every kernel, for warm-up and self-checks.
+    /// The kernels the self-check compares with the CPU backend one by one (the model kernels
+    /// are checked through whole forward passes).
     pub const ALL: [Kernel; 5] = [
         Kernel::Matvec,
         Kernel::Matmul,
@@ -38,6 +53,13 @@ impl Kernel {
             Kernel::RmsNorm => "rms_norm",
             Kernel::Softmax => "softmax",
             Kernel::Q4Matvec => "q4_matvec",
+            Kernel::Embed => "embed",
+            Kernel::BiasAdd => "bias_add",
+            Kernel::Add => "add",
+            Kernel::GatedAct => "gated_act",
+            Kernel::Rope => "rope",
+            Kernel::AttnScores => "attn_scores",
+            Kernel::AttnValues => "attn_values",
         }
     }
 
@@ -48,14 +70,27 @@ impl Kernel {
             Kernel::RmsNorm => include_str!("rms_norm.wgsl"),
             Kernel::Softmax => include_str!("softmax.wgsl"),
             Kernel::Q4Matvec => include_str!("q4_matvec.wgsl"),
+            Kernel::Embed => include_str!("embed.wgsl"),
+            Kernel::BiasAdd => include_str!("bias_add.wgsl"),
+            Kernel::Add => include_str!("add.wgsl"),
+            Kernel::GatedAct => include_str!("gated_act.wgsl"),
+            Kernel::Rope => include_str!("rope.wgsl"),
+            Kernel::AttnScores => include_str!("attn_scores.wgsl"),
+            Kernel::AttnValues => include_str!("attn_values.wgsl"),
         }
     }
 
     /// Storage buffers the kernel binds (the uniform comes after them).
     pub(crate) fn storage_bindings(self) -> usize {
         match self {
-            Kernel::Matvec | Kernel::Matmul | Kernel::RmsNorm => 3,
-            Kernel::Softmax => 2,
+            Kernel::Matvec
+            | Kernel::Matmul
+            | Kernel::RmsNorm
+            | Kernel::Embed
+            | Kernel::GatedAct
+            | Kernel::AttnScores
+            | Kernel::AttnValues => 3,
+            Kernel::Softmax | Kernel::BiasAdd | Kernel::Add | Kernel::Rope => 2,
             Kernel::Q4Matvec => 4,
         }
     }

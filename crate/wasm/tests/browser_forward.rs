@@ -1,0 +1,143 @@
+//! Whole tiny-model forward passes on WebGPU in headless Chromium against transformers' golden
+//! outputs (tests/fixtures/models): the weights come from bytes, as a page would fetch them.
+
+#![cfg(target_arch = "wasm32")]
+
+use serde_json::Value;
+use ttsearch::gpu::GpuContext;
+use ttsearch::model::{
+    CpuModel, GpuKvCache, GpuModel, KvCache, LogitPositions, MemorySource, ModelConfig,
+    ModelWeights, SafetensorsFile, SafetensorsModel, SequenceInput,
+};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const TOLERANCE: f32 = 1e-4;
+
+struct Fixture {
+    config: &'static str,
+    weights: &'static [u8],
+    golden: &'static str,
+}
+
+const QWEN2: Fixture = Fixture {
+    config: include_str!("../../../tests/fixtures/models/qwen2-tiny/config.json"),
+    weights: include_bytes!("../../../tests/fixtures/models/qwen2-tiny/model.safetensors"),
+    golden: include_str!("../../../tests/fixtures/models/qwen2-tiny/golden.json"),
+};
+
+const GEMMA3: Fixture = Fixture {
+    config: include_str!("../../../tests/fixtures/models/gemma3-tiny/config.json"),
+    weights: include_bytes!("../../../tests/fixtures/models/gemma3-tiny/model.safetensors"),
+    golden: include_str!("../../../tests/fixtures/models/gemma3-tiny/golden.json"),
+};
+
+async fn weights(f: &Fixture) -> (ModelConfig, ModelWeights) {
+    let config = ModelConfig::from_hf_json(f.config).expect("config");
+    let file = SafetensorsFile::open(MemorySource::new(f.weights))
+        .await
+        .expect("safetensors");
+    let store = SafetensorsModel::from_files(vec![file]).expect("store");
+    let weights = ModelWeights::load(&config, &store).await.expect("weights");
+    (config, weights)
+}
+
+fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+async fn check(name: &str, f: &Fixture) {
+    let ctx = GpuContext::new()
+        .await
+        .unwrap_or_else(|e| panic!("WebGPU adapter required: {e}"));
+    let (config, weights) = weights(f).await;
+    let model = GpuModel::upload(&ctx, config, &weights).expect("upload");
+    let golden: Value = serde_json::from_str(f.golden).expect("golden");
+    let seq = &golden["sequences"][0];
+    let tokens: Vec<u32> = seq["tokens"]
+        .as_array()
+        .expect("tokens")
+        .iter()
+        .map(|t| t.as_u64().expect("id") as u32)
+        .collect();
+    let mut cache = GpuKvCache::default();
+    let out = model
+        .forward(&ctx, &mut cache, &tokens, LogitPositions::All)
+        .await
+        .expect("forward");
+    let mut worst = 0f32;
+    for (p, (got, want)) in out
+        .logits
+        .iter()
+        .zip(seq["logits"].as_array().expect("logits"))
+        .enumerate()
+    {
+        let want: Vec<f32> = want
+            .as_array()
+            .expect("row")
+            .iter()
+            .map(|x| x.as_f64().expect("number") as f32)
+            .collect();
+        let d = max_diff(got, &want);
+        worst = worst.max(d);
+        assert!(d < TOLERANCE, "{name} position {p}: {d}");
+    }
+    // One more token from the cache.
+    let next = model
+        .forward(&ctx, &mut cache, &[7], LogitPositions::Last)
+        .await
+        .expect("decode");
+    assert_eq!(cache.len(), tokens.len() + 1);
+    console_log!(
+        "{name}: max |logit diff| vs transformers {worst:e}; decode logits {}",
+        next.logits[0].len()
+    );
+}
+
+#[wasm_bindgen_test]
+async fn qwen2_forward_in_the_browser() {
+    check("qwen2-tiny", &QWEN2).await;
+}
+
+#[wasm_bindgen_test]
+async fn gemma3_forward_in_the_browser() {
+    check("gemma3-tiny", &GEMMA3).await;
+}
+
+#[wasm_bindgen_test]
+async fn cpu_forward_in_wasm_matches_too() {
+    let (config, weights) = weights(&QWEN2).await;
+    let model = CpuModel::new(config, weights);
+    let golden: Value = serde_json::from_str(QWEN2.golden).expect("golden");
+    let seq = &golden["sequences"][1];
+    let tokens: Vec<u32> = seq["tokens"]
+        .as_array()
+        .expect("tokens")
+        .iter()
+        .map(|t| t.as_u64().expect("id") as u32)
+        .collect();
+    let mut cache = KvCache::default();
+    let out = model
+        .forward(&mut [SequenceInput {
+            cache: &mut cache,
+            tokens: &tokens,
+            logits: LogitPositions::Last,
+        }])
+        .expect("forward")
+        .remove(0);
+    let want: Vec<f32> = seq["logits"]
+        .as_array()
+        .expect("logits")
+        .last()
+        .expect("last")
+        .as_array()
+        .expect("row")
+        .iter()
+        .map(|x| x.as_f64().expect("number") as f32)
+        .collect();
+    assert!(max_diff(&out.logits[0], &want) < TOLERANCE);
+}
