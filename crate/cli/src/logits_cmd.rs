@@ -1,4 +1,5 @@
-//! `ttsearch logits`: run token ids through a model on the CPU backend and print the logits.
+//! `ttsearch logits`: run token ids through a model on the CPU backend (any weight format) and
+//! print the logits.
 
 use clap::{Args, ValueEnum};
 use serde::Serialize;
@@ -7,6 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use ttsearch::model::loader::load_cpu_model;
 use ttsearch::model::{KvCache, LogitPositions, SequenceInput};
+use ttsearch::quant::WeightFormat;
 use ttsearch::{Error, Result, block_on};
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -23,6 +25,9 @@ pub struct LogitsArgs {
     /// Comma-separated token ids.
     #[arg(long)]
     tokens: String,
+    /// Weight format in the engine: f32 (reference), f16, q8 or q4 (group-32, f16 scales).
+    #[arg(long, default_value = "f32")]
+    dtype: String,
     /// Which positions' logits to print.
     #[arg(long, value_enum, default_value = "all")]
     positions: Positions,
@@ -47,7 +52,8 @@ pub fn run(args: &LogitsArgs) -> Result<ExitCode> {
                 .map_err(|e| Error::InvalidArgument(format!("token id {t:?}: {e}")))
         })
         .collect::<Result<_>>()?;
-    let model = block_on(load_cpu_model(&args.model))?;
+    let format = WeightFormat::parse(&args.dtype)?;
+    let model = block_on(load_cpu_model(&args.model, format))?;
     let mut cache = KvCache::default();
     let want = match args.positions {
         Positions::All => LogitPositions::All,

@@ -179,3 +179,52 @@ fn info_on_a_safetensors_folder() {
     assert_eq!(info["tensors"], 21);
     assert_eq!(info["types"]["F32"]["tensors"], 21);
 }
+
+#[test]
+fn logits_in_quantized_formats_stay_near_f32() {
+    let dir = fixture("models/llama-tiny");
+    let run = |dtype: &str| -> Vec<f64> {
+        let o = ttsearch(
+            &[
+                "logits",
+                "--model",
+                &dir,
+                "--tokens",
+                "5,17,200,3",
+                "--positions",
+                "last",
+                "--dtype",
+                dtype,
+                "--json",
+            ],
+            None,
+        );
+        assert!(
+            o.status.success(),
+            "{dtype}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let out: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+        out["logits"][0]
+            .as_array()
+            .expect("row")
+            .iter()
+            .map(|v| v.as_f64().expect("number"))
+            .collect()
+    };
+    let f32_logits = run("f32");
+    for (dtype, bound) in [("f16", 0.01), ("q8", 0.1), ("q4", 1.0)] {
+        let d = run(dtype)
+            .iter()
+            .zip(&f32_logits)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(d < bound, "{dtype}: max |logit - f32| = {d}");
+    }
+    let bad = ttsearch(
+        &["logits", "--model", &dir, "--tokens", "5", "--dtype", "q3"],
+        None,
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("weight format"));
+}

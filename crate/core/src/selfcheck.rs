@@ -6,7 +6,7 @@
 use crate::cpu;
 use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, Kernel};
-use crate::quant::Q4Matrix;
+use crate::quant::{Q4Matrix, WeightMatrix};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
@@ -40,7 +40,8 @@ pub struct SelfCheckReport {
 /// The shapes the self-check uses for `kernel`: tiny, exact multiples of the workgroup tiling,
 /// and odd sizes that are multiples of nothing.
 ///
-/// matvec and q4_matvec: [rows, cols]; matmul: [m, n, k]; rms_norm and softmax: [rows, n].
+/// matvec and q4_matvec: [rows, cols]; matmul: [m, n, k]; rms_norm and softmax: [rows, n];
+/// linear: [m, rows, cols]; embed_rows: [tokens, rows, cols].
 pub fn default_shapes(kernel: Kernel) -> Vec<Vec<usize>> {
     match kernel {
         Kernel::Matvec => vec![
@@ -60,9 +61,12 @@ pub fn default_shapes(kernel: Kernel) -> Vec<Vec<usize>> {
         Kernel::RmsNorm => vec![vec![1, 1], vec![3, 100], vec![5, 640], vec![2, 1001]],
         Kernel::Softmax => vec![vec![1, 1], vec![4, 100], vec![3, 1000], vec![2, 5003]],
         Kernel::Q4Matvec => vec![vec![1, 32], vec![7, 96], vec![65, 320], vec![130, 2080]],
+        // [m, rows, cols]: weights split into three row parts or more.
+        Kernel::Linear(_) => vec![vec![1, 7, 64], vec![3, 66, 96], vec![5, 130, 320]],
+        // [n tokens, vocab rows, cols]: embeddings split into three row parts or more.
+        Kernel::EmbedRows(_) => vec![vec![4, 50, 64], vec![9, 302, 96]],
         // The model kernels are checked through whole forward passes (GPU against CPU).
-        Kernel::Embed
-        | Kernel::BiasAdd
+        Kernel::BiasAdd
         | Kernel::Add
         | Kernel::GatedAct
         | Kernel::Rope
@@ -162,6 +166,38 @@ pub async fn check_kernel(
             batch.submit().await?;
             (ctx.read_f32(&yb).await?, cpu::q4_matvec(&q, &x)?, 2e-5)
         }
+        Kernel::Linear(format) => {
+            let [m, rows, cols] = dims(kernel, shape)?;
+            let w =
+                WeightMatrix::from_f32(random_vec(&mut rng, rows * cols, 1.0), rows, cols, format)?;
+            let x = random_vec(&mut rng, m * cols, 1.0);
+            let gw = ctx.upload_weight(&w, Some((w.byte_len() as u64 / 3).max(8)))?;
+            let (xb, yb) = (ctx.upload_f32(&x, "x")?, ctx.create_buffer(m * rows, "y")?);
+            let mut batch = ctx.batch();
+            batch.linear(&xb, m, &gw, &yb)?;
+            batch.submit().await?;
+            (ctx.read_f32(&yb).await?, cpu::linear(&x, m, &w)?, 2e-5)
+        }
+        Kernel::EmbedRows(format) => {
+            let [n, rows, cols] = dims(kernel, shape)?;
+            let w =
+                WeightMatrix::from_f32(random_vec(&mut rng, rows * cols, 1.0), rows, cols, format)?;
+            let tokens: Vec<u32> = (0..n).map(|_| rng.random_range(0..rows as u32)).collect();
+            let gw = ctx.upload_weight(&w, Some((w.byte_len() as u64 / 3).max(8)))?;
+            let (tb, xb) = (
+                ctx.upload_u32(&tokens, "tokens")?,
+                ctx.create_buffer(n * cols, "x")?,
+            );
+            let mut batch = ctx.batch();
+            batch.embed_rows(&gw, &tb, &xb, n, 2.0)?;
+            batch.submit().await?;
+            let mut want = vec![0f32; n * cols];
+            for (t, row) in tokens.iter().zip(want.chunks_exact_mut(cols)) {
+                w.dequantize_row(*t as usize, row);
+                row.iter_mut().for_each(|v| *v *= 2.0);
+            }
+            (ctx.read_f32(&xb).await?, want, 1e-6)
+        }
         other => {
             return Err(Error::InvalidArgument(format!(
                 "kernel {} is checked through whole forward passes, not alone",
@@ -201,9 +237,9 @@ pub async fn check_kernel(
 /// Checks every kernel on its [`default_shapes`], drawing each case's inputs from `seed`.
 pub async fn run(ctx: &GpuContext, seed: u64) -> Result<SelfCheckReport> {
     let mut cases = Vec::new();
-    for kernel in Kernel::ALL {
+    for (k, kernel) in Kernel::ALL.into_iter().enumerate() {
         for (i, shape) in default_shapes(kernel).iter().enumerate() {
-            let case_seed = seed.wrapping_add(1000 * kernel as u64 + i as u64);
+            let case_seed = seed.wrapping_add(1000 * k as u64 + i as u64);
             cases.push(check_kernel(ctx, kernel, shape, case_seed).await?);
         }
     }

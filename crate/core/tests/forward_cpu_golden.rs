@@ -11,6 +11,7 @@ use ttsearch::model::safetensors::open_dir;
 use ttsearch::model::{
     CpuModel, KvCache, LogitPositions, ModelConfig, ModelWeights, SequenceInput,
 };
+use ttsearch::quant::WeightFormat;
 
 /// f32 on the same weights: the differences are summation order only.
 const TOLERANCE: f32 = 1e-4;
@@ -24,7 +25,8 @@ fn load(name: &str) -> (CpuModel, Value) {
     )
     .expect("config parses");
     let store = block_on(open_dir(&dir)).expect("checkpoint opens");
-    let weights = block_on(ModelWeights::load(&config, &store)).expect("weights load");
+    let weights =
+        block_on(ModelWeights::load(&config, &store, WeightFormat::F32)).expect("weights load");
     let golden =
         serde_json::from_str(&std::fs::read_to_string(dir.join("golden.json")).expect("golden"))
             .expect("json");

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use ttsearch::block_on;
 use ttsearch::model::safetensors::open_dir;
 use ttsearch::model::{GpuKvCache, GpuModel, LogitPositions, ModelConfig, ModelWeights};
+use ttsearch::quant::WeightFormat;
 
 const TOLERANCE: f32 = 1e-4;
 
@@ -47,6 +48,7 @@ fn check(name: &str) {
     let weights = block_on(ModelWeights::load(
         &config,
         &block_on(open_dir(&dir)).expect("opens"),
+        WeightFormat::F32,
     ))
     .expect("loads");
     let model = GpuModel::upload(ctx, config, &weights).expect("uploads");
@@ -118,6 +120,7 @@ fn gpu_forward_errors_leave_the_cache_alone() {
     let weights = block_on(ModelWeights::load(
         &config,
         &block_on(open_dir(&dir)).expect("opens"),
+        WeightFormat::F32,
     ))
     .expect("loads");
     let model = GpuModel::upload(ctx, config, &weights).expect("uploads");
@@ -133,4 +136,58 @@ fn gpu_forward_errors_leave_the_cache_alone() {
             .code(),
         "invalid_argument"
     );
+}
+
+#[test]
+fn quantized_formats_match_the_cpu_backend() {
+    use ttsearch::model::{CpuModel, KvCache, SequenceInput};
+    let Some(ctx) = common::gpu() else { return };
+    for name in ["qwen2-tiny", "llama-tiny", "gemma3-tiny"] {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/models")
+            .join(name);
+        let config = ModelConfig::from_hf_json(
+            &std::fs::read_to_string(dir.join("config.json")).expect("config"),
+        )
+        .expect("parses");
+        let store = block_on(open_dir(&dir)).expect("opens");
+        let golden: Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join("golden.json")).expect("golden"),
+        )
+        .expect("json");
+        let tokens: Vec<u32> = golden["sequences"][0]["tokens"]
+            .as_array()
+            .expect("tokens")
+            .iter()
+            .map(|t| t.as_u64().expect("id") as u32)
+            .collect();
+        for format in [WeightFormat::F16, WeightFormat::Q8, WeightFormat::Q4] {
+            let weights = block_on(ModelWeights::load(&config, &store, format)).expect("loads");
+            let gpu = GpuModel::upload(ctx, config.clone(), &weights).expect("uploads");
+            let cpu = CpuModel::new(config.clone(), weights);
+            let mut cache = KvCache::default();
+            let want = cpu
+                .forward(&mut [SequenceInput {
+                    cache: &mut cache,
+                    tokens: &tokens,
+                    logits: LogitPositions::All,
+                }])
+                .expect("cpu")
+                .remove(0);
+            let got = block_on(gpu.forward(
+                ctx,
+                &mut GpuKvCache::default(),
+                &tokens,
+                LogitPositions::All,
+            ))
+            .expect("gpu");
+            for (p, (g, w)) in got.logits.iter().zip(&want.logits).enumerate() {
+                let d = max_diff(g, w);
+                assert!(
+                    d < TOLERANCE,
+                    "{name} {format:?} position {p}: GPU vs CPU {d}"
+                );
+            }
+        }
+    }
 }

@@ -18,6 +18,9 @@ fn shapes(kernel: Kernel, rng: &mut SmallRng) -> Vec<Vec<usize>> {
         shapes.push(match kernel {
             Kernel::Matmul => vec![a, rng.random_range(1..90), rng.random_range(1..200)],
             Kernel::Q4Matvec => vec![a, 32 * rng.random_range(1..40)],
+            Kernel::Linear(_) | Kernel::EmbedRows(_) => {
+                vec![1 + a % 9, b, 32 * rng.random_range(1..12)]
+            }
             _ => vec![a, b],
         });
     }
@@ -64,6 +67,26 @@ fn softmax_matches_cpu() {
 #[test]
 fn q4_matvec_matches_cpu() {
     check_all_shapes(Kernel::Q4Matvec);
+}
+
+#[test]
+fn linear_in_every_weight_format_matches_cpu() {
+    for kernel in Kernel::ALL
+        .into_iter()
+        .filter(|k| matches!(k, Kernel::Linear(_)))
+    {
+        check_all_shapes(kernel);
+    }
+}
+
+#[test]
+fn embed_rows_in_every_weight_format_matches_cpu() {
+    for kernel in Kernel::ALL
+        .into_iter()
+        .filter(|k| matches!(k, Kernel::EmbedRows(_)))
+    {
+        check_all_shapes(kernel);
+    }
 }
 
 #[test]

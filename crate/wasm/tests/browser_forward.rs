@@ -9,6 +9,7 @@ use ttsearch::model::{
     CpuModel, GpuKvCache, GpuModel, KvCache, LogitPositions, MemorySource, ModelConfig,
     ModelWeights, SafetensorsFile, SafetensorsModel, SequenceInput,
 };
+use ttsearch::quant::WeightFormat;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -39,7 +40,9 @@ async fn weights(f: &Fixture) -> (ModelConfig, ModelWeights) {
         .await
         .expect("safetensors");
     let store = SafetensorsModel::from_files(vec![file]).expect("store");
-    let weights = ModelWeights::load(&config, &store).await.expect("weights");
+    let weights = ModelWeights::load(&config, &store, WeightFormat::F32)
+        .await
+        .expect("weights");
     (config, weights)
 }
 

@@ -27,6 +27,7 @@ fn shapes(kernel: Kernel, seed: u64) -> Vec<Vec<usize>> {
     shapes.push(match kernel {
         Kernel::Matmul => vec![a, 1 + b % 60, 1 + (seed % 97) as usize],
         Kernel::Q4Matvec => vec![a, 32 * (1 + b % 20)],
+        Kernel::Linear(_) | Kernel::EmbedRows(_) => vec![1 + a % 5, b, 32 * (1 + b % 6)],
         _ => vec![a, b],
     });
     shapes
@@ -73,6 +74,26 @@ async fn softmax_matches_cpu() {
 #[wasm_bindgen_test]
 async fn q4_matvec_matches_cpu() {
     check_all_shapes(Kernel::Q4Matvec).await;
+}
+
+#[wasm_bindgen_test]
+async fn linear_in_every_weight_format_matches_cpu() {
+    for kernel in Kernel::ALL
+        .into_iter()
+        .filter(|k| matches!(k, Kernel::Linear(_)))
+    {
+        check_all_shapes(kernel).await;
+    }
+}
+
+#[wasm_bindgen_test]
+async fn embed_rows_in_every_weight_format_matches_cpu() {
+    for kernel in Kernel::ALL
+        .into_iter()
+        .filter(|k| matches!(k, Kernel::EmbedRows(_)))
+    {
+        check_all_shapes(kernel).await;
+    }
 }
 
 #[wasm_bindgen_test]

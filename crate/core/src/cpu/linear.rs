@@ -2,6 +2,7 @@
 
 use super::expect_len;
 use crate::error::{Error, Result};
+use crate::quant::WeightMatrix;
 use crate::quant::q4::{GROUP_SIZE, NIBBLES_PER_WORD, Q4Matrix};
 
 /// Dot product with four independent accumulators (lets the compiler vectorize).
@@ -42,6 +43,27 @@ pub fn matmul(x: &[f32], weight: &[f32], m: usize, n: usize, k: usize) -> Result
     for (x_row, y_row) in x.chunks_exact(k).zip(y.chunks_exact_mut(n.max(1))) {
         for (out, w_row) in y_row.iter_mut().zip(weight.chunks_exact(k)) {
             *out = dot(x_row, w_row);
+        }
+    }
+    Ok(y)
+}
+
+/// Y = X W^T for a weight matrix in any format. x: [m, cols] -> y: [m, rows].
+///
+/// f32 goes through [`matmul`]; other formats dequantize one weight row at a time (each weight
+/// is read once) and dot it with every input row.
+pub fn linear(x: &[f32], m: usize, w: &WeightMatrix) -> Result<Vec<f32>> {
+    let (rows, cols) = (w.rows(), w.cols());
+    if let WeightMatrix::F32 { data, .. } = w {
+        return matmul(x, data, m, rows, cols);
+    }
+    expect_len("linear", "x", x.len(), m * cols)?;
+    let mut y = vec![0f32; m * rows];
+    let mut row = vec![0f32; cols];
+    for r in 0..rows {
+        w.dequantize_row(r, &mut row);
+        for (i, xi) in x.chunks_exact(cols.max(1)).enumerate() {
+            y[i * rows + r] = dot(xi, &row);
         }
     }
     Ok(y)

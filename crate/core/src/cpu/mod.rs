@@ -7,7 +7,7 @@ mod linear;
 mod norm;
 mod softmax;
 
-pub use linear::{matmul, matvec, q4_matvec};
+pub use linear::{linear, matmul, matvec, q4_matvec};
 pub use norm::rms_norm;
 pub use softmax::softmax;
 

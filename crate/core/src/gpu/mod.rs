@@ -12,6 +12,7 @@ mod ops;
 mod ops_model;
 mod pipeline;
 mod report;
+mod weight;
 
 pub use batch::GpuBatch;
 pub use buffer::GpuBuffer;
@@ -20,3 +21,4 @@ pub use kernels::Kernel;
 pub use ops::GpuQ4Matrix;
 pub use ops_model::AttentionShape;
 pub use report::{AdapterReport, LimitsReport};
+pub use weight::GpuWeight;

@@ -32,31 +32,6 @@ pub struct AttentionShape {
 }
 
 impl GpuBatch<'_> {
-    /// x[t] = embed[tokens[t]] * scale. embed: [vocab, hidden], tokens: [n] u32 -> x: [n, hidden].
-    pub fn embed(
-        &mut self,
-        embed: &GpuBuffer,
-        tokens: &GpuBuffer,
-        x: &GpuBuffer,
-        n: usize,
-        hidden: usize,
-        scale: f32,
-    ) -> Result<()> {
-        need("embed", "tokens", tokens, n)?;
-        need("embed", "x", x, n * hidden)?;
-        let p = [
-            as_u32("embed", n)?,
-            as_u32("embed", hidden)?,
-            scale.to_bits(),
-        ];
-        self.dispatch(
-            Kernel::Embed,
-            &[embed, tokens, x],
-            &p,
-            (n * hidden).div_ceil(WG),
-        )
-    }
-
     /// y[r] += bias for every row. y: [rows, cols], bias: [cols].
     pub fn bias_add(
         &mut self,

@@ -66,13 +66,7 @@ pub struct CpuModel {
 }
 
 fn linear(x: &[f32], rows: usize, layer: &Linear) -> Result<Vec<f32>> {
-    let mut y = cpu::matmul(
-        x,
-        &layer.weight,
-        rows,
-        layer.out_features,
-        layer.in_features,
-    )?;
+    let mut y = cpu::linear(x, rows, &layer.weight)?;
     if let Some(bias) = &layer.bias {
         for row in y.chunks_exact_mut(layer.out_features) {
             row.iter_mut().zip(bias).for_each(|(v, b)| *v += b);
@@ -154,8 +148,8 @@ impl CpuModel {
             cache.values = vec![Vec::new(); c.num_hidden_layers];
         }
         // x: [n, h]
-        let mut x = Vec::with_capacity(n * h);
-        for &t in tokens {
+        let mut x = vec![0f32; n * h];
+        for (&t, row) in tokens.iter().zip(x.chunks_exact_mut(h)) {
             let t = t as usize;
             if t >= c.vocab_size {
                 return Err(Error::InvalidArgument(format!(
@@ -163,7 +157,7 @@ impl CpuModel {
                     c.vocab_size
                 )));
             }
-            x.extend_from_slice(&self.weights.embed_tokens[t * h..(t + 1) * h]);
+            self.weights.embed_tokens.dequantize_row(t, row);
         }
         if c.architecture == Architecture::Gemma3 {
             let scale = (h as f32).sqrt();
@@ -186,7 +180,7 @@ impl CpuModel {
         };
         let logits = rows
             .into_iter()
-            .map(|r| cpu::matvec(head, &hidden[r * h..(r + 1) * h], c.vocab_size, h))
+            .map(|r| cpu::linear(&hidden[r * h..(r + 1) * h], 1, head))
             .collect::<Result<Vec<_>>>()?;
         Ok(ForwardOutput { logits, hidden })
     }

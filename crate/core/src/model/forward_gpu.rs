@@ -1,4 +1,4 @@
-//! The forward pass on the GPU (f32 weights), op for op the same as `forward_cpu`: one batch of
+//! The forward pass on the GPU (f32, f16, q8 or q4 weights), op for op the same as `forward_cpu`: one batch of
 //! dispatches per call, then a readback of the requested logits and the hidden states.
 
 use super::config::{Activation, Architecture, LayerAttention, ModelConfig};
@@ -6,16 +6,15 @@ use super::forward_cpu::{ForwardOutput, LogitPositions};
 use super::rope;
 use super::weights::{Linear, ModelWeights};
 use crate::error::{Error, Result};
-use crate::gpu::{AttentionShape, GpuBatch, GpuBuffer, GpuContext};
+use crate::gpu::{AttentionShape, GpuBatch, GpuBuffer, GpuContext, GpuWeight};
 
 /// Positions a new cache holds before it grows (doubling).
 const FIRST_CAPACITY: usize = 64;
 
 struct GpuLinear {
-    weight: GpuBuffer,
+    weight: GpuWeight,
     bias: Option<GpuBuffer>,
     out_features: usize,
-    in_features: usize,
 }
 
 struct GpuLayer {
@@ -58,24 +57,23 @@ impl GpuKvCache {
 /// A model whose weights live on one GPU device.
 pub struct GpuModel {
     config: ModelConfig,
-    embed_tokens: GpuBuffer,
+    embed_tokens: GpuWeight,
     layers: Vec<GpuLayer>,
     norm: GpuBuffer,
-    lm_head: Option<GpuBuffer>,
+    lm_head: Option<GpuWeight>,
     inv_freq_global: Vec<f32>,
     inv_freq_local: Vec<f32>,
 }
 
 fn upload_linear(ctx: &GpuContext, l: &Linear, name: &str) -> Result<GpuLinear> {
     Ok(GpuLinear {
-        weight: ctx.upload_f32(&l.weight, name)?,
+        weight: ctx.upload_weight(&l.weight, None)?,
         bias: l
             .bias
             .as_ref()
             .map(|b| ctx.upload_f32(b, name))
             .transpose()?,
         out_features: l.out_features,
-        in_features: l.in_features,
     })
 }
 
@@ -84,7 +82,8 @@ fn upload_opt(ctx: &GpuContext, v: &Option<Vec<f32>>, name: &str) -> Result<Opti
 }
 
 impl GpuModel {
-    /// Uploads f32 weights, tensor by tensor. Fails with `buffer_too_large` where one tensor
+    /// Uploads the weights (in whatever format they were loaded), tensor by tensor, large
+    /// matrices split by rows to fit the binding limit. Fails with `buffer_too_large` where one tensor
     /// exceeds the device's binding limit.
     pub fn upload(ctx: &GpuContext, config: ModelConfig, w: &ModelWeights) -> Result<Self> {
         let mut layers = Vec::with_capacity(w.layers.len());
@@ -120,13 +119,13 @@ impl GpuModel {
             config.head_dim,
         );
         Ok(Self {
-            embed_tokens: ctx.upload_f32(&w.embed_tokens, "embed_tokens")?,
+            embed_tokens: ctx.upload_weight(&w.embed_tokens, None)?,
             layers,
             norm: ctx.upload_f32(&w.norm, "norm")?,
             lm_head: w
                 .lm_head
                 .as_ref()
-                .map(|h| ctx.upload_f32(h, "lm_head"))
+                .map(|h| ctx.upload_weight(h, None))
                 .transpose()?,
             inv_freq_global: global,
             inv_freq_local: local,
@@ -178,7 +177,7 @@ impl GpuModel {
         l: &GpuLinear,
     ) -> Result<GpuBuffer> {
         let y = b.ctx.create_buffer(rows * l.out_features, "linear")?;
-        b.matmul(x, &l.weight, &y, rows, l.out_features, l.in_features)?;
+        b.linear(x, rows, &l.weight, &y)?;
         if let Some(bias) = &l.bias {
             b.bias_add(bias, &y, rows, l.out_features)?;
         }
@@ -258,7 +257,7 @@ impl GpuModel {
         } else {
             1.0
         };
-        b.embed(&self.embed_tokens, &token_buffer, &x, n, h, scale)?;
+        b.embed_rows(&self.embed_tokens, &token_buffer, &x, n, scale)?;
         let gemma = c.architecture == Architecture::Gemma3;
         let row = nkv * hd;
         // Rotary cos/sin for the new positions, global and local, computed here in f32.
@@ -342,7 +341,7 @@ impl GpuModel {
             let selected = ctx.create_buffer(rows * h, "selected hidden")?;
             b.copy(&hidden, first * h, &selected, 0, rows * h)?;
             let logits = ctx.create_buffer(rows * c.vocab_size, "logits")?;
-            b.matmul(&selected, head, &logits, rows, c.vocab_size, h)?;
+            b.linear(&selected, rows, head, &logits)?;
             Some(logits)
         } else {
             None

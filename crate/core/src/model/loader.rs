@@ -8,6 +8,7 @@ use super::safetensors::open_dir;
 use super::source::FileSource;
 use super::weights::ModelWeights;
 use crate::error::{Error, Result};
+use crate::quant::WeightFormat;
 use std::path::Path;
 
 /// Reads the config of the model at `path`.
@@ -23,15 +24,24 @@ pub async fn load_config(path: &Path) -> Result<ModelConfig> {
     }
 }
 
-/// Loads the model at `path` into f32 weights for the CPU backend.
-pub async fn load_cpu_model(path: &Path) -> Result<CpuModel> {
+/// Loads the weights of the model at `path`, matrices converted to `format`.
+pub async fn load_weights(
+    path: &Path,
+    format: WeightFormat,
+) -> Result<(ModelConfig, ModelWeights)> {
     let config = load_config(path).await?;
     let weights = if path.is_dir() {
-        ModelWeights::load(&config, &open_dir(path).await?).await?
+        ModelWeights::load(&config, &open_dir(path).await?, format).await?
     } else {
         let source = FileSource::open(path)?;
         let file = GgufFile::read(&source).await?;
-        ModelWeights::load(&config, &GgufStore::new(file, source, &config)).await?
+        ModelWeights::load(&config, &GgufStore::new(file, source, &config), format).await?
     };
+    Ok((config, weights))
+}
+
+/// Loads the model at `path` for the CPU backend, matrices in `format`.
+pub async fn load_cpu_model(path: &Path, format: WeightFormat) -> Result<CpuModel> {
+    let (config, weights) = load_weights(path, format).await?;
     Ok(CpuModel::new(config, weights))
 }

@@ -28,4 +28,4 @@ pub use safetensors::{SafetensorsFile, SafetensorsModel};
 pub use source::FileSource;
 pub use source::{ByteSource, MemorySource};
 pub use store::{TensorData, TensorStore};
-pub use weights::{LayerWeights, Linear, ModelWeights};
+pub use weights::{LayerWeights, Linear, ModelWeights, vocab_format};

@@ -6,8 +6,9 @@
 //! - `scales`: rows * cols / 32 f16 values packed two per u32 ([`super::f16pack`]), group `g` of
 //!   row `r` at flat index `r * cols / 32 + g`.
 //!
-//! The value of a weight is `(q - 8) * scale`. Quantization uses `scale = max|w| / 7` so that the
-//! largest weight of a group is exact up to the f16 rounding of its scale.
+//! The value of a weight is `(q - 8) * scale`. Quantization follows ggml's Q4_0: the weight of
+//! largest magnitude `e` gets `scale = e / -8` (so it is exact up to the f16 rounding of the
+//! scale, and all 16 levels are used); the scale is negative when `e` is positive.
 
 use super::f16pack::{pack_f16, unpack_f16_at};
 use crate::error::{Error, Result};
@@ -50,10 +51,14 @@ impl Q4Matrix {
         let mut scales = Vec::with_capacity(groups);
         let mut qweight = Vec::with_capacity(rows * cols / NIBBLES_PER_WORD);
         for group in weights.chunks_exact(GROUP_SIZE) {
-            let amax = group.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            // All 16 levels: the value of largest magnitude maps to -8 (ggml's Q4_0 rule), so the
+            // scale is negative when that value is positive.
+            let extreme = group
+                .iter()
+                .fold(0.0f32, |m, v| if v.abs() > m.abs() { *v } else { m });
             // Round the scale to f16 first so the nibbles are chosen for the scale the kernel uses.
-            let scale = f16::from_f32(amax / 7.0).to_f32();
-            let inv = if scale > 0.0 { 1.0 / scale } else { 0.0 };
+            let scale = f16::from_f32(extreme / -8.0).to_f32();
+            let inv = if scale != 0.0 { 1.0 / scale } else { 0.0 };
             scales.push(scale);
             for word in group.chunks_exact(NIBBLES_PER_WORD) {
                 let mut packed = 0u32;
@@ -109,32 +114,48 @@ mod tests {
 
     #[test]
     fn packs_nibbles_in_documented_order() {
-        // One group: 7, then 31 zeros, then... amax = 7 -> scale 1.0, so q = v + 8.
+        // One group whose extreme is -8: scale = -8 / -8 = 1.0, so q = v + 8.
         let mut w = vec![0.0f32; 32];
         w[0] = 7.0;
-        w[1] = -7.0;
+        w[1] = -8.0;
         w[2] = 3.0;
         w[9] = -1.0;
         let q = Q4Matrix::quantize(&w, 1, 32).unwrap();
         assert_eq!(q.scale(0), 1.0);
-        // column 0 -> 15, column 1 -> 1, column 2 -> 11, others 8.
-        assert_eq!(q.qweight[0], 0x8888_8b1f);
+        // column 0 -> 15, column 1 -> 0, column 2 -> 11, others 8.
+        assert_eq!(q.qweight[0], 0x8888_8b0f);
         // column 9 is nibble 1 of word 1 -> 7.
         assert_eq!(q.qweight[1], 0x8888_8878);
         assert_eq!(q.dequantize(), w);
+        // A positive extreme gives a negative scale and maps to nibble 0.
+        let mut p = vec![0.0f32; 32];
+        p[3] = 4.0;
+        let q = Q4Matrix::quantize(&p, 1, 32).unwrap();
+        assert_eq!(q.scale(0), -0.5);
+        assert_eq!((q.qweight[0] >> 12) & 0xf, 0);
+        assert_eq!(q.dequantize(), p);
     }
 
     #[test]
-    fn error_is_bounded_by_half_a_step() {
+    fn error_is_bounded_by_a_step() {
         let w: Vec<f32> = (0..128)
             .map(|i| ((i * 37 % 101) as f32 - 50.0) / 13.0)
             .collect();
         let q = Q4Matrix::quantize(&w, 2, 64).unwrap();
         let d = q.dequantize();
         for (g, chunk) in w.chunks(32).enumerate() {
-            let step = q.scale(g);
+            // Half a step, or the overshoot of a value clamped at +7 (opposite to the extreme).
+            let step = q.scale(g).abs();
             for (i, v) in chunk.iter().enumerate() {
-                assert!((v - d[g * 32 + i]).abs() <= step * 0.5 + 1e-6);
+                let err = (v - d[g * 32 + i]).abs();
+                let clamped = (v / q.scale(g)).round() > 7.0;
+                // A clamped value dequantizes to 7 steps (in its own direction).
+                let bound = if clamped {
+                    v.abs() - 7.0 * step
+                } else {
+                    step * 0.5
+                };
+                assert!(err <= bound + 1e-5, "{v}: {err} > {bound}");
             }
         }
     }

@@ -3,7 +3,11 @@
 //! Each kernel binds its storage buffers at bindings 0..n (inputs first, output last) and a
 //! 16-byte uniform of parameters at binding n; its entry point is `main`.
 
+mod weight_at;
+
+use crate::quant::WeightFormat;
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// A compute kernel ttsearch can dispatch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -18,8 +22,10 @@ pub enum Kernel {
     Softmax,
     /// y = W x with int4 group-32 weights and packed f16 scales.
     Q4Matvec,
-    /// Embedding rows gathered by token id, scaled.
-    Embed,
+    /// Y = X W^T for one row part of a weight matrix in the given format.
+    Linear(WeightFormat),
+    /// Embedding rows gathered by token id from one row part, scaled.
+    EmbedRows(WeightFormat),
     /// Bias added to every row, in place.
     BiasAdd,
     /// Element-wise x += y.
@@ -35,14 +41,22 @@ pub enum Kernel {
 }
 
 impl Kernel {
-    /// The kernels the self-check compares with the CPU backend one by one (the model kernels
-    /// are checked through whole forward passes).
-    pub const ALL: [Kernel; 5] = [
+    /// The kernels the self-check compares with the CPU backend one by one (the attention and
+    /// element-wise kernels are checked through whole forward passes).
+    pub const ALL: [Kernel; 13] = [
         Kernel::Matvec,
         Kernel::Matmul,
         Kernel::RmsNorm,
         Kernel::Softmax,
         Kernel::Q4Matvec,
+        Kernel::Linear(WeightFormat::F32),
+        Kernel::Linear(WeightFormat::F16),
+        Kernel::Linear(WeightFormat::Q8),
+        Kernel::Linear(WeightFormat::Q4),
+        Kernel::EmbedRows(WeightFormat::F32),
+        Kernel::EmbedRows(WeightFormat::F16),
+        Kernel::EmbedRows(WeightFormat::Q8),
+        Kernel::EmbedRows(WeightFormat::Q4),
     ];
 
     /// The kernel's name (also its WGSL file name).
@@ -53,7 +67,14 @@ impl Kernel {
             Kernel::RmsNorm => "rms_norm",
             Kernel::Softmax => "softmax",
             Kernel::Q4Matvec => "q4_matvec",
-            Kernel::Embed => "embed",
+            Kernel::Linear(WeightFormat::F32) => "linear_f32",
+            Kernel::Linear(WeightFormat::F16) => "linear_f16",
+            Kernel::Linear(WeightFormat::Q8) => "linear_q8",
+            Kernel::Linear(WeightFormat::Q4) => "linear_q4",
+            Kernel::EmbedRows(WeightFormat::F32) => "embed_rows_f32",
+            Kernel::EmbedRows(WeightFormat::F16) => "embed_rows_f16",
+            Kernel::EmbedRows(WeightFormat::Q8) => "embed_rows_q8",
+            Kernel::EmbedRows(WeightFormat::Q4) => "embed_rows_q4",
             Kernel::BiasAdd => "bias_add",
             Kernel::Add => "add",
             Kernel::GatedAct => "gated_act",
@@ -63,21 +84,29 @@ impl Kernel {
         }
     }
 
-    pub(crate) fn source(self) -> &'static str {
-        match self {
+    pub(crate) fn source(self) -> Cow<'static, str> {
+        Cow::Borrowed(match self {
+            Kernel::Linear(format) => {
+                return Cow::Owned(weight_at::specialize(include_str!("linear.wgsl"), format));
+            }
+            Kernel::EmbedRows(format) => {
+                return Cow::Owned(weight_at::specialize(
+                    include_str!("embed_rows.wgsl"),
+                    format,
+                ));
+            }
             Kernel::Matvec => include_str!("matvec.wgsl"),
             Kernel::Matmul => include_str!("matmul.wgsl"),
             Kernel::RmsNorm => include_str!("rms_norm.wgsl"),
             Kernel::Softmax => include_str!("softmax.wgsl"),
             Kernel::Q4Matvec => include_str!("q4_matvec.wgsl"),
-            Kernel::Embed => include_str!("embed.wgsl"),
             Kernel::BiasAdd => include_str!("bias_add.wgsl"),
             Kernel::Add => include_str!("add.wgsl"),
             Kernel::GatedAct => include_str!("gated_act.wgsl"),
             Kernel::Rope => include_str!("rope.wgsl"),
             Kernel::AttnScores => include_str!("attn_scores.wgsl"),
             Kernel::AttnValues => include_str!("attn_values.wgsl"),
-        }
+        })
     }
 
     /// Storage buffers the kernel binds (the uniform comes after them).
@@ -86,12 +115,12 @@ impl Kernel {
             Kernel::Matvec
             | Kernel::Matmul
             | Kernel::RmsNorm
-            | Kernel::Embed
             | Kernel::GatedAct
             | Kernel::AttnScores
             | Kernel::AttnValues => 3,
             Kernel::Softmax | Kernel::BiasAdd | Kernel::Add | Kernel::Rope => 2,
             Kernel::Q4Matvec => 4,
+            Kernel::Linear(f) | Kernel::EmbedRows(f) => 3 + usize::from(weight_at::has_scales(f)),
         }
     }
 }

@@ -1,0 +1,157 @@
+//! Weight matrices on the GPU, in any [`WeightFormat`], split by rows into parts that each fit
+//! the device's storage-binding limit (a 262,144-row embedding does not fit one binding on every
+//! adapter), and the ops that read them: `linear` and `embed_rows`.
+
+use super::batch::GpuBatch;
+use super::buffer::GpuBuffer;
+use super::context::GpuContext;
+use super::kernels::Kernel;
+use super::ops::{as_u32, need};
+use crate::error::{Error, Result};
+use crate::quant::{WeightFormat, WeightMatrix};
+
+/// Rows of weights one linear workgroup covers (see linear.wgsl).
+const ROWS_PER_GROUP: usize = 4;
+
+struct Part {
+    weight: GpuBuffer,
+    scales: Option<GpuBuffer>,
+    row_start: usize,
+    rows: usize,
+}
+
+/// A [rows, cols] weight matrix resident on the GPU.
+pub struct GpuWeight {
+    format: WeightFormat,
+    rows: usize,
+    cols: usize,
+    parts: Vec<Part>,
+}
+
+impl GpuWeight {
+    /// Rows (output features).
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Columns (input features).
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Storage format.
+    pub fn format(&self) -> WeightFormat {
+        self.format
+    }
+
+    /// Number of row parts the matrix was split into.
+    pub fn parts(&self) -> usize {
+        self.parts.len()
+    }
+}
+
+impl GpuContext {
+    /// Uploads a weight matrix, split into row parts no larger than the binding limit (an
+    /// optional tighter `max_part_bytes` forces smaller parts, for tests).
+    pub fn upload_weight(
+        &self,
+        w: &WeightMatrix,
+        max_part_bytes: Option<u64>,
+    ) -> Result<GpuWeight> {
+        let (rows, cols) = (w.rows(), w.cols());
+        let limit = self
+            .limits
+            .max_storage_buffer_binding_size
+            .min(self.limits.max_buffer_size)
+            .min(max_part_bytes.unwrap_or(u64::MAX));
+        let row_bytes = (w.byte_len() as u64).div_ceil(rows.max(1) as u64).max(1);
+        // Parts start on even rows so that packed halves (f16 values, f16 scales) stay aligned.
+        let mut per_part = ((limit / row_bytes) as usize).max(2) & !1;
+        if per_part >= rows {
+            per_part = rows.max(1);
+        }
+        let mut parts = Vec::new();
+        let mut start = 0;
+        while start < rows || (rows == 0 && parts.is_empty()) {
+            let end = (start + per_part).min(rows);
+            let (words, scales) = w.row_words(start, end);
+            parts.push(Part {
+                weight: self.upload_u32(words, "weight")?,
+                scales: scales
+                    .map(|s| self.upload_u32(s, "weight scales"))
+                    .transpose()?,
+                row_start: start,
+                rows: end - start,
+            });
+            if rows == 0 {
+                break;
+            }
+            start = end;
+        }
+        Ok(GpuWeight {
+            format: w.format(),
+            rows,
+            cols,
+            parts,
+        })
+    }
+}
+
+impl GpuBatch<'_> {
+    /// y = x W^T. x: [m, cols] -> y: [m, rows], each part writing its columns of y.
+    pub fn linear(&mut self, x: &GpuBuffer, m: usize, w: &GpuWeight, y: &GpuBuffer) -> Result<()> {
+        need("linear", "x", x, m * w.cols)?;
+        need("linear", "y", y, m * w.rows)?;
+        for part in &w.parts {
+            let blocks = part.rows.div_ceil(ROWS_PER_GROUP);
+            let p = [
+                as_u32("linear", part.rows)?,
+                as_u32("linear", w.cols)?,
+                as_u32("linear", m)?,
+                as_u32("linear", w.rows)?,
+                as_u32("linear", part.row_start)?,
+                as_u32("linear", blocks)?,
+            ];
+            let mut buffers = vec![&part.weight];
+            buffers.extend(part.scales.as_ref());
+            buffers.extend([x, y]);
+            self.dispatch(Kernel::Linear(w.format), &buffers, &p, blocks * m)?;
+        }
+        Ok(())
+    }
+
+    /// x[t] = W[tokens[t]] * scale. tokens: [n] u32 (checked < rows by the caller) -> x: [n, cols].
+    pub fn embed_rows(
+        &mut self,
+        w: &GpuWeight,
+        tokens: &GpuBuffer,
+        x: &GpuBuffer,
+        n: usize,
+        scale: f32,
+    ) -> Result<()> {
+        need("embed_rows", "tokens", tokens, n)?;
+        need("embed_rows", "x", x, n * w.cols)?;
+        if w.parts.is_empty() {
+            return Err(Error::shape("embed_rows", "empty embedding"));
+        }
+        for part in &w.parts {
+            let p = [
+                as_u32("embed_rows", n)?,
+                as_u32("embed_rows", w.cols)?,
+                as_u32("embed_rows", part.row_start)?,
+                as_u32("embed_rows", part.rows)?,
+                scale.to_bits(),
+            ];
+            let mut buffers = vec![&part.weight];
+            buffers.extend(part.scales.as_ref());
+            buffers.extend([tokens, x]);
+            self.dispatch(
+                Kernel::EmbedRows(w.format),
+                &buffers,
+                &p,
+                (n * w.cols).div_ceil(256),
+            )?;
+        }
+        Ok(())
+    }
+}

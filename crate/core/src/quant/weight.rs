@@ -1,0 +1,181 @@
+//! Weight matrices in the formats the engine runs: f32, f16 (packed in u32), q8 and q4
+//! (group-32, f16 scales), chosen at load time, with row access for the CPU backend.
+
+use super::f16pack::{pack_f16, unpack_f16_at};
+use super::q4::Q4Matrix;
+use super::q8::Q8Matrix;
+use crate::error::{Error, Result};
+use serde::Serialize;
+
+/// How weights are stored in the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum WeightFormat {
+    /// 32-bit floats (the reference).
+    F32,
+    /// 16-bit floats.
+    F16,
+    /// int8, groups of 32, f16 scales.
+    Q8,
+    /// int4, groups of 32, f16 scales.
+    Q4,
+}
+
+impl WeightFormat {
+    /// Parses "f32", "f16", "q8" or "q4".
+    pub fn parse(s: &str) -> Result<Self> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "f32" => Self::F32,
+            "f16" => Self::F16,
+            "q8" => Self::Q8,
+            "q4" => Self::Q4,
+            other => {
+                return Err(Error::InvalidArgument(format!(
+                    "weight format {other:?}: use f32, f16, q8 or q4"
+                )));
+            }
+        })
+    }
+
+    /// The lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::F32 => "f32",
+            Self::F16 => "f16",
+            Self::Q8 => "q8",
+            Self::Q4 => "q4",
+        }
+    }
+}
+
+/// A [rows, cols] weight matrix in one of the [`WeightFormat`]s.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WeightMatrix {
+    /// Row-major f32.
+    F32 {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+        /// Values.
+        data: Vec<f32>,
+    },
+    /// Row-major f16, two per u32.
+    F16 {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+        /// Packed values.
+        data: Vec<u32>,
+    },
+    /// int8 group-32.
+    Q8(Q8Matrix),
+    /// int4 group-32.
+    Q4(Q4Matrix),
+}
+
+impl WeightMatrix {
+    /// Converts f32 values to `format`. Matrices whose rows do not split into groups of 32 keep
+    /// f16 when q8 or q4 is asked for (the format() tells which one was used).
+    pub fn from_f32(
+        data: Vec<f32>,
+        rows: usize,
+        cols: usize,
+        format: WeightFormat,
+    ) -> Result<Self> {
+        if data.len() != rows * cols {
+            return Err(Error::shape(
+                "weight",
+                format!("{} values for {rows}x{cols}", data.len()),
+            ));
+        }
+        let grouped = cols.is_multiple_of(32);
+        Ok(match format {
+            WeightFormat::F32 => Self::F32 { rows, cols, data },
+            WeightFormat::Q8 if grouped => Self::Q8(Q8Matrix::quantize(&data, rows, cols)?),
+            WeightFormat::Q4 if grouped => Self::Q4(Q4Matrix::quantize(&data, rows, cols)?),
+            _ => Self::F16 {
+                rows,
+                cols,
+                data: pack_f16(&data),
+            },
+        })
+    }
+
+    /// The storage format.
+    pub fn format(&self) -> WeightFormat {
+        match self {
+            Self::F32 { .. } => WeightFormat::F32,
+            Self::F16 { .. } => WeightFormat::F16,
+            Self::Q8(_) => WeightFormat::Q8,
+            Self::Q4(_) => WeightFormat::Q4,
+        }
+    }
+
+    /// Rows (output features).
+    pub fn rows(&self) -> usize {
+        match self {
+            Self::F32 { rows, .. } | Self::F16 { rows, .. } => *rows,
+            Self::Q8(q) => q.rows,
+            Self::Q4(q) => q.rows,
+        }
+    }
+
+    /// Columns (input features).
+    pub fn cols(&self) -> usize {
+        match self {
+            Self::F32 { cols, .. } | Self::F16 { cols, .. } => *cols,
+            Self::Q8(q) => q.cols,
+            Self::Q4(q) => q.cols,
+        }
+    }
+
+    /// Bytes of storage.
+    pub fn byte_len(&self) -> usize {
+        match self {
+            Self::F32 { data, .. } => data.len() * 4,
+            Self::F16 { data, .. } => data.len() * 4,
+            Self::Q8(q) => 4 * (q.qweight.len() + q.scales.len()),
+            Self::Q4(q) => q.byte_len(),
+        }
+    }
+
+    /// Row `r` as f32 into `out` [cols].
+    pub fn dequantize_row(&self, r: usize, out: &mut [f32]) {
+        let cols = self.cols();
+        match self {
+            Self::F32 { data, .. } => out[..cols].copy_from_slice(&data[r * cols..(r + 1) * cols]),
+            Self::F16 { data, .. } => {
+                for (c, o) in out.iter_mut().enumerate().take(cols) {
+                    *o = unpack_f16_at(data, r * cols + c);
+                }
+            }
+            Self::Q8(q) => q.dequantize_row(r, out),
+            Self::Q4(q) => {
+                for (c, o) in out.iter_mut().enumerate().take(cols) {
+                    let i = r * cols + c;
+                    let nibble = (q.qweight[i / 8] >> (4 * (i % 8))) & 0xf;
+                    *o = (nibble as f32 - 8.0) * q.scale(i / 32);
+                }
+            }
+        }
+    }
+
+    /// The raw words of rows `start..end` and of their scales (q8/q4), for uploading a part.
+    pub(crate) fn row_words(&self, start: usize, end: usize) -> (&[u32], Option<&[u32]>) {
+        let cols = self.cols();
+        match self {
+            Self::F32 { data, .. } => (bytemuck::cast_slice(&data[start * cols..end * cols]), None),
+            // f16 rows are whole words when cols is even; odd cols keep one matrix per part.
+            Self::F16 { data, .. } => (&data[start * cols / 2..(end * cols).div_ceil(2)], None),
+            Self::Q8(q) => (
+                &q.qweight[start * cols / 4..end * cols / 4],
+                Some(&q.scales[start * cols / 64..(end * cols / 32).div_ceil(2)]),
+            ),
+            Self::Q4(q) => (
+                &q.qweight[start * cols / 8..end * cols / 8],
+                Some(&q.scales[start * cols / 64..(end * cols / 32).div_ceil(2)]),
+            ),
+        }
+    }
+}
