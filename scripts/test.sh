@@ -63,7 +63,8 @@ run "native cpu" cargo test --workspace --exclude ttsearch-wasm "${cpu_tests[@]}
 gemma=$(scripts/fetch_gemma.sh) || gemma=""
 real_tests=()
 for f in crate/core/tests/gemma_*.rs; do real_tests+=(--test "$(basename "$f" .rs)"); done
-run "native cpu, Gemma 3 270M (release)" env TTSEARCH_GEMMA_GGUF="${gemma:+$PWD/$gemma}" TTSEARCH_REQUIRE_GEMMA=1 \
+run "native cpu+gpu, Gemma 3 270M (release)" env TTSEARCH_GEMMA_GGUF="${gemma:+$PWD/$gemma}" \
+  TTSEARCH_REQUIRE_GEMMA=1 WGPU_BACKEND=vulkan TTSEARCH_REQUIRE_GPU=1 \
   cargo test --release -p ttsearch "${real_tests[@]}"
 run "native gpu (lavapipe)" env WGPU_BACKEND=vulkan TTSEARCH_REQUIRE_GPU=1 \
   cargo test -p ttsearch "${gpu_tests[@]}"
