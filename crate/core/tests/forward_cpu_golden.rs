@@ -4,68 +4,22 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
-use serde_json::Value;
-use std::path::PathBuf;
-use ttsearch::block_on;
-use ttsearch::model::safetensors::open_dir;
-use ttsearch::model::{
-    CpuModel, KvCache, LogitPositions, ModelConfig, ModelWeights, SequenceInput,
-};
+mod common;
+
+use common::{fixture_model, ids, max_diff, rows};
+use ttsearch::model::{CpuModel, KvCache, LogitPositions, SequenceInput};
 use ttsearch::quant::WeightFormat;
 
 /// f32 on the same weights: the differences are summation order only.
 const TOLERANCE: f32 = 1e-4;
 
-fn load(name: &str) -> (CpuModel, Value) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures/models")
-        .join(name);
-    let config = ModelConfig::from_hf_json(
-        &std::fs::read_to_string(dir.join("config.json")).expect("config"),
-    )
-    .expect("config parses");
-    let store = block_on(open_dir(&dir)).expect("checkpoint opens");
-    let weights =
-        block_on(ModelWeights::load(&config, &store, WeightFormat::F32)).expect("weights load");
-    let golden =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("golden.json")).expect("golden"))
-            .expect("json");
-    (CpuModel::new(config, weights), golden)
-}
-
-fn rows(v: &Value) -> Vec<Vec<f32>> {
-    v.as_array()
-        .expect("rows")
-        .iter()
-        .map(|r| {
-            r.as_array()
-                .expect("row")
-                .iter()
-                .map(|x| x.as_f64().expect("number") as f32)
-                .collect()
-        })
-        .collect()
-}
-
-fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-}
-
 fn check(name: &str) {
-    let (model, golden) = load(name);
+    let (config, weights, golden) = fixture_model(name, WeightFormat::F32);
+    let model = CpuModel::new(config, weights);
     let sequences = golden["sequences"].as_array().expect("sequences");
     let mut worst = 0f32;
     for seq in sequences {
-        let tokens: Vec<u32> = seq["tokens"]
-            .as_array()
-            .expect("tokens")
-            .iter()
-            .map(|t| t.as_u64().expect("id") as u32)
-            .collect();
+        let tokens = ids(&seq["tokens"]);
         let (want_logits, want_hidden) = (rows(&seq["logits"]), rows(&seq["hidden"]));
         // Whole sequence at once.
         let mut cache = KvCache::default();
@@ -82,9 +36,8 @@ fn check(name: &str) {
             worst = worst.max(d);
             assert!(d < TOLERANCE, "{name} position {p}: max |logit diff| {d}");
         }
-        let hidden: Vec<f32> = want_hidden.concat();
         assert!(
-            max_diff(&out.hidden, &hidden) < TOLERANCE,
+            max_diff(&out.hidden, &want_hidden.concat()) < TOLERANCE,
             "{name}: hidden states differ"
         );
         // Prefill two tokens, then one token at a time from the cache.
@@ -111,17 +64,7 @@ fn check(name: &str) {
         assert_eq!(cache.len(), tokens.len());
     }
     // Both sequences in one batched call.
-    let seqs: Vec<Vec<u32>> = sequences
-        .iter()
-        .map(|s| {
-            s["tokens"]
-                .as_array()
-                .expect("tokens")
-                .iter()
-                .map(|t| t.as_u64().expect("id") as u32)
-                .collect()
-        })
-        .collect();
+    let seqs: Vec<Vec<u32>> = sequences.iter().map(|s| ids(&s["tokens"])).collect();
     let (mut c0, mut c1) = (KvCache::default(), KvCache::default());
     let outs = model
         .forward(&mut [
@@ -164,7 +107,8 @@ fn gemma3_matches_transformers() {
 
 #[test]
 fn bad_tokens_are_typed_errors() {
-    let (model, _) = load("qwen2-tiny");
+    let (config, weights, _) = fixture_model("qwen2-tiny", WeightFormat::F32);
+    let model = CpuModel::new(config, weights);
     let mut cache = KvCache::default();
     let err = model
         .forward(&mut [SequenceInput {

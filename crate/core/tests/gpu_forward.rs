@@ -1,68 +1,25 @@
-//! The GPU forward pass (f32 weights) against transformers' golden outputs on the tiny Qwen2,
-//! Llama 3 and Gemma 3 models, natively (lavapipe in CI): whole sequences and token by token.
+//! The GPU forward pass against transformers' golden outputs on the tiny Qwen2, Llama 3 and
+//! Gemma 3 models, natively (lavapipe in CI): whole sequences and token by token; and in every
+//! weight format against the CPU backend on the same weights.
 
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 
-use serde_json::Value;
-use std::path::PathBuf;
+use common::{fixture_model, ids, max_diff, rows};
 use ttsearch::block_on;
-use ttsearch::model::safetensors::open_dir;
-use ttsearch::model::{GpuKvCache, GpuModel, LogitPositions, ModelConfig, ModelWeights};
+use ttsearch::model::{CpuModel, GpuKvCache, GpuModel, KvCache, LogitPositions, SequenceInput};
 use ttsearch::quant::WeightFormat;
 
 const TOLERANCE: f32 = 1e-4;
 
-fn rows(v: &Value) -> Vec<Vec<f32>> {
-    v.as_array()
-        .expect("rows")
-        .iter()
-        .map(|r| {
-            r.as_array()
-                .expect("row")
-                .iter()
-                .map(|x| x.as_f64().expect("number") as f32)
-                .collect()
-        })
-        .collect()
-}
-
-fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-}
-
 fn check(name: &str) {
     let Some(ctx) = common::gpu() else { return };
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures/models")
-        .join(name);
-    let config = ModelConfig::from_hf_json(
-        &std::fs::read_to_string(dir.join("config.json")).expect("config"),
-    )
-    .expect("parses");
-    let weights = block_on(ModelWeights::load(
-        &config,
-        &block_on(open_dir(&dir)).expect("opens"),
-        WeightFormat::F32,
-    ))
-    .expect("loads");
+    let (config, weights, golden) = fixture_model(name, WeightFormat::F32);
     let model = GpuModel::upload(ctx, config, &weights).expect("uploads");
-    let golden: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("golden.json")).expect("golden"))
-            .expect("json");
     let mut worst = 0f32;
     for seq in golden["sequences"].as_array().expect("sequences") {
-        let tokens: Vec<u32> = seq["tokens"]
-            .as_array()
-            .expect("tokens")
-            .iter()
-            .map(|t| t.as_u64().expect("id") as u32)
-            .collect();
+        let tokens = ids(&seq["tokens"]);
         let want = rows(&seq["logits"]);
         let mut cache = GpuKvCache::default();
         let out = block_on(model.forward(ctx, &mut cache, &tokens, LogitPositions::All))
@@ -77,7 +34,7 @@ fn check(name: &str) {
             max_diff(&out.hidden, &rows(&seq["hidden"]).concat()) < TOLERANCE,
             "{name} hidden"
         );
-        // Token by token from an empty cache: every step reads the cache.
+        // Token by token from an empty cache: every step reads the cache (which grows).
         let mut cache = GpuKvCache::default();
         for (p, t) in tokens.iter().enumerate() {
             let out = block_on(model.forward(ctx, &mut cache, &[*t], LogitPositions::Last))
@@ -111,18 +68,7 @@ fn gemma3_on_gpu_matches_transformers() {
 #[test]
 fn gpu_forward_errors_leave_the_cache_alone() {
     let Some(ctx) = common::gpu() else { return };
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/models/qwen2-tiny");
-    let config = ModelConfig::from_hf_json(
-        &std::fs::read_to_string(dir.join("config.json")).expect("config"),
-    )
-    .expect("parses");
-    let weights = block_on(ModelWeights::load(
-        &config,
-        &block_on(open_dir(&dir)).expect("opens"),
-        WeightFormat::F32,
-    ))
-    .expect("loads");
+    let (config, weights, _) = fixture_model("qwen2-tiny", WeightFormat::F32);
     let model = GpuModel::upload(ctx, config, &weights).expect("uploads");
     let mut cache = GpuKvCache::default();
     block_on(model.forward(ctx, &mut cache, &[1, 2, 3], LogitPositions::None)).expect("prefill");
@@ -130,41 +76,19 @@ fn gpu_forward_errors_leave_the_cache_alone() {
         block_on(model.forward(ctx, &mut cache, &[4, 999], LogitPositions::Last)).unwrap_err();
     assert_eq!(err.code(), "invalid_argument");
     assert_eq!(cache.len(), 3);
-    assert_eq!(
-        block_on(model.forward(ctx, &mut cache, &[], LogitPositions::Last))
-            .unwrap_err()
-            .code(),
-        "invalid_argument"
-    );
+    let err = block_on(model.forward(ctx, &mut cache, &[], LogitPositions::Last)).unwrap_err();
+    assert_eq!(err.code(), "invalid_argument");
 }
 
 #[test]
 fn quantized_formats_match_the_cpu_backend() {
-    use ttsearch::model::{CpuModel, KvCache, SequenceInput};
     let Some(ctx) = common::gpu() else { return };
     for name in ["qwen2-tiny", "llama-tiny", "gemma3-tiny"] {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../tests/fixtures/models")
-            .join(name);
-        let config = ModelConfig::from_hf_json(
-            &std::fs::read_to_string(dir.join("config.json")).expect("config"),
-        )
-        .expect("parses");
-        let store = block_on(open_dir(&dir)).expect("opens");
-        let golden: Value = serde_json::from_str(
-            &std::fs::read_to_string(dir.join("golden.json")).expect("golden"),
-        )
-        .expect("json");
-        let tokens: Vec<u32> = golden["sequences"][0]["tokens"]
-            .as_array()
-            .expect("tokens")
-            .iter()
-            .map(|t| t.as_u64().expect("id") as u32)
-            .collect();
         for format in [WeightFormat::F16, WeightFormat::Q8, WeightFormat::Q4] {
-            let weights = block_on(ModelWeights::load(&config, &store, format)).expect("loads");
+            let (config, weights, golden) = fixture_model(name, format);
+            let tokens = ids(&golden["sequences"][0]["tokens"]);
             let gpu = GpuModel::upload(ctx, config.clone(), &weights).expect("uploads");
-            let cpu = CpuModel::new(config.clone(), weights);
+            let cpu = CpuModel::new(config, weights);
             let mut cache = KvCache::default();
             let want = cpu
                 .forward(&mut [SequenceInput {

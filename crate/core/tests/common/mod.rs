@@ -1,4 +1,7 @@
-//! Shared helpers of the native GPU tests: one device per test binary and a fresh seed per run.
+//! Shared helpers of the native tests: one GPU device per test binary, a fresh seed per run,
+//! fixture models and golden-output helpers. Each test binary uses some of them.
+
+#![allow(dead_code)]
 
 use std::sync::OnceLock;
 use ttsearch::gpu::GpuContext;
@@ -43,7 +46,6 @@ pub fn gpu() -> Option<&'static GpuContext> {
 }
 
 /// TTSEARCH_SEED if set, else a fresh seed from the clock; printed so a failure can be replayed.
-#[allow(dead_code)] // not every test binary draws random inputs
 pub fn seed() -> u64 {
     let seed = std::env::var("TTSEARCH_SEED")
         .ok()
@@ -56,4 +58,64 @@ pub fn seed() -> u64 {
         });
     eprintln!("TTSEARCH_SEED={seed}");
     seed
+}
+
+/// A tiny fixture model (tests/fixtures/models/NAME): config, weights in `format`, golden.json.
+pub fn fixture_model(
+    name: &str,
+    format: ttsearch::quant::WeightFormat,
+) -> (
+    ttsearch::model::ModelConfig,
+    ttsearch::model::ModelWeights,
+    serde_json::Value,
+) {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/models")
+        .join(name);
+    let config = ttsearch::model::ModelConfig::from_hf_json(
+        &std::fs::read_to_string(dir.join("config.json")).expect("config.json"),
+    )
+    .expect("config parses");
+    let store =
+        ttsearch::block_on(ttsearch::model::safetensors::open_dir(&dir)).expect("checkpoint opens");
+    let weights = ttsearch::block_on(ttsearch::model::ModelWeights::load(&config, &store, format))
+        .expect("weights load");
+    let golden = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("golden.json")).expect("golden.json"),
+    )
+    .expect("golden is JSON");
+    (config, weights, golden)
+}
+
+/// Rows of numbers from a JSON array of arrays.
+pub fn rows(v: &serde_json::Value) -> Vec<Vec<f32>> {
+    v.as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .expect("row")
+                .iter()
+                .map(|x| x.as_f64().expect("number") as f32)
+                .collect()
+        })
+        .collect()
+}
+
+/// Token ids from a JSON array.
+pub fn ids(v: &serde_json::Value) -> Vec<u32> {
+    v.as_array()
+        .expect("ids")
+        .iter()
+        .map(|x| x.as_u64().expect("id") as u32)
+        .collect()
+}
+
+/// Largest |a - b| over two equally long slices.
+pub fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
