@@ -53,7 +53,7 @@ run "clippy wasm" cargo clippy -p ttsearch -p ttsearch-wasm --target wasm32-unkn
 
 # Native tests. The GPU test files are crate/*/tests/gpu_*.rs; everything else runs on the CPU.
 gpu_tests=()
-for f in crate/core/tests/gpu_*.rs; do gpu_tests+=(--test "$(basename "$f" .rs)"); done
+for f in crate/core/tests/gpu_*.rs crate/cli/tests/gpu_*.rs; do gpu_tests+=(--test "$(basename "$f" .rs)"); done
 # The real-model tests (gemma_*.rs) run in release on the Gemma 3 270M GGUF fetched from PyPI.
 cpu_tests=(--lib --bins)
 for f in crate/core/tests/*.rs crate/cli/tests/*.rs; do
@@ -67,7 +67,7 @@ run "native cpu+gpu, Gemma 3 270M (release)" env TTSEARCH_GEMMA_GGUF="${gemma:+$
   TTSEARCH_REQUIRE_GEMMA=1 WGPU_BACKEND=vulkan TTSEARCH_REQUIRE_GPU=1 \
   cargo test --release -p ttsearch "${real_tests[@]}"
 run "native gpu (lavapipe)" env WGPU_BACKEND=vulkan TTSEARCH_REQUIRE_GPU=1 \
-  cargo test -p ttsearch "${gpu_tests[@]}"
+  cargo test -p ttsearch -p ttsearch-cli "${gpu_tests[@]}"
 
 # Rust tests in headless Chromium with WebGPU (SwiftShader), through chromedriver.
 profile=$(mktemp -d)

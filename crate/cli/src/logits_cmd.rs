@@ -1,15 +1,22 @@
-//! `ttsearch logits`: run token ids through a model on the CPU backend (any weight format) and
-//! print the logits.
+//! `ttsearch logits`: run token ids through a model on the CPU or GPU backend (any weight
+//! format) and print the logits.
 
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use ttsearch::model::loader::load_cpu_model;
-use ttsearch::model::{KvCache, LogitPositions, SequenceInput};
+use ttsearch::gpu::GpuContext;
+use ttsearch::model::loader::{load_cpu_model, load_weights};
+use ttsearch::model::{GpuKvCache, GpuModel, KvCache, LogitPositions, SequenceInput};
 use ttsearch::quant::WeightFormat;
 use ttsearch::{Error, Result, block_on};
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Backend {
+    Cpu,
+    Gpu,
+}
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Positions {
@@ -25,6 +32,9 @@ pub struct LogitsArgs {
     /// Comma-separated token ids.
     #[arg(long)]
     tokens: String,
+    /// Where the forward pass runs (gpu: the default adapter; WGPU_BACKEND picks the API).
+    #[arg(long, value_enum, default_value = "cpu")]
+    backend: Backend,
     /// Weight format in the engine: f32 (reference), f16, q8 or q4 (group-32, f16 scales).
     #[arg(long, default_value = "f32")]
     dtype: String,
@@ -53,17 +63,33 @@ pub fn run(args: &LogitsArgs) -> Result<ExitCode> {
         })
         .collect::<Result<_>>()?;
     let format = WeightFormat::parse(&args.dtype)?;
-    let model = block_on(load_cpu_model(&args.model, format))?;
-    let mut cache = KvCache::default();
     let want = match args.positions {
         Positions::All => LogitPositions::All,
         Positions::Last => LogitPositions::Last,
     };
-    let out = model.forward(&mut [SequenceInput {
-        cache: &mut cache,
-        tokens: &tokens,
-        logits: want,
-    }])?;
+    let out = match args.backend {
+        Backend::Cpu => {
+            let model = block_on(load_cpu_model(&args.model, format))?;
+            let mut cache = KvCache::default();
+            model.forward(&mut [SequenceInput {
+                cache: &mut cache,
+                tokens: &tokens,
+                logits: want,
+            }])?
+        }
+        Backend::Gpu => {
+            let ctx = block_on(GpuContext::new())?;
+            let (config, weights) = block_on(load_weights(&args.model, format))?;
+            let model = GpuModel::upload(&ctx, config, &weights)?;
+            drop(weights);
+            vec![block_on(model.forward(
+                &ctx,
+                &mut GpuKvCache::default(),
+                &tokens,
+                want,
+            ))?]
+        }
+    };
     let logits = out.first().map(|o| o.logits.as_slice()).unwrap_or_default();
     let json = serde_json::to_string(&Output {
         tokens: &tokens,
