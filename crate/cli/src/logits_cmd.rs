@@ -7,8 +7,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use ttsearch::gpu::GpuContext;
-use ttsearch::model::loader::{load_cpu_model, load_weights};
-use ttsearch::model::{GpuKvCache, GpuModel, KvCache, LogitPositions, SequenceInput};
+use ttsearch::model::loader::{load_cpu_model, load_gpu_model};
+use ttsearch::model::{GpuKvCache, KvCache, LogitPositions, SequenceInput};
 use ttsearch::quant::WeightFormat;
 use ttsearch::{Error, Result, block_on};
 
@@ -79,9 +79,7 @@ pub fn run(args: &LogitsArgs) -> Result<ExitCode> {
         }
         Backend::Gpu => {
             let ctx = block_on(GpuContext::new())?;
-            let (config, weights) = block_on(load_weights(&args.model, format))?;
-            let model = GpuModel::upload(&ctx, config, &weights)?;
-            drop(weights);
+            let model = block_on(load_gpu_model(&ctx, &args.model, format))?;
             vec![block_on(model.forward(
                 &ctx,
                 &mut GpuKvCache::default(),

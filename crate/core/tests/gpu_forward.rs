@@ -115,3 +115,39 @@ fn quantized_formats_match_the_cpu_backend() {
         }
     }
 }
+
+#[test]
+fn loading_straight_to_the_gpu_equals_uploading_loaded_weights() {
+    let Some(ctx) = common::gpu() else { return };
+    let (config, weights, golden) = fixture_model("gemma3-tiny", WeightFormat::Q8);
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/models/gemma3-tiny");
+    let store = block_on(ttsearch::model::safetensors::open_dir(&dir)).expect("opens");
+    let streamed = block_on(GpuModel::load(
+        ctx,
+        config.clone(),
+        &store,
+        WeightFormat::Q8,
+    ))
+    .expect("load");
+    let uploaded = GpuModel::upload(ctx, config, &weights).expect("upload");
+    let tokens = ids(&golden["sequences"][0]["tokens"]);
+    let a = block_on(streamed.forward(
+        ctx,
+        &mut GpuKvCache::default(),
+        &tokens,
+        LogitPositions::All,
+    ))
+    .expect("a");
+    let b = block_on(uploaded.forward(
+        ctx,
+        &mut GpuKvCache::default(),
+        &tokens,
+        LogitPositions::All,
+    ))
+    .expect("b");
+    assert_eq!(
+        a, b,
+        "the two loading paths must give bit-identical results"
+    );
+}

@@ -57,8 +57,15 @@ async fn check(name: &str, f: &Fixture) {
     let ctx = GpuContext::new()
         .await
         .unwrap_or_else(|e| panic!("WebGPU adapter required: {e}"));
-    let (config, weights) = weights(f).await;
-    let model = GpuModel::upload(&ctx, config, &weights).expect("upload");
+    // Straight from bytes to the GPU, a layer at a time, as a page loads a model.
+    let config = ModelConfig::from_hf_json(f.config).expect("config");
+    let file = SafetensorsFile::open(MemorySource::new(f.weights))
+        .await
+        .expect("safetensors");
+    let store = SafetensorsModel::from_files(vec![file]).expect("store");
+    let model = GpuModel::load(&ctx, config, &store, WeightFormat::F32)
+        .await
+        .expect("load");
     let golden: Value = serde_json::from_str(f.golden).expect("golden");
     let seq = &golden["sequences"][0];
     let tokens: Vec<u32> = seq["tokens"]

@@ -4,9 +4,11 @@
 use super::config::{Activation, Architecture, LayerAttention, ModelConfig};
 use super::forward_cpu::{ForwardOutput, LogitPositions};
 use super::rope;
-use super::weights::{Linear, ModelWeights};
+use super::store::TensorStore;
+use super::weights::{LayerWeights, Linear, ModelWeights};
 use crate::error::{Error, Result};
 use crate::gpu::{AttentionShape, GpuBatch, GpuBuffer, GpuContext, GpuWeight};
+use crate::quant::WeightFormat;
 
 /// Positions a new cache holds before it grows (doubling).
 const FIRST_CAPACITY: usize = 64;
@@ -81,52 +83,94 @@ fn upload_opt(ctx: &GpuContext, v: &Option<Vec<f32>>, name: &str) -> Result<Opti
     v.as_ref().map(|v| ctx.upload_f32(v, name)).transpose()
 }
 
+fn upload_layer(ctx: &GpuContext, l: &LayerWeights) -> Result<GpuLayer> {
+    Ok(GpuLayer {
+        input_layernorm: ctx.upload_f32(&l.input_layernorm, "input_layernorm")?,
+        q_proj: upload_linear(ctx, &l.q_proj, "q_proj")?,
+        k_proj: upload_linear(ctx, &l.k_proj, "k_proj")?,
+        v_proj: upload_linear(ctx, &l.v_proj, "v_proj")?,
+        o_proj: upload_linear(ctx, &l.o_proj, "o_proj")?,
+        q_norm: upload_opt(ctx, &l.q_norm, "q_norm")?,
+        k_norm: upload_opt(ctx, &l.k_norm, "k_norm")?,
+        post_attention_layernorm: ctx
+            .upload_f32(&l.post_attention_layernorm, "post_attention_layernorm")?,
+        pre_feedforward_layernorm: upload_opt(
+            ctx,
+            &l.pre_feedforward_layernorm,
+            "pre_feedforward_layernorm",
+        )?,
+        post_feedforward_layernorm: upload_opt(
+            ctx,
+            &l.post_feedforward_layernorm,
+            "post_feedforward_layernorm",
+        )?,
+        gate_proj: upload_linear(ctx, &l.gate_proj, "gate_proj")?,
+        up_proj: upload_linear(ctx, &l.up_proj, "up_proj")?,
+        down_proj: upload_linear(ctx, &l.down_proj, "down_proj")?,
+    })
+}
+
 impl GpuModel {
     /// Uploads the weights (in whatever format they were loaded), tensor by tensor, large
     /// matrices split by rows to fit the binding limit. Fails with `buffer_too_large` where one tensor
     /// exceeds the device's binding limit.
     pub fn upload(ctx: &GpuContext, config: ModelConfig, w: &ModelWeights) -> Result<Self> {
-        let mut layers = Vec::with_capacity(w.layers.len());
-        for l in &w.layers {
-            layers.push(GpuLayer {
-                input_layernorm: ctx.upload_f32(&l.input_layernorm, "input_layernorm")?,
-                q_proj: upload_linear(ctx, &l.q_proj, "q_proj")?,
-                k_proj: upload_linear(ctx, &l.k_proj, "k_proj")?,
-                v_proj: upload_linear(ctx, &l.v_proj, "v_proj")?,
-                o_proj: upload_linear(ctx, &l.o_proj, "o_proj")?,
-                q_norm: upload_opt(ctx, &l.q_norm, "q_norm")?,
-                k_norm: upload_opt(ctx, &l.k_norm, "k_norm")?,
-                post_attention_layernorm: ctx
-                    .upload_f32(&l.post_attention_layernorm, "post_attention_layernorm")?,
-                pre_feedforward_layernorm: upload_opt(
-                    ctx,
-                    &l.pre_feedforward_layernorm,
-                    "pre_feedforward_layernorm",
-                )?,
-                post_feedforward_layernorm: upload_opt(
-                    ctx,
-                    &l.post_feedforward_layernorm,
-                    "post_feedforward_layernorm",
-                )?,
-                gate_proj: upload_linear(ctx, &l.gate_proj, "gate_proj")?,
-                up_proj: upload_linear(ctx, &l.up_proj, "up_proj")?,
-                down_proj: upload_linear(ctx, &l.down_proj, "down_proj")?,
-            });
+        let layers = w
+            .layers
+            .iter()
+            .map(|l| upload_layer(ctx, l))
+            .collect::<Result<Vec<_>>>()?;
+        let embed_tokens = ctx.upload_weight(&w.embed_tokens, None)?;
+        let lm_head = w
+            .lm_head
+            .as_ref()
+            .map(|h| ctx.upload_weight(h, None))
+            .transpose()?;
+        Self::assemble(ctx, config, embed_tokens, layers, &w.norm, lm_head)
+    }
+
+    /// Loads a model straight onto the GPU, one tensor group at a time: host memory holds one
+    /// decoder layer (or the embedding, the largest single tensor) at any moment, never the model.
+    pub async fn load<T: TensorStore>(
+        ctx: &GpuContext,
+        config: ModelConfig,
+        store: &T,
+        format: WeightFormat,
+    ) -> Result<Self> {
+        let mut layers = Vec::with_capacity(config.num_hidden_layers);
+        for l in 0..config.num_hidden_layers {
+            let host = LayerWeights::load(&config, store, l, format).await?;
+            layers.push(upload_layer(ctx, &host)?);
         }
+        let embed = ModelWeights::load_embed_tokens(&config, store, format).await?;
+        let embed_tokens = ctx.upload_weight(&embed, None)?;
+        drop(embed);
+        let lm_head = match ModelWeights::load_lm_head(&config, store, format).await? {
+            Some(head) => Some(ctx.upload_weight(&head, None)?),
+            None => None,
+        };
+        let norm = ModelWeights::load_norm(&config, store).await?;
+        Self::assemble(ctx, config, embed_tokens, layers, &norm, lm_head)
+    }
+
+    fn assemble(
+        ctx: &GpuContext,
+        config: ModelConfig,
+        embed_tokens: GpuWeight,
+        layers: Vec<GpuLayer>,
+        norm: &[f32],
+        lm_head: Option<GpuWeight>,
+    ) -> Result<Self> {
         let global = rope::inv_freq(&config.rope, config.head_dim);
         let local = rope::inv_freq(
             config.rope_local.as_ref().unwrap_or(&config.rope),
             config.head_dim,
         );
         Ok(Self {
-            embed_tokens: ctx.upload_weight(&w.embed_tokens, None)?,
+            embed_tokens,
             layers,
-            norm: ctx.upload_f32(&w.norm, "norm")?,
-            lm_head: w
-                .lm_head
-                .as_ref()
-                .map(|h| ctx.upload_weight(h, None))
-                .transpose()?,
+            norm: ctx.upload_f32(norm, "norm")?,
+            lm_head,
             inv_freq_global: global,
             inv_freq_local: local,
             config,

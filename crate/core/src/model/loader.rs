@@ -2,12 +2,14 @@
 
 use super::config::ModelConfig;
 use super::forward_cpu::CpuModel;
+use super::forward_gpu::GpuModel;
 use super::gguf::GgufFile;
 use super::gguf_store::GgufStore;
 use super::safetensors::open_dir;
 use super::source::FileSource;
 use super::weights::ModelWeights;
 use crate::error::{Error, Result};
+use crate::gpu::GpuContext;
 use crate::quant::WeightFormat;
 use std::path::Path;
 
@@ -44,4 +46,21 @@ pub async fn load_weights(
 pub async fn load_cpu_model(path: &Path, format: WeightFormat) -> Result<CpuModel> {
     let (config, weights) = load_weights(path, format).await?;
     Ok(CpuModel::new(config, weights))
+}
+
+/// Loads the model at `path` straight onto the GPU, a layer at a time, matrices in `format`.
+pub async fn load_gpu_model(
+    ctx: &GpuContext,
+    path: &Path,
+    format: WeightFormat,
+) -> Result<GpuModel> {
+    let config = load_config(path).await?;
+    if path.is_dir() {
+        GpuModel::load(ctx, config, &open_dir(path).await?, format).await
+    } else {
+        let source = FileSource::open(path)?;
+        let file = GgufFile::read(&source).await?;
+        let store = GgufStore::new(file, source, &config);
+        GpuModel::load(ctx, config, &store, format).await
+    }
 }

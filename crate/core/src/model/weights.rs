@@ -121,12 +121,12 @@ pub fn vocab_format(format: WeightFormat) -> WeightFormat {
     }
 }
 
-impl ModelWeights {
-    /// Loads every weight the architecture needs, tensor by tensor, converting matrices to
-    /// `format` as they arrive (norms and biases stay f32).
+impl LayerWeights {
+    /// Loads decoder layer `l`, matrices converted to `format` as they arrive.
     pub async fn load<T: TensorStore>(
         config: &ModelConfig,
         store: &T,
+        l: usize,
         format: WeightFormat,
     ) -> Result<Self> {
         let (h, i) = (config.hidden_size, config.intermediate_size);
@@ -136,94 +136,126 @@ impl ModelWeights {
         );
         let gemma = config.architecture == Architecture::Gemma3;
         let bias = config.attention_bias;
-        let mut layers = Vec::with_capacity(config.num_hidden_layers);
-        for l in 0..config.num_hidden_layers {
-            let p = format!("model.layers.{l}");
-            let optional = |name: &'static str, len: usize| {
-                let full = format!("{p}.{name}");
-                async move {
-                    if gemma {
-                        Ok::<_, Error>(Some(tensor(store, &full, &[len]).await?))
-                    } else {
-                        Ok(None)
-                    }
+        let p = format!("model.layers.{l}");
+        let optional = |name: &'static str, len: usize| {
+            let full = format!("{p}.{name}");
+            async move {
+                if gemma {
+                    Ok::<_, Error>(Some(tensor(store, &full, &[len]).await?))
+                } else {
+                    Ok(None)
                 }
-            };
-            layers.push(LayerWeights {
-                input_layernorm: tensor(store, &format!("{p}.input_layernorm.weight"), &[h])
-                    .await?,
-                q_proj: linear(
-                    store,
-                    &format!("{p}.self_attn.q_proj"),
-                    q_out,
-                    h,
-                    bias,
-                    format,
-                )
-                .await?,
-                k_proj: linear(
-                    store,
-                    &format!("{p}.self_attn.k_proj"),
-                    kv_out,
-                    h,
-                    bias,
-                    format,
-                )
-                .await?,
-                v_proj: linear(
-                    store,
-                    &format!("{p}.self_attn.v_proj"),
-                    kv_out,
-                    h,
-                    bias,
-                    format,
-                )
-                .await?,
-                o_proj: linear(
-                    store,
-                    &format!("{p}.self_attn.o_proj"),
-                    h,
-                    q_out,
-                    false,
-                    format,
-                )
-                .await?,
-                q_norm: optional("self_attn.q_norm.weight", config.head_dim).await?,
-                k_norm: optional("self_attn.k_norm.weight", config.head_dim).await?,
-                post_attention_layernorm: tensor(
-                    store,
-                    &format!("{p}.post_attention_layernorm.weight"),
-                    &[h],
-                )
-                .await?,
-                pre_feedforward_layernorm: optional("pre_feedforward_layernorm.weight", h).await?,
-                post_feedforward_layernorm: optional("post_feedforward_layernorm.weight", h)
-                    .await?,
-                gate_proj: linear(store, &format!("{p}.mlp.gate_proj"), i, h, false, format)
-                    .await?,
-                up_proj: linear(store, &format!("{p}.mlp.up_proj"), i, h, false, format).await?,
-                down_proj: linear(store, &format!("{p}.mlp.down_proj"), h, i, false, format)
-                    .await?,
-            });
-        }
-        let vocab = config.vocab_size;
-        let lm_head = if config.tie_word_embeddings && !store.contains("lm_head.weight") {
-            None
-        } else {
-            Some(matrix(store, "lm_head.weight", vocab, h, vocab_format(format)).await?)
+            }
         };
-        Ok(Self {
-            embed_tokens: matrix(
+        Ok(LayerWeights {
+            input_layernorm: tensor(store, &format!("{p}.input_layernorm.weight"), &[h]).await?,
+            q_proj: linear(
                 store,
-                "model.embed_tokens.weight",
-                vocab,
+                &format!("{p}.self_attn.q_proj"),
+                q_out,
                 h,
-                vocab_format(format),
+                bias,
+                format,
             )
             .await?,
-            layers,
-            norm: tensor(store, "model.norm.weight", &[h]).await?,
-            lm_head,
+            k_proj: linear(
+                store,
+                &format!("{p}.self_attn.k_proj"),
+                kv_out,
+                h,
+                bias,
+                format,
+            )
+            .await?,
+            v_proj: linear(
+                store,
+                &format!("{p}.self_attn.v_proj"),
+                kv_out,
+                h,
+                bias,
+                format,
+            )
+            .await?,
+            o_proj: linear(
+                store,
+                &format!("{p}.self_attn.o_proj"),
+                h,
+                q_out,
+                false,
+                format,
+            )
+            .await?,
+            q_norm: optional("self_attn.q_norm.weight", config.head_dim).await?,
+            k_norm: optional("self_attn.k_norm.weight", config.head_dim).await?,
+            post_attention_layernorm: tensor(
+                store,
+                &format!("{p}.post_attention_layernorm.weight"),
+                &[h],
+            )
+            .await?,
+            pre_feedforward_layernorm: optional("pre_feedforward_layernorm.weight", h).await?,
+            post_feedforward_layernorm: optional("post_feedforward_layernorm.weight", h).await?,
+            gate_proj: linear(store, &format!("{p}.mlp.gate_proj"), i, h, false, format).await?,
+            up_proj: linear(store, &format!("{p}.mlp.up_proj"), i, h, false, format).await?,
+            down_proj: linear(store, &format!("{p}.mlp.down_proj"), h, i, false, format).await?,
         })
+    }
+}
+
+impl ModelWeights {
+    /// Loads every weight the architecture needs, tensor by tensor, converting matrices to
+    /// `format` as they arrive (norms and biases stay f32).
+    pub async fn load<T: TensorStore>(
+        config: &ModelConfig,
+        store: &T,
+        format: WeightFormat,
+    ) -> Result<Self> {
+        let mut layers = Vec::with_capacity(config.num_hidden_layers);
+        for l in 0..config.num_hidden_layers {
+            layers.push(LayerWeights::load(config, store, l, format).await?);
+        }
+        Ok(Self {
+            embed_tokens: Self::load_embed_tokens(config, store, format).await?,
+            layers,
+            norm: Self::load_norm(config, store).await?,
+            lm_head: Self::load_lm_head(config, store, format).await?,
+        })
+    }
+
+    /// The embedding [vocab, hidden] in the vocabulary format of `format`.
+    pub async fn load_embed_tokens<T: TensorStore>(
+        config: &ModelConfig,
+        store: &T,
+        format: WeightFormat,
+    ) -> Result<WeightMatrix> {
+        let (vocab, h) = (config.vocab_size, config.hidden_size);
+        matrix(
+            store,
+            "model.embed_tokens.weight",
+            vocab,
+            h,
+            vocab_format(format),
+        )
+        .await
+    }
+
+    /// The LM head [vocab, hidden], or `None` when it is the embedding.
+    pub async fn load_lm_head<T: TensorStore>(
+        config: &ModelConfig,
+        store: &T,
+        format: WeightFormat,
+    ) -> Result<Option<WeightMatrix>> {
+        if config.tie_word_embeddings && !store.contains("lm_head.weight") {
+            return Ok(None);
+        }
+        let (vocab, h) = (config.vocab_size, config.hidden_size);
+        Ok(Some(
+            matrix(store, "lm_head.weight", vocab, h, vocab_format(format)).await?,
+        ))
+    }
+
+    /// The final norm [hidden].
+    pub async fn load_norm<T: TensorStore>(config: &ModelConfig, store: &T) -> Result<Vec<f32>> {
+        tensor(store, "model.norm.weight", &[config.hidden_size]).await
     }
 }
