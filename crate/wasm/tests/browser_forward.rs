@@ -46,6 +46,14 @@ async fn weights(f: &Fixture) -> (ModelConfig, ModelWeights) {
     (config, weights)
 }
 
+fn token_ids(v: &Value) -> Vec<u32> {
+    v.as_array()
+        .expect("token ids")
+        .iter()
+        .map(|t| t.as_u64().expect("id") as u32)
+        .collect()
+}
+
 fn max_diff(a: &[f32], b: &[f32]) -> f32 {
     a.iter()
         .zip(b)
@@ -68,12 +76,7 @@ async fn check(name: &str, f: &Fixture) {
         .expect("load");
     let golden: Value = serde_json::from_str(f.golden).expect("golden");
     let seq = &golden["sequences"][0];
-    let tokens: Vec<u32> = seq["tokens"]
-        .as_array()
-        .expect("tokens")
-        .iter()
-        .map(|t| t.as_u64().expect("id") as u32)
-        .collect();
+    let tokens = token_ids(&seq["tokens"]);
     let mut cache = GpuKvCache::default();
     let out = model
         .forward(&ctx, &mut cache, &tokens, LogitPositions::All)
@@ -124,12 +127,7 @@ async fn cpu_forward_in_wasm_matches_too() {
     let model = CpuModel::new(config, weights);
     let golden: Value = serde_json::from_str(QWEN2.golden).expect("golden");
     let seq = &golden["sequences"][1];
-    let tokens: Vec<u32> = seq["tokens"]
-        .as_array()
-        .expect("tokens")
-        .iter()
-        .map(|t| t.as_u64().expect("id") as u32)
-        .collect();
+    let tokens = token_ids(&seq["tokens"]);
     let mut cache = KvCache::default();
     let out = model
         .forward(&mut [SequenceInput {
