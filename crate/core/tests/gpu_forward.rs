@@ -151,3 +151,46 @@ fn loading_straight_to_the_gpu_equals_uploading_loaded_weights() {
         "the two loading paths must give bit-identical results"
     );
 }
+
+/// GGUF files from llama.cpp's converter and quantizer (Llama Q/K permutation, rotary factors,
+/// Gemma norm shift, Q4_0 and k-quant blocks) streamed onto the GPU, against the CPU backend.
+#[test]
+fn gguf_files_on_gpu_match_the_cpu_backend() {
+    let Some(ctx) = common::gpu() else { return };
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/models/gguf");
+    let tokens = [5, 17, 200, 3, 99, 42, 7, 250, 128, 64, 1];
+    for (file, format) in [
+        ("llama-tiny-f32.gguf", WeightFormat::F32),
+        ("gemma3-tiny-q4_0.gguf", WeightFormat::F16),
+        ("qwen2-tiny-q8_0.gguf", WeightFormat::Q8),
+        ("llama-wide-q4_k_m.gguf", WeightFormat::Q4),
+    ] {
+        let open = || {
+            let source = ttsearch::model::FileSource::open(&dir.join(file)).expect("opens");
+            block_on(ttsearch::model::GgufStore::open(source)).expect("header")
+        };
+        let (config, store) = open();
+        let weights = block_on(ttsearch::model::ModelWeights::load(&config, &store, format))
+            .expect("weights");
+        let cpu = CpuModel::new(config.clone(), weights);
+        let gpu = block_on(GpuModel::load(ctx, config, &open().1, format)).expect("GPU load");
+        let want = cpu
+            .forward(&mut [SequenceInput {
+                cache: &mut KvCache::default(),
+                tokens: &tokens,
+                logits: LogitPositions::All,
+            }])
+            .expect("cpu")
+            .remove(0);
+        let got = block_on(gpu.forward(
+            ctx,
+            &mut GpuKvCache::default(),
+            &tokens,
+            LogitPositions::All,
+        ))
+        .expect("gpu");
+        let d = max_diff(&got.logits.concat(), &want.logits.concat());
+        assert!(d < 1e-3, "{file} as {format:?}: GPU vs CPU {d}");
+    }
+}

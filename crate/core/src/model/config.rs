@@ -19,7 +19,7 @@ pub enum Architecture {
 }
 
 /// Rotary embedding frequencies.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum RopeScaling {
     /// Plain rotary embeddings.
     None,
@@ -39,10 +39,13 @@ pub enum RopeScaling {
         /// The context length the model was trained with before extension.
         original_max_position_embeddings: f64,
     },
+    /// Each inverse frequency divided by its own factor (llama.cpp's `rope_freqs.weight`, which
+    /// its converter writes for Llama 3 scaling instead of the parameters).
+    Factors(Vec<f32>),
 }
 
 /// Rotary embedding parameters of one kind of layer.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Rope {
     /// Base of the frequencies.
     pub theta: f64,
@@ -354,10 +357,35 @@ impl ModelConfig {
             theta: float("rope.freq_base").unwrap_or(if gemma { 1_000_000.0 } else { 10_000.0 }),
             scaling,
         };
-        // llama.cpp's Gemma 3: every sixth layer is global, local layers use base 10000.
-        let layer_types = (0..num_hidden_layers)
-            .map(|i| {
-                if gemma && (i + 1) % 6 != 0 {
+        // llama.cpp's Gemma 3: a per-layer sliding_window_pattern array when the converter wrote
+        // one, else a period (every n-th layer global; 6 when absent).
+        let pattern = file.get(&format!("{arch}.attention.sliding_window_pattern"));
+        let sliding: Vec<bool> = match pattern.and_then(GgufValue::as_array) {
+            Some(flags) if flags.len() == num_hidden_layers => flags
+                .iter()
+                .map(|f| match f {
+                    GgufValue::Bool(b) => Some(*b),
+                    other => other.as_u64().map(|v| v != 0),
+                })
+                .collect::<Option<_>>()
+                .ok_or_else(|| cfg_error("GGUF sliding_window_pattern is not booleans"))?,
+            Some(flags) => {
+                return Err(cfg_error(format!(
+                    "GGUF sliding_window_pattern has {} entries for {num_hidden_layers} layers",
+                    flags.len()
+                )));
+            }
+            None => {
+                let period = pattern.and_then(GgufValue::as_u64).unwrap_or(6).max(1) as usize;
+                (0..num_hidden_layers)
+                    .map(|i| (i + 1) % period != 0)
+                    .collect()
+            }
+        };
+        let layer_types = sliding
+            .iter()
+            .map(|&s| {
+                if gemma && s {
                     LayerAttention::Sliding
                 } else {
                     LayerAttention::Full
@@ -383,8 +411,8 @@ impl ModelConfig {
                 Activation::Silu
             },
             rope,
-            rope_local: gemma.then_some(Rope {
-                theta: 10_000.0,
+            rope_local: gemma.then(|| Rope {
+                theta: float("rope.freq_base_swa").unwrap_or(10_000.0),
                 scaling: RopeScaling::None,
             }),
             sliding_window: if gemma {

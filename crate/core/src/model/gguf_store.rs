@@ -2,7 +2,7 @@
 //! Q/K row permutation of Llama models undone, and its +1 shift of Gemma norm weights removed,
 //! so that the same forward pass runs safetensors and GGUF checkpoints.
 
-use super::config::Architecture;
+use super::config::{Architecture, ModelConfig, RopeScaling};
 use super::gguf::GgufFile;
 use super::source::ByteSource;
 use super::store::{TensorData, TensorStore};
@@ -19,7 +19,7 @@ pub struct GgufStore<S> {
 
 impl<S: ByteSource> GgufStore<S> {
     /// Wraps a parsed GGUF header and its bytes.
-    pub fn new(file: GgufFile, source: S, config: &super::config::ModelConfig) -> Self {
+    pub fn new(file: GgufFile, source: S, config: &ModelConfig) -> Self {
         Self {
             file,
             source,
@@ -27,6 +27,30 @@ impl<S: ByteSource> GgufStore<S> {
             num_attention_heads: config.num_attention_heads,
             num_key_value_heads: config.num_key_value_heads,
         }
+    }
+
+    /// Reads the header and the model config of a GGUF checkpoint, including llama.cpp's
+    /// per-frequency rotary factors (`rope_freqs.weight`, how its converter stores Llama 3
+    /// scaling), and wraps the file as a store.
+    pub async fn open(source: S) -> Result<(ModelConfig, Self)> {
+        let file = GgufFile::read(&source).await?;
+        let mut config = ModelConfig::from_gguf(&file)?;
+        if let Some(info) = file.tensor("rope_freqs.weight") {
+            let factors = file.tensor_f32(&source, info).await?;
+            if factors.len() != config.head_dim / 2 || factors.iter().any(|f| !(*f > 0.0)) {
+                return Err(Error::format(
+                    "GGUF checkpoint",
+                    format!(
+                        "rope_freqs.weight has {} values, expected {} positive ones",
+                        factors.len(),
+                        config.head_dim / 2
+                    ),
+                ));
+            }
+            config.rope.scaling = RopeScaling::Factors(factors);
+        }
+        let store = Self::new(file, source, &config);
+        Ok((config, store))
     }
 
     /// The parsed header.

@@ -3,7 +3,6 @@
 use super::config::ModelConfig;
 use super::forward_cpu::CpuModel;
 use super::forward_gpu::GpuModel;
-use super::gguf::GgufFile;
 use super::gguf_store::GgufStore;
 use super::safetensors::open_dir;
 use super::source::FileSource;
@@ -21,8 +20,7 @@ pub async fn load_config(path: &Path) -> Result<ModelConfig> {
             .map_err(|e| Error::Io(format!("{}: {e}", file.display())))?;
         ModelConfig::from_hf_json(&text)
     } else {
-        let source = FileSource::open(path)?;
-        ModelConfig::from_gguf(&GgufFile::read(&source).await?)
+        Ok(GgufStore::open(FileSource::open(path)?).await?.0)
     }
 }
 
@@ -31,15 +29,15 @@ pub async fn load_weights(
     path: &Path,
     format: WeightFormat,
 ) -> Result<(ModelConfig, ModelWeights)> {
-    let config = load_config(path).await?;
-    let weights = if path.is_dir() {
-        ModelWeights::load(&config, &open_dir(path).await?, format).await?
+    if path.is_dir() {
+        let config = load_config(path).await?;
+        let weights = ModelWeights::load(&config, &open_dir(path).await?, format).await?;
+        Ok((config, weights))
     } else {
-        let source = FileSource::open(path)?;
-        let file = GgufFile::read(&source).await?;
-        ModelWeights::load(&config, &GgufStore::new(file, source, &config), format).await?
-    };
-    Ok((config, weights))
+        let (config, store) = GgufStore::open(FileSource::open(path)?).await?;
+        let weights = ModelWeights::load(&config, &store, format).await?;
+        Ok((config, weights))
+    }
 }
 
 /// Loads the model at `path` for the CPU backend, matrices in `format`.
@@ -54,13 +52,11 @@ pub async fn load_gpu_model(
     path: &Path,
     format: WeightFormat,
 ) -> Result<GpuModel> {
-    let config = load_config(path).await?;
     if path.is_dir() {
+        let config = load_config(path).await?;
         GpuModel::load(ctx, config, &open_dir(path).await?, format).await
     } else {
-        let source = FileSource::open(path)?;
-        let file = GgufFile::read(&source).await?;
-        let store = GgufStore::new(file, source, &config);
+        let (config, store) = GgufStore::open(FileSource::open(path)?).await?;
         GpuModel::load(ctx, config, &store, format).await
     }
 }

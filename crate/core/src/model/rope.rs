@@ -1,4 +1,5 @@
-//! Rotary position embeddings: inverse frequencies (default, linear, llama3) computed in f32 as
+//! Rotary position embeddings: inverse frequencies (default, linear, llama3, per-frequency
+//! factors) computed in f32 as
 //! transformers computes them, and the rotate-half application to one head.
 
 use super::config::{Rope, RopeScaling};
@@ -13,6 +14,10 @@ pub fn inv_freq(rope: &Rope, head_dim: usize) -> Vec<f32> {
     match rope.scaling {
         RopeScaling::None => {}
         RopeScaling::Linear { factor } => freqs.iter_mut().for_each(|f| *f /= factor as f32),
+        RopeScaling::Factors(ref factors) => freqs
+            .iter_mut()
+            .zip(factors)
+            .for_each(|(f, factor)| *f /= factor),
         RopeScaling::Llama3 {
             factor,
             low_freq_factor,
