@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use ttsearch::gpu::GpuContext;
 use ttsearch::model::loader::{load_cpu_model, load_gpu_model};
-use ttsearch::model::{GpuKvCache, KvCache, LogitPositions, SequenceInput};
+use ttsearch::model::{CpuKvCache, GpuKvCache, LogitPositions, SequenceInput};
 use ttsearch::quant::WeightFormat;
 use ttsearch::{Error, Result, block_on};
 
@@ -70,22 +70,31 @@ pub fn run(args: &LogitsArgs) -> Result<ExitCode> {
     let out = match args.backend {
         Backend::Cpu => {
             let model = block_on(load_cpu_model(&args.model, format))?;
-            let mut cache = KvCache::default();
-            model.forward(&mut [SequenceInput {
-                cache: &mut cache,
-                tokens: &tokens,
-                logits: want,
-            }])?
+            let mut cache = CpuKvCache::with_capacity(model.config(), tokens.len())?;
+            let seq = cache.create();
+            model.forward(
+                &mut cache,
+                &[SequenceInput {
+                    seq,
+                    tokens: &tokens,
+                    logits: want,
+                }],
+            )?
         }
         Backend::Gpu => {
             let ctx = block_on(GpuContext::new())?;
             let model = block_on(load_gpu_model(&ctx, &args.model, format))?;
-            vec![block_on(model.forward(
+            let mut cache = GpuKvCache::with_capacity(&ctx, model.config(), tokens.len())?;
+            let seq = cache.create();
+            block_on(model.forward(
                 &ctx,
-                &mut GpuKvCache::default(),
-                &tokens,
-                want,
-            ))?]
+                &mut cache,
+                &[SequenceInput {
+                    seq,
+                    tokens: &tokens,
+                    logits: want,
+                }],
+            ))?
         }
     };
     let logits = out.first().map(|o| o.logits.as_slice()).unwrap_or_default();

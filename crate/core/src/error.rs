@@ -58,6 +58,17 @@ pub enum Error {
     /// Reading a file or a byte source failed.
     #[error("read failed: {0}")]
     Io(String),
+    /// The paged KV cache has too few free blocks for the request (nothing was changed).
+    #[error("KV cache full: {needed} blocks needed, {free} free")]
+    KvCacheFull {
+        /// Blocks the request needs.
+        needed: usize,
+        /// Blocks free.
+        free: usize,
+    },
+    /// The operation was cancelled by its caller.
+    #[error("cancelled")]
+    Cancelled,
 }
 
 impl Error {
@@ -76,6 +87,8 @@ impl Error {
             Error::Format { .. } => "format",
             Error::Unsupported(_) => "unsupported",
             Error::Io(_) => "io",
+            Error::KvCacheFull { .. } => "kv_cache_full",
+            Error::Cancelled => "cancelled",
         }
     }
 

@@ -9,6 +9,7 @@ pub mod cpu;
 pub mod error;
 pub mod gpu;
 pub mod grade;
+pub mod kv;
 pub mod model;
 pub mod quant;
 pub mod selfcheck;

@@ -1,34 +1,41 @@
 //! The CPU forward pass against HF transformers (float32) on tiny random Qwen2, Llama 3 (llama3
 //! rope scaling, sharded f32) and Gemma 3 (bf16, sliding window) models: tests/fixtures/models,
-//! written by scripts/gen_tiny_models.py.
+//! written by scripts/gen_tiny_models.py. Whole sequences, token by token, batched sequences of
+//! different lengths, and forks of a shared prefix in a paged cache with small blocks.
 
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 
 use common::{fixture_model, ids, max_diff, rows};
-use ttsearch::model::{CpuModel, KvCache, LogitPositions, SequenceInput};
+use ttsearch::model::{CpuKvCache, CpuModel, LogitPositions, SequenceInput};
 use ttsearch::quant::WeightFormat;
 
 /// f32 on the same weights: the differences are summation order only.
 const TOLERANCE: f32 = 1e-4;
+
+fn input(seq: ttsearch::model::SeqId, tokens: &[u32], logits: LogitPositions) -> SequenceInput<'_> {
+    SequenceInput {
+        seq,
+        tokens,
+        logits,
+    }
+}
 
 fn check(name: &str) {
     let (config, weights, golden) = fixture_model(name, WeightFormat::F32);
     let model = CpuModel::new(config, weights);
     let sequences = golden["sequences"].as_array().expect("sequences");
     let mut worst = 0f32;
+    // Blocks of 4 positions: sequences span several blocks with a partial last one.
+    let mut cache = CpuKvCache::new(model.config(), 64, 4).expect("cache");
     for seq in sequences {
         let tokens = ids(&seq["tokens"]);
         let (want_logits, want_hidden) = (rows(&seq["logits"]), rows(&seq["hidden"]));
         // Whole sequence at once.
-        let mut cache = KvCache::default();
+        let id = cache.create();
         let out = model
-            .forward(&mut [SequenceInput {
-                cache: &mut cache,
-                tokens: &tokens,
-                logits: LogitPositions::All,
-            }])
+            .forward(&mut cache, &[input(id, &tokens, LogitPositions::All)])
             .expect("forward")
             .remove(0);
         for (p, (got, want)) in out.logits.iter().zip(&want_logits).enumerate() {
@@ -40,53 +47,45 @@ fn check(name: &str) {
             max_diff(&out.hidden, &want_hidden.concat()) < TOLERANCE,
             "{name}: hidden states differ"
         );
+        cache.release(id).expect("release");
         // Prefill two tokens, then one token at a time from the cache.
-        let mut cache = KvCache::default();
+        let id = cache.create();
         model
-            .forward(&mut [SequenceInput {
-                cache: &mut cache,
-                tokens: &tokens[..2],
-                logits: LogitPositions::None,
-            }])
+            .forward(&mut cache, &[input(id, &tokens[..2], LogitPositions::None)])
             .expect("prefill");
         for p in 2..tokens.len() {
             let out = model
-                .forward(&mut [SequenceInput {
-                    cache: &mut cache,
-                    tokens: &tokens[p..=p],
-                    logits: LogitPositions::Last,
-                }])
+                .forward(
+                    &mut cache,
+                    &[input(id, &tokens[p..=p], LogitPositions::Last)],
+                )
                 .expect("decode")
                 .remove(0);
             let d = max_diff(&out.logits[0], &want_logits[p]);
             assert!(d < TOLERANCE, "{name} decode position {p}: {d}");
         }
-        assert_eq!(cache.len(), tokens.len());
+        assert_eq!(cache.len(id).expect("len"), tokens.len());
+        cache.release(id).expect("release");
     }
-    // Both sequences in one batched call.
+    assert_eq!(cache.blocks().blocks_in_use(), 0, "{name}: blocks leaked");
+    // Both sequences in one batched call, with different logit requests.
     let seqs: Vec<Vec<u32>> = sequences.iter().map(|s| ids(&s["tokens"])).collect();
-    let (mut c0, mut c1) = (KvCache::default(), KvCache::default());
+    let (a, b) = (cache.create(), cache.create());
     let outs = model
-        .forward(&mut [
-            SequenceInput {
-                cache: &mut c0,
-                tokens: &seqs[0],
-                logits: LogitPositions::Last,
-            },
-            SequenceInput {
-                cache: &mut c1,
-                tokens: &seqs[1],
-                logits: LogitPositions::Last,
-            },
-        ])
+        .forward(
+            &mut cache,
+            &[
+                input(a, &seqs[0], LogitPositions::Last),
+                input(b, &seqs[1], LogitPositions::All),
+            ],
+        )
         .expect("batch");
-    for (i, out) in outs.iter().enumerate() {
-        let want = rows(&sequences[i]["logits"]);
-        assert!(
-            max_diff(&out.logits[0], want.last().expect("last")) < TOLERANCE,
-            "{name} batch {i}"
-        );
-    }
+    let want0 = rows(&sequences[0]["logits"]);
+    let want1 = rows(&sequences[1]["logits"]);
+    assert_eq!(outs[0].logits.len(), 1);
+    assert!(max_diff(&outs[0].logits[0], &want0[want0.len() - 1]) < TOLERANCE);
+    assert_eq!(outs[1].logits.len(), seqs[1].len());
+    assert!(max_diff(&outs[1].logits.concat(), &want1.concat()) < TOLERANCE);
     eprintln!("{name}: max |logit diff| vs transformers {worst:e}");
 }
 
@@ -105,26 +104,103 @@ fn gemma3_matches_transformers() {
     check("gemma3-tiny");
 }
 
+/// A prefix prefilled once and forked: each fork continues with its own tokens in one batched
+/// decode step, copying only the shared partial block, and gets transformers' logits for the
+/// whole sequence; truncating and re-extending gives the same logits again.
 #[test]
-fn bad_tokens_are_typed_errors() {
+fn forked_prefixes_decode_in_one_batch() {
+    for name in ["qwen2-tiny", "llama-tiny", "gemma3-tiny"] {
+        let (config, weights, golden) = fixture_model(name, WeightFormat::F32);
+        let model = CpuModel::new(config, weights);
+        let tokens = ids(&golden["sequences"][0]["tokens"]);
+        let want = rows(&golden["sequences"][0]["logits"]);
+        let mut cache = CpuKvCache::new(model.config(), 32, 4).expect("cache");
+        let root = cache.create();
+        // 6 tokens: one full block and a partial one.
+        model
+            .forward(
+                &mut cache,
+                &[input(root, &tokens[..6], LogitPositions::None)],
+            )
+            .expect("prefill");
+        let kids = cache.fork(root, 3).expect("fork");
+        assert_eq!(cache.blocks().blocks_in_use(), 2, "a fork copies nothing");
+        // The forks continue by 1, 2 and 5 tokens of the golden sequence, in one call.
+        let steps = [1usize, 2, 5];
+        let batch: Vec<SequenceInput<'_>> = kids
+            .iter()
+            .zip(steps)
+            .map(|(&k, n)| input(k, &tokens[6..6 + n], LogitPositions::All))
+            .collect();
+        let outs = model.forward(&mut cache, &batch).expect("forked decode");
+        for (out, n) in outs.iter().zip(steps) {
+            for (i, got) in out.logits.iter().enumerate() {
+                let d = max_diff(got, &want[6 + i]);
+                assert!(d < TOLERANCE, "{name} fork of {n}, position {}: {d}", 6 + i);
+            }
+        }
+        // The root is untouched by its forks: it continues with the same logits.
+        let out = model
+            .forward(
+                &mut cache,
+                &[input(root, &tokens[6..7], LogitPositions::Last)],
+            )
+            .expect("root continues")
+            .remove(0);
+        assert!(
+            max_diff(&out.logits[0], &want[6]) < TOLERANCE,
+            "{name} root"
+        );
+        // Truncate a fork back into the shared block, then extend it again.
+        cache.truncate(kids[2], 3).expect("truncate");
+        let out = model
+            .forward(
+                &mut cache,
+                &[input(kids[2], &tokens[3..8], LogitPositions::All)],
+            )
+            .expect("re-extend")
+            .remove(0);
+        assert!(max_diff(&out.logits.concat(), &want[3..8].concat()) < TOLERANCE);
+        for id in kids.into_iter().chain([root]) {
+            cache.release(id).expect("release");
+        }
+        assert_eq!(cache.blocks().blocks_in_use(), 0, "{name}: blocks leaked");
+    }
+}
+
+#[test]
+fn bad_input_is_a_typed_error_and_changes_nothing() {
     let (config, weights, _) = fixture_model("qwen2-tiny", WeightFormat::F32);
     let model = CpuModel::new(config, weights);
-    let mut cache = KvCache::default();
+    let mut cache = CpuKvCache::new(model.config(), 2, 4).expect("cache");
+    let id = cache.create();
+    for tokens in [&[9999u32][..], &[]] {
+        let err = model
+            .forward(&mut cache, &[input(id, tokens, LogitPositions::Last)])
+            .unwrap_err();
+        assert_eq!(err.code(), "invalid_argument");
+    }
+    // 9 positions do not fit 2 blocks of 4.
     let err = model
-        .forward(&mut [SequenceInput {
-            cache: &mut cache,
-            tokens: &[9999],
-            logits: LogitPositions::Last,
-        }])
+        .forward(&mut cache, &[input(id, &[1; 9], LogitPositions::Last)])
+        .unwrap_err();
+    assert_eq!(err.code(), "kv_cache_full");
+    assert_eq!(cache.len(id).expect("len"), 0);
+    assert_eq!(cache.blocks().blocks_in_use(), 0);
+    // The same sequence twice in a batch, and a released sequence.
+    let err = model
+        .forward(
+            &mut cache,
+            &[
+                input(id, &[1], LogitPositions::Last),
+                input(id, &[2], LogitPositions::Last),
+            ],
+        )
         .unwrap_err();
     assert_eq!(err.code(), "invalid_argument");
+    cache.release(id).expect("release");
     let err = model
-        .forward(&mut [SequenceInput {
-            cache: &mut cache,
-            tokens: &[],
-            logits: LogitPositions::Last,
-        }])
+        .forward(&mut cache, &[input(id, &[1], LogitPositions::Last)])
         .unwrap_err();
     assert_eq!(err.code(), "invalid_argument");
-    assert!(cache.is_empty());
 }

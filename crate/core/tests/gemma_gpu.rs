@@ -11,8 +11,7 @@ mod common;
 use serde_json::Value;
 use ttsearch::block_on;
 use ttsearch::model::{
-    CpuModel, FileSource, GgufFile, GgufStore, GpuKvCache, GpuModel, KvCache, LogitPositions,
-    ModelConfig, ModelWeights, SequenceInput,
+    CpuModel, FileSource, GgufFile, GgufStore, GpuModel, LogitPositions, ModelConfig, ModelWeights,
 };
 use ttsearch::quant::WeightFormat;
 
@@ -59,22 +58,8 @@ fn q8_on_gpu_matches_q8_on_cpu_and_the_reference_top1() {
             .iter()
             .map(|t| t.as_u64().expect("id") as u32)
             .collect();
-        let g = block_on(gpu.forward(
-            ctx,
-            &mut GpuKvCache::default(),
-            &tokens,
-            LogitPositions::Last,
-        ))
-        .expect("gpu");
-        let mut cache = KvCache::default();
-        let c = cpu
-            .forward(&mut [SequenceInput {
-                cache: &mut cache,
-                tokens: &tokens,
-                logits: LogitPositions::Last,
-            }])
-            .expect("cpu")
-            .remove(0);
+        let g = common::gpu_run(ctx, &gpu, &tokens, LogitPositions::Last);
+        let c = common::cpu_run(&cpu, &tokens, LogitPositions::Last);
         let d = g.logits[0]
             .iter()
             .zip(&c.logits[0])

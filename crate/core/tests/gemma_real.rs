@@ -9,10 +9,12 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use serde_json::Value;
 use ttsearch::block_on;
 use ttsearch::model::{
-    Architecture, CpuModel, FileSource, GgufFile, GgufStore, KvCache, LayerAttention,
+    Architecture, CpuKvCache, CpuModel, FileSource, GgufFile, GgufStore, LayerAttention,
     LogitPositions, ModelConfig, ModelWeights, SequenceInput,
 };
 use ttsearch::quant::WeightFormat;
@@ -123,13 +125,18 @@ fn logits_and_greedy_match_the_exact_reference() {
     let mut worst = 0f32;
     for prompt in reference["prompts"].as_array().expect("prompts") {
         let tokens = ids(&prompt["tokens"]);
-        let mut cache = KvCache::default();
+        let mut cache =
+            CpuKvCache::with_capacity(model.config(), tokens.len() + 32).expect("cache");
+        let seq = cache.create();
         let out = model
-            .forward(&mut [SequenceInput {
-                cache: &mut cache,
-                tokens: &tokens,
-                logits: LogitPositions::All,
-            }])
+            .forward(
+                &mut cache,
+                &[SequenceInput {
+                    seq,
+                    tokens: &tokens,
+                    logits: LogitPositions::All,
+                }],
+            )
             .expect("forward")
             .remove(0);
         for (p, (got, want)) in out
@@ -158,11 +165,14 @@ fn logits_and_greedy_match_the_exact_reference() {
         let mut greedy = vec![next];
         while greedy.len() < 32 {
             let out = model
-                .forward(&mut [SequenceInput {
-                    cache: &mut cache,
-                    tokens: &[next],
-                    logits: LogitPositions::Last,
-                }])
+                .forward(
+                    &mut cache,
+                    &[SequenceInput {
+                        seq,
+                        tokens: &[next],
+                        logits: LogitPositions::Last,
+                    }],
+                )
                 .expect("decode")
                 .remove(0);
             next = argmax(&out.logits[0]);
@@ -206,18 +216,7 @@ fn quantized_formats_stay_close_to_f32() {
         let model = CpuModel::new(config, weights);
         prompts
             .iter()
-            .flat_map(|tokens| {
-                let mut cache = KvCache::default();
-                model
-                    .forward(&mut [SequenceInput {
-                        cache: &mut cache,
-                        tokens,
-                        logits: LogitPositions::All,
-                    }])
-                    .expect("forward")
-                    .remove(0)
-                    .logits
-            })
+            .flat_map(|tokens| common::cpu_run(&model, tokens, LogitPositions::All).logits)
             .collect()
     };
     let probes = ids(&reference["probe_ids"]);

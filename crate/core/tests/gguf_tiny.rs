@@ -10,8 +10,8 @@ mod common;
 use common::{ids, max_diff, rows};
 use std::path::PathBuf;
 use ttsearch::model::{
-    Architecture, CpuModel, FileSource, GgufStore, KvCache, LayerAttention, LogitPositions,
-    ModelWeights, RopeScaling, SequenceInput,
+    Architecture, CpuModel, FileSource, GgufStore, LayerAttention, LogitPositions, ModelWeights,
+    RopeScaling,
 };
 use ttsearch::quant::WeightFormat;
 
@@ -24,7 +24,7 @@ fn json(path: PathBuf) -> serde_json::Value {
 }
 
 fn load(file: &str, format: WeightFormat) -> CpuModel {
-    let source = FileSource::open(&dir().join(file)).expect("opens");
+    let source = FileSource::open(dir().join(file)).expect("opens");
     let (config, store) = ttsearch::block_on(GgufStore::open(source)).expect("header");
     let weights =
         ttsearch::block_on(ModelWeights::load(&config, &store, format)).expect("weights load");
@@ -33,15 +33,7 @@ fn load(file: &str, format: WeightFormat) -> CpuModel {
 
 /// Logits of every position of `tokens`, and the final hidden states.
 fn forward(model: &CpuModel, tokens: &[u32]) -> (Vec<Vec<f32>>, Vec<f32>) {
-    let mut cache = KvCache::default();
-    let out = model
-        .forward(&mut [SequenceInput {
-            cache: &mut cache,
-            tokens,
-            logits: LogitPositions::All,
-        }])
-        .expect("forward")
-        .remove(0);
+    let out = common::cpu_run(model, tokens, LogitPositions::All);
     (out.logits, out.hidden)
 }
 
@@ -70,7 +62,7 @@ fn exact_gguf_files_match_transformers() {
 
 #[test]
 fn gguf_metadata_gives_the_model_config() {
-    let source = FileSource::open(&dir().join("llama-tiny-q4_0.gguf")).expect("opens");
+    let source = FileSource::open(dir().join("llama-tiny-q4_0.gguf")).expect("opens");
     let (config, _) = ttsearch::block_on(GgufStore::open(source)).expect("header");
     assert_eq!(config.architecture, Architecture::Llama);
     assert!(!config.tie_word_embeddings);
@@ -79,7 +71,7 @@ fn gguf_metadata_gives_the_model_config() {
         RopeScaling::Factors(f) => assert_eq!(f.len(), 8),
         other => panic!("expected rope_freqs factors, got {other:?}"),
     }
-    let source = FileSource::open(&dir().join("gemma3-tiny-f32.gguf")).expect("opens");
+    let source = FileSource::open(dir().join("gemma3-tiny-f32.gguf")).expect("opens");
     let (config, _) = ttsearch::block_on(GgufStore::open(source)).expect("header");
     assert_eq!(config.architecture, Architecture::Gemma3);
     assert_eq!(config.sliding_window, Some(4));

@@ -6,24 +6,35 @@
 
 mod common;
 
-use common::{fixture_model, ids, max_diff, rows};
+use common::{cpu_run, fixture_model, gpu_run, ids, max_diff, rows};
 use ttsearch::block_on;
-use ttsearch::model::{CpuModel, GpuKvCache, GpuModel, KvCache, LogitPositions, SequenceInput};
+use ttsearch::model::{CpuModel, GpuKvCache, GpuModel, LogitPositions, SeqId, SequenceInput};
 use ttsearch::quant::WeightFormat;
 
 const TOLERANCE: f32 = 1e-4;
+
+fn input(seq: SeqId, tokens: &[u32], logits: LogitPositions) -> SequenceInput<'_> {
+    SequenceInput {
+        seq,
+        tokens,
+        logits,
+    }
+}
 
 fn check(name: &str) {
     let Some(ctx) = common::gpu() else { return };
     let (config, weights, golden) = fixture_model(name, WeightFormat::F32);
     let model = GpuModel::upload(ctx, config, &weights).expect("uploads");
     let mut worst = 0f32;
+    let mut cache = GpuKvCache::new(ctx, model.config(), 16, 4).expect("cache");
     for seq in golden["sequences"].as_array().expect("sequences") {
         let tokens = ids(&seq["tokens"]);
         let want = rows(&seq["logits"]);
-        let mut cache = GpuKvCache::default();
-        let out = block_on(model.forward(ctx, &mut cache, &tokens, LogitPositions::All))
-            .expect("forward");
+        let id = cache.create();
+        let out =
+            block_on(model.forward(ctx, &mut cache, &[input(id, &tokens, LogitPositions::All)]))
+                .expect("forward")
+                .remove(0);
         assert_eq!(out.logits.len(), tokens.len());
         for (p, (got, w)) in out.logits.iter().zip(&want).enumerate() {
             let d = max_diff(got, w);
@@ -34,16 +45,21 @@ fn check(name: &str) {
             max_diff(&out.hidden, &rows(&seq["hidden"]).concat()) < TOLERANCE,
             "{name} hidden"
         );
-        // Token by token from an empty cache: every step reads the cache (which grows).
-        let mut cache = GpuKvCache::default();
+        cache.release(id).expect("release");
+        // Token by token from an empty sequence: every step reads the paged cache.
+        let id = cache.create();
         for (p, t) in tokens.iter().enumerate() {
-            let out = block_on(model.forward(ctx, &mut cache, &[*t], LogitPositions::Last))
-                .expect("decode");
+            let out =
+                block_on(model.forward(ctx, &mut cache, &[input(id, &[*t], LogitPositions::Last)]))
+                    .expect("decode")
+                    .remove(0);
             let d = max_diff(&out.logits[0], &want[p]);
             assert!(d < TOLERANCE, "{name} decode position {p}: {d}");
         }
-        assert_eq!(cache.len(), tokens.len());
+        assert_eq!(cache.len(id).expect("len"), tokens.len());
+        cache.release(id).expect("release");
     }
+    assert_eq!(cache.blocks().blocks_in_use(), 0);
     eprintln!(
         "{name} on {}: max |logit diff| vs transformers {worst:e}",
         ctx.report().name
@@ -70,14 +86,73 @@ fn gpu_forward_errors_leave_the_cache_alone() {
     let Some(ctx) = common::gpu() else { return };
     let (config, weights, _) = fixture_model("qwen2-tiny", WeightFormat::F32);
     let model = GpuModel::upload(ctx, config, &weights).expect("uploads");
-    let mut cache = GpuKvCache::default();
-    block_on(model.forward(ctx, &mut cache, &[1, 2, 3], LogitPositions::None)).expect("prefill");
-    let err =
-        block_on(model.forward(ctx, &mut cache, &[4, 999], LogitPositions::Last)).unwrap_err();
-    assert_eq!(err.code(), "invalid_argument");
-    assert_eq!(cache.len(), 3);
-    let err = block_on(model.forward(ctx, &mut cache, &[], LogitPositions::Last)).unwrap_err();
-    assert_eq!(err.code(), "invalid_argument");
+    let mut cache = GpuKvCache::new(ctx, model.config(), 2, 4).expect("cache");
+    let id = cache.create();
+    block_on(model.forward(
+        ctx,
+        &mut cache,
+        &[input(id, &[1, 2, 3], LogitPositions::None)],
+    ))
+    .expect("prefill");
+    for (tokens, code) in [
+        (&[4u32, 999][..], "invalid_argument"),
+        (&[], "invalid_argument"),
+        (&[1; 6], "kv_cache_full"),
+    ] {
+        let err =
+            block_on(model.forward(ctx, &mut cache, &[input(id, tokens, LogitPositions::Last)]))
+                .unwrap_err();
+        assert_eq!(err.code(), code);
+        assert_eq!(cache.len(id).expect("len"), 3);
+    }
+    assert_eq!(cache.blocks().blocks_in_use(), 1);
+}
+
+/// Forks of a prefilled prefix decoded in one batch on the GPU (copy-on-write of the shared
+/// partial block through the staging copy) against the CPU backend doing the same.
+#[test]
+fn forked_batches_match_the_cpu_backend() {
+    let Some(ctx) = common::gpu() else { return };
+    for name in ["qwen2-tiny", "llama-tiny", "gemma3-tiny"] {
+        let (config, weights, golden) = fixture_model(name, WeightFormat::F32);
+        let tokens = ids(&golden["sequences"][0]["tokens"]);
+        let want = rows(&golden["sequences"][0]["logits"]);
+        let gpu = GpuModel::upload(ctx, config, &weights).expect("uploads");
+        let mut cache = GpuKvCache::new(ctx, gpu.config(), 32, 4).expect("cache");
+        let root = cache.create();
+        block_on(gpu.forward(
+            ctx,
+            &mut cache,
+            &[input(root, &tokens[..6], LogitPositions::None)],
+        ))
+        .expect("prefill");
+        let kids = cache.fork(root, 3).expect("fork");
+        let steps = [1usize, 2, 5];
+        let batch: Vec<SequenceInput<'_>> = kids
+            .iter()
+            .zip(steps)
+            .map(|(&k, n)| input(k, &tokens[6..6 + n], LogitPositions::All))
+            .collect();
+        let outs = block_on(gpu.forward(ctx, &mut cache, &batch)).expect("forked decode");
+        for (out, n) in outs.iter().zip(steps) {
+            assert_eq!(out.logits.len(), n);
+            for (i, got) in out.logits.iter().enumerate() {
+                let d = max_diff(got, &want[6 + i]);
+                assert!(d < TOLERANCE, "{name} fork of {n}, position {}: {d}", 6 + i);
+            }
+        }
+        let out = block_on(gpu.forward(
+            ctx,
+            &mut cache,
+            &[input(root, &tokens[6..7], LogitPositions::Last)],
+        ))
+        .expect("root")
+        .remove(0);
+        assert!(
+            max_diff(&out.logits[0], &want[6]) < TOLERANCE,
+            "{name} root"
+        );
+    }
 }
 
 #[test]
@@ -89,22 +164,8 @@ fn quantized_formats_match_the_cpu_backend() {
             let tokens = ids(&golden["sequences"][0]["tokens"]);
             let gpu = GpuModel::upload(ctx, config.clone(), &weights).expect("uploads");
             let cpu = CpuModel::new(config, weights);
-            let mut cache = KvCache::default();
-            let want = cpu
-                .forward(&mut [SequenceInput {
-                    cache: &mut cache,
-                    tokens: &tokens,
-                    logits: LogitPositions::All,
-                }])
-                .expect("cpu")
-                .remove(0);
-            let got = block_on(gpu.forward(
-                ctx,
-                &mut GpuKvCache::default(),
-                &tokens,
-                LogitPositions::All,
-            ))
-            .expect("gpu");
+            let want = cpu_run(&cpu, &tokens, LogitPositions::All);
+            let got = gpu_run(ctx, &gpu, &tokens, LogitPositions::All);
             for (p, (g, w)) in got.logits.iter().zip(&want.logits).enumerate() {
                 let d = max_diff(g, w);
                 assert!(
@@ -132,20 +193,8 @@ fn loading_straight_to_the_gpu_equals_uploading_loaded_weights() {
     .expect("load");
     let uploaded = GpuModel::upload(ctx, config, &weights).expect("upload");
     let tokens = ids(&golden["sequences"][0]["tokens"]);
-    let a = block_on(streamed.forward(
-        ctx,
-        &mut GpuKvCache::default(),
-        &tokens,
-        LogitPositions::All,
-    ))
-    .expect("a");
-    let b = block_on(uploaded.forward(
-        ctx,
-        &mut GpuKvCache::default(),
-        &tokens,
-        LogitPositions::All,
-    ))
-    .expect("b");
+    let a = gpu_run(ctx, &streamed, &tokens, LogitPositions::All);
+    let b = gpu_run(ctx, &uploaded, &tokens, LogitPositions::All);
     assert_eq!(
         a, b,
         "the two loading paths must give bit-identical results"
@@ -167,7 +216,7 @@ fn gguf_files_on_gpu_match_the_cpu_backend() {
         ("llama-wide-q4_k_m.gguf", WeightFormat::Q4),
     ] {
         let open = || {
-            let source = ttsearch::model::FileSource::open(&dir.join(file)).expect("opens");
+            let source = ttsearch::model::FileSource::open(dir.join(file)).expect("opens");
             block_on(ttsearch::model::GgufStore::open(source)).expect("header")
         };
         let (config, store) = open();
@@ -175,21 +224,8 @@ fn gguf_files_on_gpu_match_the_cpu_backend() {
             .expect("weights");
         let cpu = CpuModel::new(config.clone(), weights);
         let gpu = block_on(GpuModel::load(ctx, config, &open().1, format)).expect("GPU load");
-        let want = cpu
-            .forward(&mut [SequenceInput {
-                cache: &mut KvCache::default(),
-                tokens: &tokens,
-                logits: LogitPositions::All,
-            }])
-            .expect("cpu")
-            .remove(0);
-        let got = block_on(gpu.forward(
-            ctx,
-            &mut GpuKvCache::default(),
-            &tokens,
-            LogitPositions::All,
-        ))
-        .expect("gpu");
+        let want = cpu_run(&cpu, &tokens, LogitPositions::All);
+        let got = gpu_run(ctx, &gpu, &tokens, LogitPositions::All);
         let d = max_diff(&got.logits.concat(), &want.logits.concat());
         assert!(d < 1e-3, "{file} as {format:?}: GPU vs CPU {d}");
     }

@@ -59,7 +59,7 @@ fn llama3_rope_scaling_in_both_schemas() {
         c.rope,
         Rope {
             theta: 500000.0,
-            scaling: want
+            scaling: want.clone()
         }
     );
     assert_eq!(c.eos_token_ids, vec![128001, 128008, 128009]);

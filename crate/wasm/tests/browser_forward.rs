@@ -6,7 +6,7 @@
 use serde_json::Value;
 use ttsearch::gpu::GpuContext;
 use ttsearch::model::{
-    CpuModel, GpuKvCache, GpuModel, KvCache, LogitPositions, MemorySource, ModelConfig,
+    CpuKvCache, CpuModel, GpuKvCache, GpuModel, LogitPositions, MemorySource, ModelConfig,
     ModelWeights, SafetensorsFile, SafetensorsModel, SequenceInput,
 };
 use ttsearch::quant::WeightFormat;
@@ -77,11 +77,22 @@ async fn check(name: &str, f: &Fixture) {
     let golden: Value = serde_json::from_str(f.golden).expect("golden");
     let seq = &golden["sequences"][0];
     let tokens = token_ids(&seq["tokens"]);
-    let mut cache = GpuKvCache::default();
+    // Blocks of 4 positions: the sequence spans several, the last one partial.
+    let mut cache = GpuKvCache::new(&ctx, model.config(), 16, 4).expect("cache");
+    let root = cache.create();
     let out = model
-        .forward(&ctx, &mut cache, &tokens, LogitPositions::All)
+        .forward(
+            &ctx,
+            &mut cache,
+            &[SequenceInput {
+                seq: root,
+                tokens: &tokens,
+                logits: LogitPositions::All,
+            }],
+        )
         .await
-        .expect("forward");
+        .expect("forward")
+        .remove(0);
     let mut worst = 0f32;
     for (p, (got, want)) in out
         .logits
@@ -99,15 +110,44 @@ async fn check(name: &str, f: &Fixture) {
         worst = worst.max(d);
         assert!(d < TOLERANCE, "{name} position {p}: {d}");
     }
-    // One more token from the cache.
+    // Two forks of the cached sequence decode one token each in one batch; the CPU backend
+    // runs the whole sequence plus that token.
+    let kids = cache.fork(root, 2).expect("fork");
+    let batch: Vec<SequenceInput<'_>> = kids
+        .iter()
+        .map(|&seq| SequenceInput {
+            seq,
+            tokens: &[7],
+            logits: LogitPositions::Last,
+        })
+        .collect();
     let next = model
-        .forward(&ctx, &mut cache, &[7], LogitPositions::Last)
+        .forward(&ctx, &mut cache, &batch)
         .await
-        .expect("decode");
-    assert_eq!(cache.len(), tokens.len() + 1);
+        .expect("forked decode");
+    assert_eq!(cache.len(kids[1]).expect("len"), tokens.len() + 1);
+    let (config, weights) = weights(f).await;
+    let cpu = CpuModel::new(config, weights);
+    let mut cpu_cache = CpuKvCache::with_capacity(cpu.config(), tokens.len() + 1).expect("cache");
+    let seq = cpu_cache.create();
+    let extended: Vec<u32> = tokens.iter().copied().chain([7]).collect();
+    let want = cpu
+        .forward(
+            &mut cpu_cache,
+            &[SequenceInput {
+                seq,
+                tokens: &extended,
+                logits: LogitPositions::Last,
+            }],
+        )
+        .expect("cpu")
+        .remove(0);
+    for out in &next {
+        let d = max_diff(&out.logits[0], &want.logits[0]);
+        assert!(d < TOLERANCE, "{name} forked decode vs CPU: {d}");
+    }
     console_log!(
-        "{name}: max |logit diff| vs transformers {worst:e}; decode logits {}",
-        next.logits[0].len()
+        "{name}: max |logit diff| vs transformers {worst:e}; forked decode matches the CPU"
     );
 }
 
@@ -128,13 +168,17 @@ async fn cpu_forward_in_wasm_matches_too() {
     let golden: Value = serde_json::from_str(QWEN2.golden).expect("golden");
     let seq = &golden["sequences"][1];
     let tokens = token_ids(&seq["tokens"]);
-    let mut cache = KvCache::default();
+    let mut cache = CpuKvCache::with_capacity(model.config(), tokens.len()).expect("cache");
+    let id = cache.create();
     let out = model
-        .forward(&mut [SequenceInput {
-            cache: &mut cache,
-            tokens: &tokens,
-            logits: LogitPositions::Last,
-        }])
+        .forward(
+            &mut cache,
+            &[SequenceInput {
+                seq: id,
+                tokens: &tokens,
+                logits: LogitPositions::Last,
+            }],
+        )
         .expect("forward")
         .remove(0);
     let want: Vec<f32> = seq["logits"]

@@ -3,10 +3,12 @@
 //! It is the fallback where no WebGPU exists and the oracle the GPU kernels are tested against.
 //! Every function checks its operand shapes and returns [`crate::Error::Shape`] on a mismatch.
 
+mod attention;
 mod linear;
 mod norm;
 mod softmax;
 
+pub use attention::{PagedShape, attention_meta, paged_attention};
 pub use linear::{linear, matmul, matvec, q4_matvec};
 pub use norm::rms_norm;
 pub use softmax::softmax;

@@ -19,6 +19,5 @@ pub use buffer::GpuBuffer;
 pub use context::{GpuContext, GpuOptions};
 pub use kernels::Kernel;
 pub use ops::GpuQ4Matrix;
-pub use ops_model::AttentionShape;
 pub use report::{AdapterReport, LimitsReport};
 pub use weight::GpuWeight;

@@ -5,31 +5,11 @@ use super::batch::GpuBatch;
 use super::buffer::GpuBuffer;
 use super::kernels::Kernel;
 use super::ops::{as_u32, need};
+use crate::cpu::PagedShape;
 use crate::error::Result;
 
 /// Invocations per workgroup of the element-wise kernels.
 const WG: usize = 256;
-
-/// Attention shapes of one layer call.
-#[derive(Debug, Clone, Copy)]
-pub struct AttentionShape {
-    /// New tokens.
-    pub n: usize,
-    /// Query heads.
-    pub heads: usize,
-    /// Key/value heads.
-    pub kv_heads: usize,
-    /// Head width.
-    pub head_dim: usize,
-    /// Cached positions including the new ones.
-    pub ctx: usize,
-    /// Position of the first new token.
-    pub start: usize,
-    /// Visible window (usize::MAX: full attention).
-    pub window: usize,
-    /// Score scale.
-    pub scale: f32,
-}
 
 impl GpuBatch<'_> {
     /// y[r] += bias for every row. y: [rows, cols], bias: [cols].
@@ -98,63 +78,112 @@ impl GpuBatch<'_> {
         )
     }
 
-    /// scores [n, heads, ctx] from q [n, heads, head_dim] and keys [ctx, kv_heads, head_dim].
-    pub fn attn_scores(
+    /// cache[slots[t]] = src[t] for each new token. src: [tokens, row], cache: [slots, row].
+    pub fn kv_write(
         &mut self,
-        q: &GpuBuffer,
-        keys: &GpuBuffer,
-        scores: &GpuBuffer,
-        s: AttentionShape,
+        src: &GpuBuffer,
+        slots: &GpuBuffer,
+        cache: &GpuBuffer,
+        tokens: usize,
+        row: usize,
     ) -> Result<()> {
-        need("attn_scores", "q", q, s.n * s.heads * s.head_dim)?;
-        need("attn_scores", "keys", keys, s.ctx * s.kv_heads * s.head_dim)?;
-        need("attn_scores", "scores", scores, s.n * s.heads * s.ctx)?;
-        let p = [
-            as_u32("attn_scores", s.n)?,
-            as_u32("attn_scores", s.heads)?,
-            as_u32("attn_scores", s.kv_heads)?,
-            as_u32("attn_scores", s.head_dim)?,
-            as_u32("attn_scores", s.ctx)?,
-            as_u32("attn_scores", s.start)?,
-            u32::try_from(s.window).unwrap_or(u32::MAX),
-            s.scale.to_bits(),
-        ];
+        need("kv_write", "src", src, tokens * row)?;
+        need("kv_write", "slots", slots, tokens)?;
+        let p = [as_u32("kv_write", tokens)?, as_u32("kv_write", row)?];
         self.dispatch(
-            Kernel::AttnScores,
-            &[q, keys, scores],
+            Kernel::KvWrite,
+            &[src, slots, cache],
             &p,
-            (s.n * s.heads * s.ctx).div_ceil(WG),
+            (tokens * row).div_ceil(WG),
         )
     }
 
-    /// out [n, heads, head_dim] = probs [n, heads, ctx] times values [ctx, kv_heads, head_dim].
-    pub fn attn_values(
+    fn paged_params(op: &'static str, s: PagedShape, ctx: usize, last: u32) -> Result<[u32; 8]> {
+        Ok([
+            as_u32(op, s.tokens)?,
+            as_u32(op, s.heads)?,
+            as_u32(op, s.kv_heads)?,
+            as_u32(op, s.head_dim)?,
+            as_u32(op, ctx)?,
+            as_u32(op, s.block_size)?,
+            u32::try_from(s.window).unwrap_or(u32::MAX),
+            last,
+        ])
+    }
+
+    /// scores [tokens, heads, ctx] from q [tokens, heads, head_dim] and the paged keys
+    /// [slots, kv_heads, head_dim] read through `meta` (see [`crate::cpu::attention_meta`]);
+    /// `ctx` is at least the longest sequence.
+    pub fn paged_attn_scores(
+        &mut self,
+        q: &GpuBuffer,
+        keys: &GpuBuffer,
+        meta: &GpuBuffer,
+        scores: &GpuBuffer,
+        s: PagedShape,
+        ctx: usize,
+    ) -> Result<()> {
+        need("paged_attn_scores", "q", q, s.tokens * s.heads * s.head_dim)?;
+        need("paged_attn_scores", "meta", meta, 2 * s.tokens)?;
+        need(
+            "paged_attn_scores",
+            "scores",
+            scores,
+            s.tokens * s.heads * ctx,
+        )?;
+        kv_heads_divide("paged_attn_scores", s)?;
+        let p = Self::paged_params("paged_attn_scores", s, ctx, s.scale.to_bits())?;
+        self.dispatch(
+            Kernel::PagedAttnScores,
+            &[q, keys, meta, scores],
+            &p,
+            (s.tokens * s.heads * ctx).div_ceil(WG),
+        )
+    }
+
+    /// out [tokens, heads, head_dim] = probs [tokens, heads, ctx] times the paged values.
+    pub fn paged_attn_values(
         &mut self,
         probs: &GpuBuffer,
         values: &GpuBuffer,
+        meta: &GpuBuffer,
         out: &GpuBuffer,
-        s: AttentionShape,
+        s: PagedShape,
+        ctx: usize,
     ) -> Result<()> {
-        need("attn_values", "probs", probs, s.n * s.heads * s.ctx)?;
         need(
-            "attn_values",
-            "values",
-            values,
-            s.ctx * s.kv_heads * s.head_dim,
+            "paged_attn_values",
+            "probs",
+            probs,
+            s.tokens * s.heads * ctx,
         )?;
-        need("attn_values", "out", out, s.n * s.heads * s.head_dim)?;
-        let p = [
-            as_u32("attn_values", s.n)?,
-            as_u32("attn_values", s.heads)?,
-            as_u32("attn_values", s.kv_heads)?,
-            as_u32("attn_values", s.head_dim)?,
-            as_u32("attn_values", s.ctx)?,
-        ];
+        need("paged_attn_values", "meta", meta, 2 * s.tokens)?;
+        need(
+            "paged_attn_values",
+            "out",
+            out,
+            s.tokens * s.heads * s.head_dim,
+        )?;
+        kv_heads_divide("paged_attn_values", s)?;
+        let p = Self::paged_params("paged_attn_values", s, ctx, 0)?;
         self.dispatch(
-            Kernel::AttnValues,
-            &[probs, values, out],
+            Kernel::PagedAttnValues,
+            &[probs, values, meta, out],
             &p,
-            (s.n * s.heads * s.head_dim).div_ceil(WG),
+            (s.tokens * s.heads * s.head_dim).div_ceil(WG),
         )
     }
+}
+
+fn kv_heads_divide(op: &'static str, s: PagedShape) -> Result<()> {
+    if s.kv_heads == 0 || !s.heads.is_multiple_of(s.kv_heads) || s.block_size == 0 {
+        return Err(crate::error::Error::shape(
+            op,
+            format!(
+                "{} heads over {} KV heads, block size {}",
+                s.heads, s.kv_heads, s.block_size
+            ),
+        ));
+    }
+    Ok(())
 }

@@ -1,31 +1,13 @@
-//! The forward pass on the CPU for Qwen2, Llama 3 and Gemma 3, over a batch of sequences that
-//! each continue their own KV cache; f32 throughout, the oracle the GPU forward is checked against.
+//! The forward pass on the CPU for Qwen2, Llama 3 and Gemma 3 over a batch of sequences of a
+//! paged KV cache, new tokens of all sequences stacked; f32 arithmetic, the oracle the GPU
+//! forward is checked against.
 
 use super::config::{Activation, Architecture, LayerAttention, ModelConfig};
 use super::rope;
 use super::weights::{LayerWeights, Linear, ModelWeights};
 use crate::cpu;
 use crate::error::{Error, Result};
-
-/// A contiguous KV cache of one sequence: per layer, keys and values [position, kv_head, head_dim].
-#[derive(Debug, Clone, Default)]
-pub struct KvCache {
-    keys: Vec<Vec<f32>>,
-    values: Vec<Vec<f32>>,
-    len: usize,
-}
-
-impl KvCache {
-    /// Positions cached so far.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether nothing is cached.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-}
+use crate::kv::{CpuKvCache, Placement, SeqId};
 
 /// Which positions' logits to compute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,13 +21,59 @@ pub enum LogitPositions {
 }
 
 /// One sequence's part of a batched forward call.
+#[derive(Debug, Clone, Copy)]
 pub struct SequenceInput<'a> {
-    /// The sequence's cache; the new tokens continue it.
-    pub cache: &'a mut KvCache,
+    /// The sequence in the KV cache; the new tokens continue it.
+    pub seq: SeqId,
     /// New tokens.
     pub tokens: &'a [u32],
     /// Logits wanted.
     pub logits: LogitPositions,
+}
+
+impl LogitPositions {
+    /// The rows (of `n` new tokens) whose logits are wanted.
+    pub fn rows(self, n: usize) -> std::ops::Range<usize> {
+        match self {
+            LogitPositions::All => 0..n,
+            LogitPositions::Last => n.saturating_sub(1)..n,
+            LogitPositions::None => 0..0,
+        }
+    }
+}
+
+/// Checks a batch against the model before anything is placed in a cache.
+pub(crate) fn validate_batch(
+    config: &ModelConfig,
+    lens: &[usize],
+    batch: &[SequenceInput<'_>],
+) -> Result<()> {
+    if batch.is_empty() {
+        return Err(Error::InvalidArgument(
+            "forward needs at least one sequence".into(),
+        ));
+    }
+    for (s, len) in batch.iter().zip(lens) {
+        if s.tokens.is_empty() {
+            return Err(Error::InvalidArgument(
+                "forward needs at least one token per sequence".into(),
+            ));
+        }
+        if let Some(t) = s.tokens.iter().find(|t| **t as usize >= config.vocab_size) {
+            return Err(Error::InvalidArgument(format!(
+                "token {t} outside the vocabulary of {}",
+                config.vocab_size
+            )));
+        }
+        if len + s.tokens.len() > config.max_position_embeddings {
+            return Err(Error::InvalidArgument(format!(
+                "{} positions exceed the model's {}",
+                len + s.tokens.len(),
+                config.max_position_embeddings
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// What a forward call returns for one sequence.
@@ -105,12 +133,28 @@ impl CpuModel {
         &self.config
     }
 
-    /// Runs each sequence's new tokens through the model, extending its cache.
-    pub fn forward(&self, batch: &mut [SequenceInput<'_>]) -> Result<Vec<ForwardOutput>> {
-        batch
-            .iter_mut()
-            .map(|s| self.forward_one(s.cache, s.tokens, s.logits))
-            .collect()
+    /// Runs each sequence's new tokens through the model in one batched pass (every weight
+    /// matrix is read once for all of them), extending the sequences in `cache`. On an error the
+    /// sequences keep their old lengths.
+    pub fn forward(
+        &self,
+        cache: &mut CpuKvCache,
+        batch: &[SequenceInput<'_>],
+    ) -> Result<Vec<ForwardOutput>> {
+        let lens = batch
+            .iter()
+            .map(|s| cache.len(s.seq))
+            .collect::<Result<Vec<_>>>()?;
+        validate_batch(&self.config, &lens, batch)?;
+        let new: Vec<(SeqId, usize)> = batch.iter().map(|s| (s.seq, s.tokens.len())).collect();
+        let placement = cache.blocks_mut().place(&new)?;
+        match self.forward_placed(cache, batch, &placement) {
+            Ok(out) => Ok(out),
+            Err(e) => {
+                cache.blocks_mut().rollback(&new, &placement)?;
+                Err(e)
+            }
+        }
     }
 
     fn norm(&self, x: &[f32], rows: usize, weight: &[f32]) -> Result<Vec<f32>> {
@@ -123,66 +167,60 @@ impl CpuModel {
         cpu::rms_norm(x, weight, rows, n, self.config.rms_norm_eps as f32, offset)
     }
 
-    fn forward_one(
+    fn forward_placed(
         &self,
-        cache: &mut KvCache,
-        tokens: &[u32],
-        want: LogitPositions,
-    ) -> Result<ForwardOutput> {
+        cache: &mut CpuKvCache,
+        batch: &[SequenceInput<'_>],
+        placement: &Placement,
+    ) -> Result<Vec<ForwardOutput>> {
         let c = &self.config;
-        let (n, h) = (tokens.len(), c.hidden_size);
-        if n == 0 {
-            return Err(Error::InvalidArgument(
-                "forward needs at least one token".into(),
-            ));
-        }
-        if cache.len + n > c.max_position_embeddings {
-            return Err(Error::InvalidArgument(format!(
-                "{} positions exceed the model's {}",
-                cache.len + n,
-                c.max_position_embeddings
-            )));
-        }
-        if cache.keys.is_empty() {
-            cache.keys = vec![Vec::new(); c.num_hidden_layers];
-            cache.values = vec![Vec::new(); c.num_hidden_layers];
-        }
-        // x: [n, h]
+        let h = c.hidden_size;
+        cache.copy_blocks(&placement.copies);
+        let tokens: Vec<u32> = batch
+            .iter()
+            .flat_map(|s| s.tokens.iter().copied())
+            .collect();
+        let n = tokens.len();
+        // x: [n, h], every sequence's new tokens stacked.
         let mut x = vec![0f32; n * h];
         for (&t, row) in tokens.iter().zip(x.chunks_exact_mut(h)) {
-            let t = t as usize;
-            if t >= c.vocab_size {
-                return Err(Error::InvalidArgument(format!(
-                    "token {t} outside the vocabulary of {}",
-                    c.vocab_size
-                )));
-            }
-            self.weights.embed_tokens.dequantize_row(t, row);
+            self.weights.embed_tokens.dequantize_row(t as usize, row);
         }
         if c.architecture == Architecture::Gemma3 {
             let scale = (h as f32).sqrt();
             x.iter_mut().for_each(|v| *v *= scale);
         }
+        let meta = cpu::attention_meta(
+            &placement.positions,
+            &placement.token_seq,
+            &placement.tables,
+        )?;
         for (l, layer) in self.weights.layers.iter().enumerate() {
-            x = self.layer(l, layer, cache, x, n)?;
+            x = self.layer(l, layer, cache, x, placement, &meta)?;
         }
-        cache.len += n;
         let hidden = self.norm(&x, n, &self.weights.norm)?;
         let head = self
             .weights
             .lm_head
             .as_ref()
             .unwrap_or(&self.weights.embed_tokens);
-        let rows: Vec<usize> = match want {
-            LogitPositions::All => (0..n).collect(),
-            LogitPositions::Last => vec![n - 1],
-            LogitPositions::None => vec![],
-        };
-        let logits = rows
-            .into_iter()
-            .map(|r| cpu::linear(&hidden[r * h..(r + 1) * h], 1, head))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(ForwardOutput { logits, hidden })
+        let mut outputs = Vec::with_capacity(batch.len());
+        let mut first = 0;
+        for s in batch {
+            let len = s.tokens.len();
+            let rows = s.logits.rows(len);
+            let selected = &hidden[(first + rows.start) * h..(first + rows.end) * h];
+            let flat = cpu::linear(selected, rows.len(), head)?;
+            outputs.push(ForwardOutput {
+                logits: flat
+                    .chunks_exact(c.vocab_size)
+                    .map(<[f32]>::to_vec)
+                    .collect(),
+                hidden: hidden[first * h..(first + len) * h].to_vec(),
+            });
+            first += len;
+        }
+        Ok(outputs)
     }
 
     /// One decoder layer over x [n, h]; appends this layer's keys and values to the cache.
@@ -190,13 +228,14 @@ impl CpuModel {
         &self,
         l: usize,
         w: &LayerWeights,
-        cache: &mut KvCache,
+        cache: &mut CpuKvCache,
         x: Vec<f32>,
-        n: usize,
+        placement: &Placement,
+        meta: &[u32],
     ) -> Result<Vec<f32>> {
         let c = &self.config;
         let (hd, nh, nkv) = (c.head_dim, c.num_attention_heads, c.num_key_value_heads);
-        let start = cache.len;
+        let n = placement.positions.len();
         let normed = self.norm(&x, n, &w.input_layernorm)?;
         let mut q = linear(&normed, n, &w.q_proj)?; // [n, nh * hd]
         let mut k = linear(&normed, n, &w.k_proj)?; // [n, nkv * hd]
@@ -211,46 +250,31 @@ impl CpuModel {
         } else {
             &self.inv_freq_global
         };
-        for t in 0..n {
+        for (t, &pos) in placement.positions.iter().enumerate() {
             for head in q[t * nh * hd..(t + 1) * nh * hd].chunks_exact_mut(hd) {
-                rope::apply(head, start + t, inv_freq);
+                rope::apply(head, pos as usize, inv_freq);
             }
             for head in k[t * nkv * hd..(t + 1) * nkv * hd].chunks_exact_mut(hd) {
-                rope::apply(head, start + t, inv_freq);
+                rope::apply(head, pos as usize, inv_freq);
             }
         }
-        cache.keys[l].extend_from_slice(&k);
-        cache.values[l].extend_from_slice(&v);
-        let (keys, values) = (&cache.keys[l], &cache.values[l]);
-        let scale = 1.0 / (c.query_pre_attn_scalar as f32).sqrt();
-        let window = if sliding {
-            c.sliding_window.unwrap_or(usize::MAX)
-        } else {
-            usize::MAX
+        cache.write(l, &placement.slots, &k, &v)?;
+        let (keys, values) = cache.layer(l);
+        let shape = cpu::PagedShape {
+            tokens: n,
+            heads: nh,
+            kv_heads: nkv,
+            head_dim: hd,
+            block_size: cache.blocks().block_size(),
+            window: if sliding {
+                c.sliding_window.unwrap_or(usize::MAX)
+            } else {
+                usize::MAX
+            },
+            scale: 1.0 / (c.query_pre_attn_scalar as f32).sqrt(),
         };
-        let group = nh / nkv;
         // attn: [n, nh * hd]
-        let mut attn = vec![0f32; n * nh * hd];
-        let mut scores = Vec::new();
-        for t in 0..n {
-            let pos = start + t;
-            let first = (pos + 1).saturating_sub(window);
-            for head in 0..nh {
-                let kvh = head / group;
-                let qv = &q[(t * nh + head) * hd..(t * nh + head + 1) * hd];
-                scores.clear();
-                for j in first..=pos {
-                    let kv = &keys[(j * nkv + kvh) * hd..(j * nkv + kvh + 1) * hd];
-                    scores.push(qv.iter().zip(kv).map(|(a, b)| a * b).sum::<f32>() * scale);
-                }
-                let probs = cpu::softmax(&scores, 1, scores.len())?;
-                let out = &mut attn[(t * nh + head) * hd..(t * nh + head + 1) * hd];
-                for (p, j) in probs.iter().zip(first..=pos) {
-                    let vv = &values[(j * nkv + kvh) * hd..(j * nkv + kvh + 1) * hd];
-                    out.iter_mut().zip(vv).for_each(|(o, v)| *o += p * v);
-                }
-            }
-        }
+        let attn = cpu::paged_attention(&q, keys, values, meta, shape)?;
         let o = linear(&attn, n, &w.o_proj)?;
         let gemma = c.architecture == Architecture::Gemma3;
         let o = if gemma {

@@ -2,16 +2,15 @@
 //! dispatches per call, then a readback of the requested logits and the hidden states.
 
 use super::config::{Activation, Architecture, LayerAttention, ModelConfig};
-use super::forward_cpu::{ForwardOutput, LogitPositions};
+use super::forward_cpu::{ForwardOutput, SequenceInput, validate_batch};
 use super::rope;
 use super::store::TensorStore;
 use super::weights::{LayerWeights, Linear, ModelWeights};
-use crate::error::{Error, Result};
-use crate::gpu::{AttentionShape, GpuBatch, GpuBuffer, GpuContext, GpuWeight};
+use crate::cpu::{self, PagedShape};
+use crate::error::Result;
+use crate::gpu::{GpuBatch, GpuBuffer, GpuContext, GpuWeight};
+use crate::kv::{GpuKvCache, Placement, SeqId};
 use crate::quant::WeightFormat;
-
-/// Positions a new cache holds before it grows (doubling).
-const FIRST_CAPACITY: usize = 64;
 
 struct GpuLinear {
     weight: GpuWeight,
@@ -33,27 +32,6 @@ struct GpuLayer {
     gate_proj: GpuLinear,
     up_proj: GpuLinear,
     down_proj: GpuLinear,
-}
-
-/// A sequence's KV cache on the GPU: per layer, keys and values [capacity, kv_heads, head_dim].
-#[derive(Default)]
-pub struct GpuKvCache {
-    keys: Vec<GpuBuffer>,
-    values: Vec<GpuBuffer>,
-    capacity: usize,
-    len: usize,
-}
-
-impl GpuKvCache {
-    /// Positions cached so far.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether nothing is cached.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
 }
 
 /// A model whose weights live on one GPU device.
@@ -228,73 +206,65 @@ impl GpuModel {
         Ok(y)
     }
 
-    /// New, larger cache buffers holding what `cache` holds, when `needed` positions do not fit.
-    /// The cache itself is untouched until the call succeeds.
-    fn grow(
-        &self,
-        b: &mut GpuBatch<'_>,
-        cache: &GpuKvCache,
-        needed: usize,
-    ) -> Result<Option<GpuKvCache>> {
-        if needed <= cache.capacity && !cache.keys.is_empty() {
-            return Ok(None);
-        }
-        let limit = self.config.max_position_embeddings.max(needed);
-        let capacity = needed.max(FIRST_CAPACITY).next_power_of_two().min(limit);
-        let row = self.config.num_key_value_heads * self.config.head_dim;
-        let mut grown = GpuKvCache {
-            keys: Vec::new(),
-            values: Vec::new(),
-            capacity,
-            len: cache.len,
-        };
-        for l in 0..self.layers.len() {
-            let k = b.ctx.create_buffer(capacity * row, "kv keys")?;
-            let v = b.ctx.create_buffer(capacity * row, "kv values")?;
-            if let (Some(old_k), Some(old_v)) = (cache.keys.get(l), cache.values.get(l)) {
-                b.copy(old_k, 0, &k, 0, cache.len * row)?;
-                b.copy(old_v, 0, &v, 0, cache.len * row)?;
-            }
-            grown.keys.push(k);
-            grown.values.push(v);
-        }
-        Ok(Some(grown))
-    }
-
-    /// Runs new tokens through the model, extending the sequence's cache.
+    /// Runs each sequence's new tokens through the model in one batched pass (every weight
+    /// matrix is read once for all of them), extending the sequences in `cache`; reads back the
+    /// requested logits and the final hidden states. On an error the sequences keep their old
+    /// lengths.
     pub async fn forward(
         &self,
         ctx: &GpuContext,
         cache: &mut GpuKvCache,
-        tokens: &[u32],
-        want: LogitPositions,
-    ) -> Result<ForwardOutput> {
+        batch: &[SequenceInput<'_>],
+    ) -> Result<Vec<ForwardOutput>> {
+        let lens = batch
+            .iter()
+            .map(|s| cache.len(s.seq))
+            .collect::<Result<Vec<_>>>()?;
+        validate_batch(&self.config, &lens, batch)?;
+        let new: Vec<(SeqId, usize)> = batch.iter().map(|s| (s.seq, s.tokens.len())).collect();
+        let placement = cache.blocks_mut().place(&new)?;
+        match self.forward_placed(ctx, cache, batch, &placement).await {
+            Ok(out) => Ok(out),
+            Err(e) => {
+                cache.blocks_mut().rollback(&new, &placement)?;
+                Err(e)
+            }
+        }
+    }
+
+    async fn forward_placed(
+        &self,
+        ctx: &GpuContext,
+        cache: &GpuKvCache,
+        batch: &[SequenceInput<'_>],
+        placement: &Placement,
+    ) -> Result<Vec<ForwardOutput>> {
         let c = &self.config;
-        let (n, h) = (tokens.len(), c.hidden_size);
+        let h = c.hidden_size;
         let (nh, nkv, hd) = (c.num_attention_heads, c.num_key_value_heads, c.head_dim);
-        if n == 0 {
-            return Err(Error::InvalidArgument(
-                "forward needs at least one token".into(),
-            ));
-        }
-        if let Some(t) = tokens.iter().find(|t| **t as usize >= c.vocab_size) {
-            return Err(Error::InvalidArgument(format!(
-                "token {t} outside the vocabulary of {}",
-                c.vocab_size
-            )));
-        }
-        let start = cache.len;
-        if start + n > c.max_position_embeddings {
-            return Err(Error::InvalidArgument(format!(
-                "{} positions exceed the model's {}",
-                start + n,
-                c.max_position_embeddings
-            )));
-        }
+        let tokens: Vec<u32> = batch
+            .iter()
+            .flat_map(|s| s.tokens.iter().copied())
+            .collect();
+        let n = tokens.len();
+        // The longest sequence after this call: the width of the score rows.
+        let longest = placement
+            .positions
+            .iter()
+            .max()
+            .map_or(1, |p| *p as usize + 1);
         let mut b = ctx.batch();
-        let grown = self.grow(&mut b, cache, start + n)?;
-        let target = grown.as_ref().unwrap_or(cache);
-        let token_buffer = ctx.upload_u32(tokens, "tokens")?;
+        cache.copy_blocks(&mut b, &placement.copies)?;
+        let token_buffer = ctx.upload_u32(&tokens, "tokens")?;
+        let slots = ctx.upload_u32(&placement.slots, "kv slots")?;
+        let meta = ctx.upload_u32(
+            &cpu::attention_meta(
+                &placement.positions,
+                &placement.token_seq,
+                &placement.tables,
+            )?,
+            "attention meta",
+        )?;
         let x = ctx.create_buffer(n * h, "x")?;
         let scale = if c.architecture == Architecture::Gemma3 {
             (h as f32).sqrt()
@@ -303,16 +273,17 @@ impl GpuModel {
         };
         b.embed_rows(&self.embed_tokens, &token_buffer, &x, n, scale)?;
         let gemma = c.architecture == Architecture::Gemma3;
-        let row = nkv * hd;
-        // Rotary cos/sin for the new positions, global and local, computed here in f32.
-        let rope_global = ctx.upload_f32(
-            &rope::cos_sin_table(&self.inv_freq_global, start, n),
-            "rope",
-        )?;
-        let rope_local = ctx.upload_f32(
-            &rope::cos_sin_table(&self.inv_freq_local, start, n),
-            "rope local",
-        )?;
+        // Rotary cos/sin of every new token's position, global and local, computed here in f32.
+        let table = |inv_freq: &[f32]| -> Vec<f32> {
+            placement
+                .positions
+                .iter()
+                .flat_map(|&p| rope::cos_sin_table(inv_freq, p as usize, 1))
+                .collect()
+        };
+        let rope_global = ctx.upload_f32(&table(&self.inv_freq_global), "rope")?;
+        let rope_local = ctx.upload_f32(&table(&self.inv_freq_local), "rope local")?;
+        let row = cache.row();
         for (l, w) in self.layers.iter().enumerate() {
             let normed = self.norm(&mut b, &x, n, &w.input_layernorm)?;
             let mut q = self.linear(&mut b, &normed, n, &w.q_proj)?; // [n, nh * hd]
@@ -326,15 +297,15 @@ impl GpuModel {
             let cos_sin = if sliding { &rope_local } else { &rope_global };
             b.rope(cos_sin, &q, n, nh, hd)?;
             b.rope(cos_sin, &k, n, nkv, hd)?;
-            b.copy(&k, 0, &target.keys[l], start * row, n * row)?;
-            b.copy(&v, 0, &target.values[l], start * row, n * row)?;
-            let shape = AttentionShape {
-                n,
+            let (keys, values) = cache.layer(l);
+            b.kv_write(&k, &slots, keys, n, row)?;
+            b.kv_write(&v, &slots, values, n, row)?;
+            let shape = PagedShape {
+                tokens: n,
                 heads: nh,
                 kv_heads: nkv,
                 head_dim: hd,
-                ctx: start + n,
-                start,
+                block_size: cache.blocks().block_size(),
                 window: if sliding {
                     c.sliding_window.unwrap_or(usize::MAX)
                 } else {
@@ -342,12 +313,12 @@ impl GpuModel {
                 },
                 scale: 1.0 / (c.query_pre_attn_scalar as f32).sqrt(),
             };
-            let scores = ctx.create_buffer(n * nh * shape.ctx, "scores")?; // [n, nh, ctx]
-            b.attn_scores(&q, &target.keys[l], &scores, shape)?;
-            let probs = ctx.create_buffer(n * nh * shape.ctx, "probs")?;
-            b.softmax(&scores, &probs, n * nh, shape.ctx)?;
+            let scores = ctx.create_buffer(n * nh * longest, "scores")?; // [n, nh, longest]
+            b.paged_attn_scores(&q, keys, &meta, &scores, shape, longest)?;
+            let probs = ctx.create_buffer(n * nh * longest, "probs")?;
+            b.softmax(&scores, &probs, n * nh, longest)?;
             let attn = ctx.create_buffer(n * nh * hd, "attn")?; // [n, nh * hd]
-            b.attn_values(&probs, &target.values[l], &attn, shape)?;
+            b.paged_attn_values(&probs, values, &meta, &attn, shape, longest)?;
             let mut o = self.linear(&mut b, &attn, n, &w.o_proj)?;
             if gemma {
                 o = self.norm(&mut b, &o, n, &w.post_attention_layernorm)?;
@@ -376,35 +347,44 @@ impl GpuModel {
         }
         let hidden = self.norm(&mut b, &x, n, &self.norm)?;
         let head = self.lm_head.as_ref().unwrap_or(&self.embed_tokens);
-        let (first, rows) = match want {
-            LogitPositions::All => (0, n),
-            LogitPositions::Last => (n - 1, 1),
-            LogitPositions::None => (0, 0),
-        };
-        let logits = if rows > 0 {
-            let selected = ctx.create_buffer(rows * h, "selected hidden")?;
-            b.copy(&hidden, first * h, &selected, 0, rows * h)?;
-            let logits = ctx.create_buffer(rows * c.vocab_size, "logits")?;
-            b.linear(&selected, rows, head, &logits)?;
-            Some(logits)
-        } else {
+        // The requested rows of every sequence, gathered into one matrix for the LM head.
+        let mut wanted = Vec::new();
+        let mut first = 0;
+        for s in batch {
+            wanted.extend(s.logits.rows(s.tokens.len()).map(|r| first + r));
+            first += s.tokens.len();
+        }
+        let logits = if wanted.is_empty() {
             None
+        } else {
+            let selected = ctx.create_buffer(wanted.len() * h, "selected hidden")?;
+            for (i, r) in wanted.iter().enumerate() {
+                b.copy(&hidden, r * h, &selected, i * h, h)?;
+            }
+            let logits = ctx.create_buffer(wanted.len() * c.vocab_size, "logits")?;
+            b.linear(&selected, wanted.len(), head, &logits)?;
+            Some(logits)
         };
         b.submit().await?;
         let hidden = ctx.read_f32(&hidden).await?;
-        let logits = match logits {
-            Some(buffer) => ctx
-                .read_f32(&buffer)
-                .await?
-                .chunks_exact(c.vocab_size)
-                .map(<[f32]>::to_vec)
-                .collect(),
+        let mut logits = match logits {
+            Some(buffer) => ctx.read_f32(&buffer).await?,
             None => Vec::new(),
-        };
-        if let Some(grown) = grown {
-            *cache = grown;
         }
-        cache.len = start + n;
-        Ok(ForwardOutput { logits, hidden })
+        .chunks_exact(c.vocab_size)
+        .map(<[f32]>::to_vec)
+        .collect::<Vec<_>>()
+        .into_iter();
+        let mut outputs = Vec::with_capacity(batch.len());
+        let mut first = 0;
+        for s in batch {
+            let len = s.tokens.len();
+            outputs.push(ForwardOutput {
+                logits: logits.by_ref().take(s.logits.rows(len).len()).collect(),
+                hidden: hidden[first * h..(first + len) * h].to_vec(),
+            });
+            first += len;
+        }
+        Ok(outputs)
     }
 }

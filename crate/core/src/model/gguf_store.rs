@@ -37,7 +37,9 @@ impl<S: ByteSource> GgufStore<S> {
         let mut config = ModelConfig::from_gguf(&file)?;
         if let Some(info) = file.tensor("rope_freqs.weight") {
             let factors = file.tensor_f32(&source, info).await?;
-            if factors.len() != config.head_dim / 2 || factors.iter().any(|f| !(*f > 0.0)) {
+            if factors.len() != config.head_dim / 2
+                || !factors.iter().all(|f| f.is_finite() && *f > 0.0)
+            {
                 return Err(Error::format(
                     "GGUF checkpoint",
                     format!(

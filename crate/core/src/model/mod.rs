@@ -17,9 +17,10 @@ pub mod source;
 pub mod store;
 pub mod weights;
 
+pub use crate::kv::{CpuKvCache, GpuKvCache, SeqId};
 pub use config::{Activation, Architecture, LayerAttention, ModelConfig, Rope, RopeScaling};
-pub use forward_cpu::{CpuModel, ForwardOutput, KvCache, LogitPositions, SequenceInput};
-pub use forward_gpu::{GpuKvCache, GpuModel};
+pub use forward_cpu::{CpuModel, ForwardOutput, LogitPositions, SequenceInput};
+pub use forward_gpu::GpuModel;
 pub use ggml::GgmlType;
 pub use gguf::{GgufFile, GgufTensorInfo, GgufValue};
 pub use gguf_store::GgufStore;

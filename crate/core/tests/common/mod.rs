@@ -119,3 +119,48 @@ pub fn max_diff(a: &[f32], b: &[f32]) -> f32 {
         .map(|(x, y)| (x - y).abs())
         .fold(0.0, f32::max)
 }
+
+/// One sequence through the CPU model from an empty cache.
+pub fn cpu_run(
+    model: &ttsearch::model::CpuModel,
+    tokens: &[u32],
+    logits: ttsearch::model::LogitPositions,
+) -> ttsearch::model::ForwardOutput {
+    let mut cache =
+        ttsearch::model::CpuKvCache::with_capacity(model.config(), tokens.len()).expect("cache");
+    let seq = cache.create();
+    model
+        .forward(
+            &mut cache,
+            &[ttsearch::model::SequenceInput {
+                seq,
+                tokens,
+                logits,
+            }],
+        )
+        .expect("cpu forward")
+        .remove(0)
+}
+
+/// One sequence through the GPU model from an empty cache.
+pub fn gpu_run(
+    ctx: &GpuContext,
+    model: &ttsearch::model::GpuModel,
+    tokens: &[u32],
+    logits: ttsearch::model::LogitPositions,
+) -> ttsearch::model::ForwardOutput {
+    let mut cache = ttsearch::model::GpuKvCache::with_capacity(ctx, model.config(), tokens.len())
+        .expect("cache");
+    let seq = cache.create();
+    ttsearch::block_on(model.forward(
+        ctx,
+        &mut cache,
+        &[ttsearch::model::SequenceInput {
+            seq,
+            tokens,
+            logits,
+        }],
+    ))
+    .expect("gpu forward")
+    .remove(0)
+}

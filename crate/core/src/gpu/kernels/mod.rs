@@ -1,7 +1,7 @@
 //! The WGSL kernels: their sources and binding counts.
 //!
 //! Each kernel binds its storage buffers at bindings 0..n (inputs first, output last) and a
-//! 16-byte uniform of parameters at binding n; its entry point is `main`.
+//! uniform of up to eight 32-bit parameters at binding n; its entry point is `main`.
 
 mod weight_at;
 
@@ -34,16 +34,19 @@ pub enum Kernel {
     GatedAct,
     /// Rotary embedding in place.
     Rope,
-    /// Scaled q.k scores with the causal / sliding-window mask.
-    AttnScores,
-    /// Attention probabilities times values.
-    AttnValues,
+    /// New keys or values scattered to their paged-cache slots.
+    KvWrite,
+    /// Scaled q.k scores read through block tables, with the causal / sliding-window mask.
+    PagedAttnScores,
+    /// Attention probabilities times values read through block tables.
+    PagedAttnValues,
 }
 
 impl Kernel {
-    /// The kernels the self-check compares with the CPU backend one by one (the attention and
-    /// element-wise kernels are checked through whole forward passes).
-    pub const ALL: [Kernel; 13] = [
+    /// The kernels the self-check compares with the CPU backend one by one (paged attention is
+    /// checked as one case: kv_write, paged_attn_scores, softmax, paged_attn_values; the
+    /// element-wise kernels through whole forward passes).
+    pub const ALL: [Kernel; 14] = [
         Kernel::Matvec,
         Kernel::Matmul,
         Kernel::RmsNorm,
@@ -57,6 +60,7 @@ impl Kernel {
         Kernel::EmbedRows(WeightFormat::F16),
         Kernel::EmbedRows(WeightFormat::Q8),
         Kernel::EmbedRows(WeightFormat::Q4),
+        Kernel::PagedAttnScores,
     ];
 
     /// The kernel's name (also its WGSL file name).
@@ -79,8 +83,9 @@ impl Kernel {
             Kernel::Add => "add",
             Kernel::GatedAct => "gated_act",
             Kernel::Rope => "rope",
-            Kernel::AttnScores => "attn_scores",
-            Kernel::AttnValues => "attn_values",
+            Kernel::KvWrite => "kv_write",
+            Kernel::PagedAttnScores => "paged_attn_scores",
+            Kernel::PagedAttnValues => "paged_attn_values",
         }
     }
 
@@ -104,8 +109,9 @@ impl Kernel {
             Kernel::Add => include_str!("add.wgsl"),
             Kernel::GatedAct => include_str!("gated_act.wgsl"),
             Kernel::Rope => include_str!("rope.wgsl"),
-            Kernel::AttnScores => include_str!("attn_scores.wgsl"),
-            Kernel::AttnValues => include_str!("attn_values.wgsl"),
+            Kernel::KvWrite => include_str!("kv_write.wgsl"),
+            Kernel::PagedAttnScores => include_str!("paged_attn_scores.wgsl"),
+            Kernel::PagedAttnValues => include_str!("paged_attn_values.wgsl"),
         })
     }
 
@@ -116,8 +122,8 @@ impl Kernel {
             | Kernel::Matmul
             | Kernel::RmsNorm
             | Kernel::GatedAct
-            | Kernel::AttnScores
-            | Kernel::AttnValues => 3,
+            | Kernel::KvWrite => 3,
+            Kernel::PagedAttnScores | Kernel::PagedAttnValues => 4,
             Kernel::Softmax | Kernel::BiasAdd | Kernel::Add | Kernel::Rope => 2,
             Kernel::Q4Matvec => 4,
             Kernel::Linear(f) | Kernel::EmbedRows(f) => 3 + usize::from(weight_at::has_scales(f)),

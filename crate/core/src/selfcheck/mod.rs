@@ -3,6 +3,8 @@
 //! The native and in-browser kernel tests, `ttsearch selfcheck` and the demo page all run these
 //! checks, so a user can verify their own GPU the same way CI verifies lavapipe and SwiftShader.
 
+mod paged;
+
 use crate::cpu;
 use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, Kernel};
@@ -41,7 +43,9 @@ pub struct SelfCheckReport {
 /// and odd sizes that are multiples of nothing.
 ///
 /// matvec and q4_matvec: [rows, cols]; matmul: [m, n, k]; rms_norm and softmax: [rows, n];
-/// linear: [m, rows, cols]; embed_rows: [tokens, rows, cols].
+/// linear: [m, rows, cols]; embed_rows: [tokens, rows, cols]; paged attention (listed as
+/// paged_attn_scores, checked together with kv_write, softmax and paged_attn_values):
+/// [sequences, heads, kv_heads, head_dim, block_size].
 pub fn default_shapes(kernel: Kernel) -> Vec<Vec<usize>> {
     match kernel {
         Kernel::Matvec => vec![
@@ -65,13 +69,20 @@ pub fn default_shapes(kernel: Kernel) -> Vec<Vec<usize>> {
         Kernel::Linear(_) => vec![vec![1, 7, 64], vec![3, 66, 96], vec![5, 130, 320]],
         // [n tokens, vocab rows, cols]: embeddings split into three row parts or more.
         Kernel::EmbedRows(_) => vec![vec![4, 50, 64], vec![9, 302, 96]],
-        // The model kernels are checked through whole forward passes (GPU against CPU).
+        // [sequences, heads, kv_heads, head_dim, block_size]
+        Kernel::PagedAttnScores => vec![
+            vec![1, 2, 1, 16, 4],
+            vec![3, 4, 2, 16, 16],
+            vec![5, 8, 2, 64, 16],
+            vec![4, 14, 2, 64, 7],
+        ],
+        // The other model kernels are checked through whole forward passes (GPU against CPU).
         Kernel::BiasAdd
         | Kernel::Add
         | Kernel::GatedAct
         | Kernel::Rope
-        | Kernel::AttnScores
-        | Kernel::AttnValues => Vec::new(),
+        | Kernel::KvWrite
+        | Kernel::PagedAttnValues => Vec::new(),
     }
 }
 
@@ -197,6 +208,10 @@ pub async fn check_kernel(
                 row.iter_mut().for_each(|v| *v *= 2.0);
             }
             (ctx.read_f32(&xb).await?, want, 1e-6)
+        }
+        Kernel::PagedAttnScores => {
+            let (gpu, want) = paged::run(ctx, dims(kernel, shape)?, &mut rng).await?;
+            (gpu, want, 2e-5)
         }
         other => {
             return Err(Error::InvalidArgument(format!(

@@ -1,0 +1,122 @@
+//! The paged KV cache of the CPU backend: per layer, keys and values [slots, kv_heads, head_dim]
+//! in host memory (grown as blocks are first used), addressed through a [`BlockManager`].
+
+use super::blocks::{BlockCopy, BlockManager, SeqId};
+use crate::error::{Error, Result};
+use crate::model::ModelConfig;
+
+/// A paged KV cache in host memory for one model.
+#[derive(Debug, Clone)]
+pub struct CpuKvCache {
+    blocks: BlockManager,
+    row: usize,
+    keys: Vec<Vec<f32>>,
+    values: Vec<Vec<f32>>,
+}
+
+impl CpuKvCache {
+    /// A cache of `num_blocks` blocks of `block_size` positions for `config`'s model.
+    pub fn new(config: &ModelConfig, num_blocks: usize, block_size: usize) -> Result<Self> {
+        Ok(Self {
+            blocks: BlockManager::new(num_blocks, block_size)?,
+            row: config.num_key_value_heads * config.head_dim,
+            keys: vec![Vec::new(); config.num_hidden_layers],
+            values: vec![Vec::new(); config.num_hidden_layers],
+        })
+    }
+
+    /// A cache with room for `positions` positions in blocks of 16.
+    pub fn with_capacity(config: &ModelConfig, positions: usize) -> Result<Self> {
+        Self::new(config, positions.div_ceil(16).max(1), 16)
+    }
+
+    /// The block bookkeeping (sequences, lengths, tables, counters).
+    pub fn blocks(&self) -> &BlockManager {
+        &self.blocks
+    }
+
+    pub(crate) fn blocks_mut(&mut self) -> &mut BlockManager {
+        &mut self.blocks
+    }
+
+    /// A new, empty sequence.
+    pub fn create(&mut self) -> SeqId {
+        self.blocks.create()
+    }
+
+    /// `k` sequences sharing `seq`'s cached positions.
+    pub fn fork(&mut self, seq: SeqId, k: usize) -> Result<Vec<SeqId>> {
+        self.blocks.fork(seq, k)
+    }
+
+    /// Shortens `seq` to `len` positions.
+    pub fn truncate(&mut self, seq: SeqId, len: usize) -> Result<()> {
+        self.blocks.truncate(seq, len)
+    }
+
+    /// Releases `seq`.
+    pub fn release(&mut self, seq: SeqId) -> Result<()> {
+        self.blocks.release(seq)
+    }
+
+    /// Positions cached for `seq`.
+    pub fn len(&self, seq: SeqId) -> Result<usize> {
+        self.blocks.len(seq)
+    }
+
+    fn ensure(&mut self, slots: usize) {
+        let want = slots * self.row;
+        for buffer in self.keys.iter_mut().chain(self.values.iter_mut()) {
+            if buffer.len() < want {
+                buffer.resize(want, 0.0);
+            }
+        }
+    }
+
+    /// Carries out copy-on-write block copies in every layer.
+    pub(crate) fn copy_blocks(&mut self, copies: &[BlockCopy]) {
+        let bs = self.blocks.block_size();
+        for c in copies {
+            self.ensure((c.src.max(c.dst) as usize + 1) * bs);
+            let len = c.positions * self.row;
+            let (src, dst) = (
+                c.src as usize * bs * self.row,
+                c.dst as usize * bs * self.row,
+            );
+            for buffer in self.keys.iter_mut().chain(self.values.iter_mut()) {
+                buffer.copy_within(src..src + len, dst);
+            }
+        }
+    }
+
+    /// Writes k and v [tokens, kv_heads, head_dim] of `layer` to their slots.
+    pub(crate) fn write(
+        &mut self,
+        layer: usize,
+        slots: &[u32],
+        k: &[f32],
+        v: &[f32],
+    ) -> Result<()> {
+        let row = self.row;
+        if k.len() != slots.len() * row || v.len() != k.len() || layer >= self.keys.len() {
+            return Err(Error::shape(
+                "kv write",
+                format!("{} slots, {} keys, layer {layer}", slots.len(), k.len()),
+            ));
+        }
+        if let Some(max) = slots.iter().max() {
+            self.ensure(*max as usize + 1);
+        }
+        for (i, &slot) in slots.iter().enumerate() {
+            let dst = slot as usize * row;
+            self.keys[layer][dst..dst + row].copy_from_slice(&k[i * row..(i + 1) * row]);
+            self.values[layer][dst..dst + row].copy_from_slice(&v[i * row..(i + 1) * row]);
+        }
+        Ok(())
+    }
+
+    /// Keys and values of `layer`, [slots, kv_heads, head_dim] each.
+    pub(crate) fn layer(&self, layer: usize) -> (&[f32], &[f32]) {
+        (&self.keys[layer], &self.values[layer])
+    }
+}

@@ -1,0 +1,130 @@
+//! The paged KV cache on the GPU: per layer, one key and one value buffer [slots, kv_heads,
+//! head_dim] allocated up front, addressed through a [`BlockManager`].
+
+use super::blocks::{BlockCopy, BlockManager, SeqId};
+use crate::error::{Error, Result};
+use crate::gpu::{GpuBatch, GpuBuffer, GpuContext};
+use crate::model::ModelConfig;
+
+/// A paged KV cache in GPU memory for one model.
+pub struct GpuKvCache {
+    blocks: BlockManager,
+    row: usize,
+    keys: Vec<GpuBuffer>,
+    values: Vec<GpuBuffer>,
+}
+
+impl GpuKvCache {
+    /// A cache of `num_blocks` blocks of `block_size` positions for `config`'s model.
+    pub fn new(
+        ctx: &GpuContext,
+        config: &ModelConfig,
+        num_blocks: usize,
+        block_size: usize,
+    ) -> Result<Self> {
+        let blocks = BlockManager::new(num_blocks, block_size)?;
+        let row = config.num_key_value_heads * config.head_dim;
+        let words = num_blocks
+            .checked_mul(block_size)
+            .and_then(|s| s.checked_mul(row))
+            .ok_or_else(|| Error::InvalidArgument("KV cache size overflows".into()))?;
+        let mut keys = Vec::with_capacity(config.num_hidden_layers);
+        let mut values = Vec::with_capacity(config.num_hidden_layers);
+        for _ in 0..config.num_hidden_layers {
+            keys.push(ctx.create_buffer(words, "kv keys")?);
+            values.push(ctx.create_buffer(words, "kv values")?);
+        }
+        Ok(Self {
+            blocks,
+            row,
+            keys,
+            values,
+        })
+    }
+
+    /// The most blocks of `block_size` positions that fit both `budget_bytes` (all layers, keys
+    /// and values) and the device's per-buffer binding limit.
+    pub fn max_blocks(
+        ctx: &GpuContext,
+        config: &ModelConfig,
+        block_size: usize,
+        budget_bytes: u64,
+    ) -> usize {
+        let limits = ctx.limits();
+        let per_buffer = limits
+            .max_storage_buffer_binding_size
+            .min(limits.max_buffer_size);
+        let block_bytes = (block_size * config.num_key_value_heads * config.head_dim * 4) as u64;
+        let by_binding = per_buffer / block_bytes.max(1);
+        let by_budget = budget_bytes / (block_bytes * 2 * config.num_hidden_layers as u64).max(1);
+        by_binding.min(by_budget) as usize
+    }
+
+    /// A cache with room for `positions` positions in blocks of 16.
+    pub fn with_capacity(ctx: &GpuContext, config: &ModelConfig, positions: usize) -> Result<Self> {
+        Self::new(ctx, config, positions.div_ceil(16).max(1), 16)
+    }
+
+    /// The block bookkeeping (sequences, lengths, tables, counters).
+    pub fn blocks(&self) -> &BlockManager {
+        &self.blocks
+    }
+
+    pub(crate) fn blocks_mut(&mut self) -> &mut BlockManager {
+        &mut self.blocks
+    }
+
+    /// A new, empty sequence.
+    pub fn create(&mut self) -> SeqId {
+        self.blocks.create()
+    }
+
+    /// `k` sequences sharing `seq`'s cached positions.
+    pub fn fork(&mut self, seq: SeqId, k: usize) -> Result<Vec<SeqId>> {
+        self.blocks.fork(seq, k)
+    }
+
+    /// Shortens `seq` to `len` positions.
+    pub fn truncate(&mut self, seq: SeqId, len: usize) -> Result<()> {
+        self.blocks.truncate(seq, len)
+    }
+
+    /// Releases `seq`.
+    pub fn release(&mut self, seq: SeqId) -> Result<()> {
+        self.blocks.release(seq)
+    }
+
+    /// Positions cached for `seq`.
+    pub fn len(&self, seq: SeqId) -> Result<usize> {
+        self.blocks.len(seq)
+    }
+
+    /// Records copy-on-write block copies in every layer (through a staging buffer: WebGPU
+    /// copies never read and write one buffer).
+    pub(crate) fn copy_blocks(&self, b: &mut GpuBatch<'_>, copies: &[BlockCopy]) -> Result<()> {
+        if copies.is_empty() {
+            return Ok(());
+        }
+        let block = self.blocks.block_size() * self.row;
+        let staging = b.ctx.create_buffer(block, "kv block copy")?;
+        for c in copies {
+            let (src, dst) = (c.src as usize * block, c.dst as usize * block);
+            let words = c.positions * self.row;
+            for buffer in self.keys.iter().chain(&self.values) {
+                b.copy(buffer, src, &staging, 0, words)?;
+                b.copy(&staging, 0, buffer, dst, words)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Key and value buffers of `layer`.
+    pub(crate) fn layer(&self, layer: usize) -> (&GpuBuffer, &GpuBuffer) {
+        (&self.keys[layer], &self.values[layer])
+    }
+
+    /// Key/value width of one position [kv_heads * head_dim].
+    pub(crate) fn row(&self) -> usize {
+        self.row
+    }
+}
