@@ -6,6 +6,7 @@
 //! [`block_on`].
 
 pub mod cpu;
+pub mod engine;
 pub mod error;
 pub mod gpu;
 pub mod grade;

@@ -203,6 +203,11 @@ impl BlockManager {
         fresh + usize::from(cow)
     }
 
+    /// Free blocks that appending `n` positions to `id` would take (copy-on-write included).
+    pub fn blocks_needed_for(&self, id: SeqId, n: usize) -> Result<usize> {
+        Ok(self.blocks_needed(self.seq(id)?, n))
+    }
+
     fn take_block(&mut self) -> Result<u32> {
         let Reverse(b) = self
             .free

@@ -1,0 +1,92 @@
+//! What the generation engine needs from a model: a paged KV cache's sequence operations and a
+//! batched forward pass; implemented by the CPU backend and the GPU backend.
+
+use crate::error::Result;
+use crate::gpu::GpuContext;
+use crate::kv::{BlockManager, CpuKvCache, GpuKvCache, SeqId};
+use crate::model::{CpuModel, ForwardOutput, GpuModel, ModelConfig, SequenceInput};
+
+/// A model with its paged KV cache.
+#[allow(async_fn_in_trait)]
+pub trait Backend {
+    /// The model's config.
+    fn config(&self) -> &ModelConfig;
+    /// The cache's block bookkeeping.
+    fn blocks(&self) -> &BlockManager;
+    /// A new, empty sequence.
+    fn create(&mut self) -> SeqId;
+    /// `k` sequences sharing `seq`'s cached positions.
+    fn fork(&mut self, seq: SeqId, k: usize) -> Result<Vec<SeqId>>;
+    /// Shortens `seq` to `len` cached positions.
+    fn truncate(&mut self, seq: SeqId, len: usize) -> Result<()>;
+    /// Releases `seq`.
+    fn release(&mut self, seq: SeqId) -> Result<()>;
+    /// One batched forward pass (see [`CpuModel::forward`]).
+    async fn forward(&mut self, batch: &[SequenceInput<'_>]) -> Result<Vec<ForwardOutput>>;
+}
+
+/// The CPU backend: a [`CpuModel`] and a [`CpuKvCache`].
+pub struct CpuBackend {
+    /// The model.
+    pub model: CpuModel,
+    /// Its cache.
+    pub cache: CpuKvCache,
+}
+
+impl Backend for CpuBackend {
+    fn config(&self) -> &ModelConfig {
+        self.model.config()
+    }
+    fn blocks(&self) -> &BlockManager {
+        self.cache.blocks()
+    }
+    fn create(&mut self) -> SeqId {
+        self.cache.create()
+    }
+    fn fork(&mut self, seq: SeqId, k: usize) -> Result<Vec<SeqId>> {
+        self.cache.fork(seq, k)
+    }
+    fn truncate(&mut self, seq: SeqId, len: usize) -> Result<()> {
+        self.cache.truncate(seq, len)
+    }
+    fn release(&mut self, seq: SeqId) -> Result<()> {
+        self.cache.release(seq)
+    }
+    async fn forward(&mut self, batch: &[SequenceInput<'_>]) -> Result<Vec<ForwardOutput>> {
+        self.model.forward(&mut self.cache, batch)
+    }
+}
+
+/// The GPU backend: a [`GpuModel`] and a [`GpuKvCache`] on one device.
+pub struct GpuBackend<'a> {
+    /// The device.
+    pub ctx: &'a GpuContext,
+    /// The model.
+    pub model: GpuModel,
+    /// Its cache.
+    pub cache: GpuKvCache,
+}
+
+impl Backend for GpuBackend<'_> {
+    fn config(&self) -> &ModelConfig {
+        self.model.config()
+    }
+    fn blocks(&self) -> &BlockManager {
+        self.cache.blocks()
+    }
+    fn create(&mut self) -> SeqId {
+        self.cache.create()
+    }
+    fn fork(&mut self, seq: SeqId, k: usize) -> Result<Vec<SeqId>> {
+        self.cache.fork(seq, k)
+    }
+    fn truncate(&mut self, seq: SeqId, len: usize) -> Result<()> {
+        self.cache.truncate(seq, len)
+    }
+    fn release(&mut self, seq: SeqId) -> Result<()> {
+        self.cache.release(seq)
+    }
+    async fn forward(&mut self, batch: &[SequenceInput<'_>]) -> Result<Vec<ForwardOutput>> {
+        self.model.forward(self.ctx, &mut self.cache, batch).await
+    }
+}
