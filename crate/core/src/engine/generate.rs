@@ -60,6 +60,9 @@ impl CancelToken {
     }
 }
 
+/// A callback receiving a sequence's new text.
+pub type TextCallback<'a> = &'a mut dyn FnMut(SeqId, &str);
+
 /// Options of an [`Engine::extend`] call besides the sampling parameters.
 #[derive(Default)]
 pub struct ExtendOptions<'a> {
@@ -68,7 +71,7 @@ pub struct ExtendOptions<'a> {
     /// Checked before every decode step.
     pub cancel: Option<&'a CancelToken>,
     /// Called with each sequence's new text as it becomes valid UTF-8.
-    pub on_text: Option<&'a mut dyn FnMut(SeqId, &str)>,
+    pub on_text: Option<TextCallback<'a>>,
 }
 
 /// Work counters of an engine.

@@ -11,7 +11,9 @@ mod stop;
 
 pub use backend::{Backend, CpuBackend, GpuBackend};
 pub use codec::{ByteCodec, TokenCodec, Utf8Stream, decode_bytes};
-pub use generate::{CancelToken, Counters, Engine, ExtendOptions, FinishReason, SeqOutput};
+pub use generate::{
+    CancelToken, Counters, Engine, ExtendOptions, FinishReason, SeqOutput, TextCallback,
+};
 pub use params::SamplingParams;
 pub use random::{pcg_hash, uniform};
 pub use sampler::{Sampled, sample};
