@@ -1,9 +1,12 @@
-//! The `ttsearch` command line: diagnostics now; evaluation and benchmarks as the engine grows.
+//! The `ttsearch` command line: diagnostics, forward passes, generation and benchmarks.
 
+mod bench_cmd;
+mod generate_cmd;
 mod gpu_cmd;
 mod grade_cmd;
 mod info_cmd;
 mod logits_cmd;
+mod model_args;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -31,6 +34,10 @@ enum Command {
     Info(info_cmd::InfoArgs),
     /// Run token ids through a model (CPU backend, f32) and print the logits as JSON.
     Logits(logits_cmd::LogitsArgs),
+    /// Sample n continuations of one prompt in batched decode steps and print them as JSON.
+    Generate(generate_cmd::GenerateArgs),
+    /// Prefill and batched decode throughput against the measured memory bandwidth.
+    Bench(bench_cmd::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +48,8 @@ fn main() -> ExitCode {
         Command::Grade(args) => grade_cmd::run(&args),
         Command::Info(args) => info_cmd::run(&args),
         Command::Logits(args) => logits_cmd::run(&args),
+        Command::Generate(args) => generate_cmd::run(&args),
+        Command::Bench(args) => bench_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

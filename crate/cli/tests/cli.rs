@@ -228,3 +228,145 @@ fn logits_in_quantized_formats_stay_near_f32() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("weight format"));
 }
+
+/// `generate`: n samples of one prompt; the greedy sample equals the argmax chain of `logits`.
+#[test]
+fn generate_samples_and_greedy_matches_logits() {
+    let model = fixture("models/gguf/llama-tiny-f32.gguf");
+    let out = ttsearch(
+        &[
+            "generate",
+            "--model",
+            &model,
+            "--prompt-tokens",
+            "5,17,200",
+            "--n",
+            "3",
+            "--temperature",
+            "0.9",
+            "--seed",
+            "3",
+            "--max-tokens",
+            "6",
+            "--logprobs",
+            "2",
+            "--json",
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let outputs = v["outputs"].as_array().expect("outputs");
+    assert_eq!(outputs.len(), 3);
+    for o in outputs {
+        assert_eq!(o["tokens"].as_array().expect("tokens").len(), 6);
+        assert_eq!(o["finish_reason"], "length");
+        assert_eq!(o["top_logprobs"][0].as_array().expect("top").len(), 2);
+    }
+    assert_eq!(v["counters"]["generated_tokens"], 18);
+    let greedy = ttsearch(
+        &[
+            "generate",
+            "--model",
+            &model,
+            "--prompt-tokens",
+            "5,17,200",
+            "--temperature",
+            "0",
+            "--max-tokens",
+            "3",
+            "--json",
+        ],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&greedy)).expect("json");
+    let tokens: Vec<u64> = v["outputs"][0]["tokens"]
+        .as_array()
+        .expect("tokens")
+        .iter()
+        .map(|t| t.as_u64().expect("id"))
+        .collect();
+    let mut context = vec![5u64, 17, 200];
+    for t in tokens {
+        let ids: Vec<String> = context.iter().map(u64::to_string).collect();
+        let out = ttsearch(
+            &[
+                "logits",
+                "--model",
+                &model,
+                "--tokens",
+                &ids.join(","),
+                "--positions",
+                "last",
+                "--json",
+            ],
+            None,
+        );
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+        let row: Vec<f64> = v["logits"][0]
+            .as_array()
+            .expect("row")
+            .iter()
+            .map(|x| x.as_f64().expect("number"))
+            .collect();
+        let best = (0..row.len()).fold(0, |b, i| if row[i] > row[b] { i } else { b });
+        assert_eq!(best as u64, t);
+        context.push(t);
+    }
+    let bad = ttsearch(
+        &[
+            "generate",
+            "--model",
+            &model,
+            "--prompt-tokens",
+            "1",
+            "--top-p",
+            "2",
+        ],
+        None,
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid_argument"));
+}
+
+/// `bench` on a tiny checkpoint: one row per batch size with positive rates.
+#[test]
+fn bench_reports_every_batch_size() {
+    let model = fixture("models/qwen2-tiny");
+    let out = ttsearch(
+        &[
+            "bench",
+            "--model",
+            &model,
+            "--batch",
+            "1,3",
+            "--prompt-len",
+            "8",
+            "--gen",
+            "4",
+            "--dtype",
+            "q8",
+            "--json",
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let rows = v["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 2);
+    for (row, batch) in rows.iter().zip([1, 3]) {
+        assert_eq!(row["batch"], batch);
+        assert!(row["decode_tokens_per_s"].as_f64().expect("rate") > 0.0);
+        assert!(row["kv_blocks_peak"].as_u64().expect("blocks") >= 1);
+    }
+    assert!(v["memory_copy_gb_s"].as_f64().expect("bw") > 0.0);
+    assert!(v["weight_bytes_per_step"].as_u64().expect("bytes") > 0);
+}

@@ -5,21 +5,32 @@ use crate::error::{Error, Result};
 use crate::quant::WeightMatrix;
 use crate::quant::q4::{GROUP_SIZE, NIBBLES_PER_WORD, Q4Matrix};
 
-/// Dot product with four independent accumulators (lets the compiler vectorize).
+/// Dot product with sixteen independent accumulators (four SIMD registers' worth: the
+/// compiler vectorizes the inner loop and the additions overlap).
 #[inline]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 4];
-    let chunks = a.len() / 4;
-    for i in 0..chunks {
-        for (j, slot) in acc.iter_mut().enumerate() {
-            *slot += a[4 * i + j] * b[4 * i + j];
+    const LANES: usize = 16;
+    let mut acc = [0.0f32; LANES];
+    let (a_chunks, b_chunks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f32 = a_chunks
+        .remainder()
+        .iter()
+        .zip(b_chunks.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in a_chunks.zip(b_chunks) {
+        for i in 0..LANES {
+            acc[i] += x[i] * y[i];
         }
     }
-    let mut tail = 0.0;
-    for i in 4 * chunks..a.len() {
-        tail += a[i] * b[i];
+    let mut width = LANES / 2;
+    while width > 0 {
+        for i in 0..width {
+            acc[i] += acc[i + width];
+        }
+        width /= 2;
     }
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+    acc[0] + tail
 }
 
 /// y = W x. W: [rows, cols] row-major, x: [cols] -> y: [rows].
@@ -40,11 +51,15 @@ pub fn matmul(x: &[f32], weight: &[f32], m: usize, n: usize, k: usize) -> Result
     if k == 0 {
         return Ok(y);
     }
-    for (x_row, y_row) in x.chunks_exact(k).zip(y.chunks_exact_mut(n.max(1))) {
-        for (out, w_row) in y_row.iter_mut().zip(weight.chunks_exact(k)) {
-            *out = dot(x_row, w_row);
+    // Weight rows outermost: each is read once for all m input rows.
+    for_row_ranges(&mut y, m, n, k, |rows, out| {
+        for (j, r) in rows.enumerate() {
+            let w_row = &weight[r * k..(r + 1) * k];
+            for (i, x_row) in x.chunks_exact(k).enumerate() {
+                out[i * out.len() / m + j] = dot(x_row, w_row);
+            }
         }
-    }
+    });
     Ok(y)
 }
 
@@ -59,14 +74,78 @@ pub fn linear(x: &[f32], m: usize, w: &WeightMatrix) -> Result<Vec<f32>> {
     }
     expect_len("linear", "x", x.len(), m * cols)?;
     let mut y = vec![0f32; m * rows];
-    let mut row = vec![0f32; cols];
-    for r in 0..rows {
-        w.dequantize_row(r, &mut row);
-        for (i, xi) in x.chunks_exact(cols.max(1)).enumerate() {
-            y[i * rows + r] = dot(xi, &row);
+    if cols == 0 {
+        return Ok(y);
+    }
+    for_row_ranges(&mut y, m, rows, cols, |range, out| {
+        let mut row = vec![0f32; cols];
+        for (j, r) in range.enumerate() {
+            w.dequantize_row(r, &mut row);
+            for (i, xi) in x.chunks_exact(cols).enumerate() {
+                out[i * out.len() / m + j] = dot(xi, &row);
+            }
+        }
+    });
+    Ok(y)
+}
+
+/// Below this many multiply-adds a product runs on the calling thread.
+const PARALLEL_WORK: usize = 1 << 20;
+
+/// Splits the `n` output columns of y [m, n] into contiguous ranges, one per thread, and runs
+/// `f(range, out)` on each; `out` is [m, range.len()] and is scattered back into y. `k` (the
+/// inner size) only decides whether threads are worth it. Natively this uses every core; in
+/// wasm (no threads) it runs on the calling thread.
+fn for_row_ranges<F>(y: &mut [f32], m: usize, n: usize, k: usize, f: F)
+where
+    F: Fn(std::ops::Range<usize>, &mut [f32]) + Sync,
+{
+    let threads = threads().min(n.max(1));
+    if threads <= 1 || m * n * k < PARALLEL_WORK {
+        let mut out = vec![0f32; m * n];
+        f(0..n, &mut out);
+        y.copy_from_slice(&out);
+        return;
+    }
+    let chunk = n.div_ceil(threads);
+    let parts: Vec<(std::ops::Range<usize>, Vec<f32>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .step_by(chunk)
+            .map(|start| {
+                let range = start..(start + chunk).min(n);
+                let f = &f;
+                scope.spawn(move || {
+                    let mut out = vec![0f32; m * range.len()];
+                    f(range.clone(), &mut out);
+                    (range, out)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    for (range, out) in parts {
+        let width = range.len();
+        for i in 0..m {
+            y[i * n + range.start..i * n + range.end]
+                .copy_from_slice(&out[i * width..(i + 1) * width]);
         }
     }
-    Ok(y)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+#[cfg(target_arch = "wasm32")]
+fn threads() -> usize {
+    1
 }
 
 /// y = W x with W in int4 group-32 form ([`Q4Matrix`]). x: [cols] -> y: [rows].

@@ -340,7 +340,11 @@ impl<B: Backend> Engine<B> {
         }
         let config = self.backend.config();
         let max_positions = config.max_position_embeddings;
-        let mut eos: Vec<u32> = config.eos_token_ids.clone();
+        let mut eos: Vec<u32> = if params.ignore_eos {
+            Vec::new()
+        } else {
+            config.eos_token_ids.clone()
+        };
         eos.extend(&params.stop_token_ids);
         let mut running: Vec<Running> = ids
             .iter()

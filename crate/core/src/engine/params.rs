@@ -21,6 +21,8 @@ pub struct SamplingParams {
     pub stop: Vec<String>,
     /// Top logprobs to return per generated token (0: none).
     pub logprobs: usize,
+    /// Keep going past the model's EOS tokens (benchmarks); `stop_token_ids` still stop.
+    pub ignore_eos: bool,
 }
 
 impl Default for SamplingParams {
@@ -34,6 +36,7 @@ impl Default for SamplingParams {
             stop_token_ids: Vec::new(),
             stop: Vec::new(),
             logprobs: 0,
+            ignore_eos: false,
         }
     }
 }

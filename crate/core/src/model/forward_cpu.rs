@@ -204,18 +204,23 @@ impl CpuModel {
             .lm_head
             .as_ref()
             .unwrap_or(&self.weights.embed_tokens);
+        // The requested rows of every sequence go through the LM head together (one read).
+        let mut selected = Vec::new();
+        let mut first = 0;
+        for s in batch {
+            for r in s.logits.rows(s.tokens.len()) {
+                selected.extend_from_slice(&hidden[(first + r) * h..(first + r + 1) * h]);
+            }
+            first += s.tokens.len();
+        }
+        let flat = cpu::linear(&selected, selected.len() / h, head)?;
+        let mut logits = flat.chunks_exact(c.vocab_size).map(<[f32]>::to_vec);
         let mut outputs = Vec::with_capacity(batch.len());
         let mut first = 0;
         for s in batch {
             let len = s.tokens.len();
-            let rows = s.logits.rows(len);
-            let selected = &hidden[(first + rows.start) * h..(first + rows.end) * h];
-            let flat = cpu::linear(selected, rows.len(), head)?;
             outputs.push(ForwardOutput {
-                logits: flat
-                    .chunks_exact(c.vocab_size)
-                    .map(<[f32]>::to_vec)
-                    .collect(),
+                logits: logits.by_ref().take(s.logits.rows(len).len()).collect(),
                 hidden: hidden[first * h..(first + len) * h].to_vec(),
             });
             first += len;

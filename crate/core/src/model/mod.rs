@@ -11,6 +11,7 @@ pub mod gguf;
 pub mod gguf_store;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod loader;
+pub mod random_store;
 pub mod rope;
 pub mod safetensors;
 pub mod source;
@@ -24,6 +25,7 @@ pub use forward_gpu::GpuModel;
 pub use ggml::GgmlType;
 pub use gguf::{GgufFile, GgufTensorInfo, GgufValue};
 pub use gguf_store::GgufStore;
+pub use random_store::RandomStore;
 pub use safetensors::{SafetensorsFile, SafetensorsModel};
 #[cfg(not(target_arch = "wasm32"))]
 pub use source::FileSource;

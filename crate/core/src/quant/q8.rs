@@ -63,11 +63,17 @@ impl Q8Matrix {
 
     /// Row `r` dequantized into `out` [cols].
     pub fn dequantize_row(&self, r: usize, out: &mut [f32]) {
-        let base = r * self.cols;
-        for (c, o) in out.iter_mut().enumerate().take(self.cols) {
-            let i = base + c;
-            let q = (self.qweight[i / 4] >> (8 * (i % 4))) as u8 as i8;
-            *o = q as f32 * unpack_f16_at(&self.scales, i / GROUP_SIZE);
+        // A group at a time: one scale, eight words of four bytes.
+        let groups = self.cols / GROUP_SIZE;
+        for (g, chunk) in out[..self.cols].chunks_exact_mut(GROUP_SIZE).enumerate() {
+            let group = r * groups + g;
+            let scale = unpack_f16_at(&self.scales, group);
+            let words = &self.qweight[group * GROUP_SIZE / 4..(group + 1) * GROUP_SIZE / 4];
+            for (values, word) in chunk.chunks_exact_mut(4).zip(words) {
+                for (b, v) in values.iter_mut().enumerate() {
+                    *v = f32::from((word >> (8 * b)) as u8 as i8) * scale;
+                }
+            }
         }
     }
 }

@@ -152,10 +152,17 @@ impl WeightMatrix {
             }
             Self::Q8(q) => q.dequantize_row(r, out),
             Self::Q4(q) => {
-                for (c, o) in out.iter_mut().enumerate().take(cols) {
-                    let i = r * cols + c;
-                    let nibble = (q.qweight[i / 8] >> (4 * (i % 8))) & 0xf;
-                    *o = (nibble as f32 - 8.0) * q.scale(i / 32);
+                // A group of 32 at a time: one scale, four words of eight nibbles.
+                let groups = cols / 32;
+                for (g, chunk) in out[..cols].chunks_exact_mut(32).enumerate() {
+                    let group = r * groups + g;
+                    let scale = q.scale(group);
+                    let words = &q.qweight[group * 4..group * 4 + 4];
+                    for (values, word) in chunk.chunks_exact_mut(8).zip(words) {
+                        for (n, v) in values.iter_mut().enumerate() {
+                            *v = (((word >> (4 * n)) & 0xf) as f32 - 8.0) * scale;
+                        }
+                    }
                 }
             }
         }

@@ -1,0 +1,132 @@
+//! `ttsearch generate`: one prompt prefilled once, forked into n sequences that decode together
+//! in batched steps; prints the outputs, the work counters and the time per phase as JSON.
+
+use crate::model_args::{BackendKind, ModelArgs, parse_list};
+use clap::Args;
+use serde::Serialize;
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Instant;
+use ttsearch::engine::{Backend, Counters, Engine, ExtendOptions, SamplingParams, SeqOutput};
+use ttsearch::gpu::GpuContext;
+use ttsearch::{Error, Result, block_on};
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Comma-separated prompt token ids.
+    #[arg(long)]
+    prompt_tokens: String,
+    /// Samples of the prompt.
+    #[arg(long, default_value_t = 1)]
+    n: usize,
+    /// 0 is greedy.
+    #[arg(long, default_value_t = 0.8)]
+    temperature: f32,
+    #[arg(long, default_value_t = 1.0)]
+    top_p: f32,
+    /// 0: off.
+    #[arg(long, default_value_t = 0)]
+    top_k: usize,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    #[arg(long, default_value_t = 256)]
+    max_tokens: usize,
+    /// Comma-separated extra stop token ids (the model's EOS ids always stop).
+    #[arg(long)]
+    stop_token_ids: Option<String>,
+    /// Top logprobs per token.
+    #[arg(long, default_value_t = 0)]
+    logprobs: usize,
+    /// Print one JSON object (the only output format).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct Output {
+    model: String,
+    prompt_tokens: usize,
+    outputs: Vec<SeqOutput>,
+    counters: Counters,
+    prefill_seconds: f64,
+    decode_seconds: f64,
+}
+
+impl GenerateArgs {
+    fn params(&self) -> Result<SamplingParams> {
+        let params = SamplingParams {
+            temperature: self.temperature,
+            top_p: self.top_p,
+            top_k: self.top_k,
+            seed: self.seed,
+            max_tokens: self.max_tokens,
+            stop_token_ids: match &self.stop_token_ids {
+                Some(ids) => parse_list("stop token id", ids)?,
+                None => Vec::new(),
+            },
+            logprobs: self.logprobs,
+            ..SamplingParams::default()
+        };
+        params.validate()?;
+        Ok(params)
+    }
+}
+
+fn run_with<B: Backend>(
+    mut engine: Engine<B>,
+    args: &GenerateArgs,
+    params: &SamplingParams,
+    prompt: &[u32],
+) -> Result<Output> {
+    let start = Instant::now();
+    let root = block_on(engine.prefill(prompt))?;
+    let prefill_seconds = start.elapsed().as_secs_f64();
+    let seqs = engine.fork(root, args.n)?;
+    engine.release(root)?;
+    let start = Instant::now();
+    let outputs = block_on(engine.extend(&seqs, params, ExtendOptions::default()))?;
+    let decode_seconds = start.elapsed().as_secs_f64();
+    Ok(Output {
+        model: args.model.name(),
+        prompt_tokens: prompt.len(),
+        outputs,
+        counters: engine.counters(),
+        prefill_seconds,
+        decode_seconds,
+    })
+}
+
+pub fn run(args: &GenerateArgs) -> Result<ExitCode> {
+    let prompt: Vec<u32> = parse_list("token id", &args.prompt_tokens)?;
+    if args.n == 0 {
+        return Err(Error::InvalidArgument("--n must be at least 1".into()));
+    }
+    let params = args.params()?;
+    let config = args.model.config()?;
+    let positions = (prompt.len() + args.max_tokens).min(config.max_position_embeddings);
+    let bs = args.model.block_size.max(1);
+    // The prompt's blocks once, then every sample's own blocks (and a copied partial block).
+    let blocks = prompt.len().div_ceil(bs) + args.n * (positions.div_ceil(bs) + 1);
+    let out = match args.model.backend {
+        BackendKind::Cpu => run_with(
+            Engine::new(args.model.cpu_backend(blocks)?),
+            args,
+            &params,
+            &prompt,
+        )?,
+        BackendKind::Gpu => {
+            let ctx = block_on(GpuContext::new())?;
+            run_with(
+                Engine::new(args.model.gpu_backend(&ctx, blocks)?),
+                args,
+                &params,
+                &prompt,
+            )?
+        }
+    };
+    let json = serde_json::to_string(&out).map_err(|e| Error::InvalidArgument(e.to_string()))?;
+    let _ = writeln!(std::io::stdout(), "{json}");
+    Ok(ExitCode::SUCCESS)
+}
