@@ -39,6 +39,9 @@ pub struct GenerateArgs {
     /// Top logprobs per token.
     #[arg(long, default_value_t = 0)]
     logprobs: usize,
+    /// Keep generating past the model's EOS tokens (benchmarks).
+    #[arg(long)]
+    ignore_eos: bool,
     /// Print one JSON object (the only output format).
     #[arg(long)]
     json: bool,
@@ -67,6 +70,7 @@ impl GenerateArgs {
                 None => Vec::new(),
             },
             logprobs: self.logprobs,
+            ignore_eos: self.ignore_eos,
             ..SamplingParams::default()
         };
         params.validate()?;

@@ -5,11 +5,29 @@ use crate::error::{Error, Result};
 use crate::quant::WeightMatrix;
 use crate::quant::q4::{GROUP_SIZE, NIBBLES_PER_WORD, Q4Matrix};
 
-/// Dot product with sixteen independent accumulators (four SIMD registers' worth: the
-/// compiler vectorizes the inner loop and the additions overlap).
+/// Dot product with independent accumulators (the compiler vectorizes the inner loop and the
+/// additions overlap); on x86-64 CPUs with AVX2 and FMA, a copy compiled for them.
 #[inline]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
-    const LANES: usize = 16;
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU supports the features this copy is compiled for (checked above).
+            return unsafe { dot_avx2(a, b) };
+        }
+    }
+    dot_lanes::<16>(a, b, false)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
+    // Eight 8-lane accumulators: enough independent FMA chains to hide their latency.
+    dot_lanes::<64>(a, b, true)
+}
+
+#[inline(always)]
+fn dot_lanes<const LANES: usize>(a: &[f32], b: &[f32], fused: bool) -> f32 {
     let mut acc = [0.0f32; LANES];
     let (a_chunks, b_chunks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
     let tail: f32 = a_chunks
@@ -20,7 +38,12 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
         .sum();
     for (x, y) in a_chunks.zip(b_chunks) {
         for i in 0..LANES {
-            acc[i] += x[i] * y[i];
+            // mul_add is a single instruction only where FMA is enabled.
+            acc[i] = if fused {
+                x[i].mul_add(y[i], acc[i])
+            } else {
+                acc[i] + x[i] * y[i]
+            };
         }
     }
     let mut width = LANES / 2;
@@ -56,7 +79,7 @@ pub fn matmul(x: &[f32], weight: &[f32], m: usize, n: usize, k: usize) -> Result
         for (j, r) in rows.enumerate() {
             let w_row = &weight[r * k..(r + 1) * k];
             for (i, x_row) in x.chunks_exact(k).enumerate() {
-                out[i * out.len() / m + j] = dot(x_row, w_row);
+                out[i * (out.len() / m) + j] = dot(x_row, w_row);
             }
         }
     });
@@ -78,11 +101,12 @@ pub fn linear(x: &[f32], m: usize, w: &WeightMatrix) -> Result<Vec<f32>> {
         return Ok(y);
     }
     for_row_ranges(&mut y, m, rows, cols, |range, out| {
+        let width = range.len();
         let mut row = vec![0f32; cols];
         for (j, r) in range.enumerate() {
             w.dequantize_row(r, &mut row);
             for (i, xi) in x.chunks_exact(cols).enumerate() {
-                out[i * out.len() / m + j] = dot(xi, &row);
+                out[i * width + j] = dot(xi, &row);
             }
         }
     });
