@@ -1,5 +1,6 @@
-//! The generation engine on the GPU backend against the CPU backend: the same prompts, forks and
-//! seeds give the same tokens and logprobs (tiny Qwen2 and Gemma 3 models, lavapipe in CI).
+//! The generation engine on the GPU backend (forward and sampling on the device) against the CPU
+//! backend: the same prompts, forks and seeds give the same tokens, logprobs and top logprobs
+//! (tiny Qwen2 and Gemma 3 models, lavapipe in CI).
 
 #![cfg(not(target_arch = "wasm32"))]
 
@@ -38,6 +39,14 @@ fn gpu_engine_generates_what_the_cpu_engine_generates() {
                 max_tokens: 8,
                 ..SamplingParams::default()
             },
+            SamplingParams {
+                temperature: 1.2,
+                top_k: 20,
+                seed: 7,
+                max_tokens: 8,
+                logprobs: 3,
+                ..SamplingParams::default()
+            },
         ] {
             let g_root = block_on(gpu.prefill(&prompt)).expect("prefill");
             let c_root = block_on(cpu.prefill(&prompt)).expect("prefill");
@@ -50,6 +59,16 @@ fn gpu_engine_generates_what_the_cpu_engine_generates() {
                 assert_eq!(a.tokens, b.tokens, "{name}");
                 for (x, y) in a.logprobs.iter().zip(&b.logprobs) {
                     assert!((x.expect("lp") - y.expect("lp")).abs() < 1e-4);
+                }
+                assert_eq!(a.top_logprobs.len(), b.top_logprobs.len());
+                for (x, y) in a
+                    .top_logprobs
+                    .iter()
+                    .flatten()
+                    .zip(b.top_logprobs.iter().flatten())
+                {
+                    assert_eq!(x.0, y.0, "{name}: top logprob ids");
+                    assert!((x.1 - y.1).abs() < 1e-4);
                 }
             }
             for id in gpu.live() {

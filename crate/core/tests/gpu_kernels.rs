@@ -21,6 +21,24 @@ fn shapes(kernel: Kernel, rng: &mut SmallRng) -> Vec<Vec<usize>> {
             Kernel::Linear(_) | Kernel::EmbedRows(_) => {
                 vec![1 + a % 9, b, 32 * rng.random_range(1..12)]
             }
+            // [sequences, heads, kv_heads, head_dim, block_size]
+            Kernel::PagedAttnScores => {
+                let kv = rng.random_range(1..4);
+                vec![
+                    1 + a % 6,
+                    kv * rng.random_range(1..5),
+                    kv,
+                    2 * rng.random_range(1..40),
+                    rng.random_range(1..33),
+                ]
+            }
+            // [rows, vocab, top_k, top_n]
+            Kernel::Sample => vec![
+                1 + a % 7,
+                20 + b * 7,
+                rng.random_range(1..20),
+                rng.random_range(0..6),
+            ],
             _ => vec![a, b],
         });
     }
@@ -97,4 +115,14 @@ fn dispatch_beyond_one_grid_dimension() {
     let case = ttsearch::block_on(check_kernel(ctx, Kernel::Softmax, &[70_000, 3], seed))
         .expect("softmax over 70,000 rows");
     assert!(case.passed, "{case:?}");
+}
+
+#[test]
+fn paged_attention_matches_cpu() {
+    check_all_shapes(Kernel::PagedAttnScores);
+}
+
+#[test]
+fn sampling_matches_cpu() {
+    check_all_shapes(Kernel::Sample);
 }

@@ -193,3 +193,52 @@ async fn cpu_forward_in_wasm_matches_too() {
         .collect();
     assert!(max_diff(&out.logits[0], &want) < TOLERANCE);
 }
+
+/// The generation engine in the browser: forks decoded together with sampling on the GPU give
+/// the tokens the CPU engine gives in wasm.
+#[wasm_bindgen_test]
+async fn engine_samples_on_the_gpu_like_the_cpu() {
+    use ttsearch::engine::{CpuBackend, Engine, ExtendOptions, GpuBackend, SamplingParams};
+    let ctx = GpuContext::new()
+        .await
+        .unwrap_or_else(|e| panic!("WebGPU adapter required: {e}"));
+    let (config, weights) = weights(&QWEN2).await;
+    let mut gpu = Engine::new(GpuBackend {
+        ctx: &ctx,
+        model: GpuModel::upload(&ctx, config.clone(), &weights).expect("upload"),
+        cache: GpuKvCache::new(&ctx, &config, 32, 4).expect("cache"),
+    });
+    let mut cpu = Engine::new(CpuBackend {
+        cache: CpuKvCache::new(&config, 32, 4).expect("cache"),
+        model: CpuModel::new(config, weights),
+    });
+    let params = SamplingParams {
+        temperature: 0.9,
+        top_p: 0.95,
+        seed: 11,
+        max_tokens: 6,
+        logprobs: 2,
+        ..SamplingParams::default()
+    };
+    let prompt = [5, 17, 200, 3, 99];
+    let g_root = gpu.prefill(&prompt).await.expect("prefill");
+    let c_root = cpu.prefill(&prompt).await.expect("prefill");
+    let g_kids = gpu.fork(g_root, 3).expect("fork");
+    let c_kids = cpu.fork(c_root, 3).expect("fork");
+    let g = gpu
+        .extend(&g_kids, &params, ExtendOptions::default())
+        .await
+        .expect("gpu extend");
+    let c = cpu
+        .extend(&c_kids, &params, ExtendOptions::default())
+        .await
+        .expect("cpu extend");
+    for (a, b) in g.iter().zip(&c) {
+        assert_eq!(a.tokens, b.tokens);
+        assert_eq!(a.top_logprobs.len(), 6);
+    }
+    console_log!(
+        "engine in the browser: {:?}",
+        g.iter().map(|o| &o.tokens).collect::<Vec<_>>()
+    );
+}

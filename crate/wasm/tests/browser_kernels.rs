@@ -28,6 +28,10 @@ fn shapes(kernel: Kernel, seed: u64) -> Vec<Vec<usize>> {
         Kernel::Matmul => vec![a, 1 + b % 60, 1 + (seed % 97) as usize],
         Kernel::Q4Matvec => vec![a, 32 * (1 + b % 20)],
         Kernel::Linear(_) | Kernel::EmbedRows(_) => vec![1 + a % 5, b, 32 * (1 + b % 6)],
+        Kernel::PagedAttnScores => {
+            vec![1 + a % 5, 2 * (1 + b % 4), 2, 2 * (1 + a % 32), 1 + b % 16]
+        }
+        Kernel::Sample => vec![1 + a % 6, 20 + b * 5, 1 + a % 15, b % 4],
         _ => vec![a, b],
     });
     shapes
@@ -94,6 +98,16 @@ async fn embed_rows_in_every_weight_format_matches_cpu() {
     {
         check_all_shapes(kernel).await;
     }
+}
+
+#[wasm_bindgen_test]
+async fn paged_attention_matches_cpu() {
+    check_all_shapes(Kernel::PagedAttnScores).await;
+}
+
+#[wasm_bindgen_test]
+async fn sampling_matches_cpu() {
+    check_all_shapes(Kernel::Sample).await;
 }
 
 #[wasm_bindgen_test]

@@ -1,7 +1,10 @@
 //! What the generation engine needs from a model: a paged KV cache's sequence operations and a
 //! batched forward pass; implemented by the CPU backend and the GPU backend.
 
-use crate::error::Result;
+use super::gpu_decode::forward_sample;
+use super::params::SamplingParams;
+use super::sampler::{Sampled, sample_with};
+use crate::error::{Error, Result};
 use crate::gpu::GpuContext;
 use crate::kv::{BlockManager, CpuKvCache, GpuKvCache, SeqId};
 use crate::model::{CpuModel, ForwardOutput, GpuModel, ModelConfig, SequenceInput};
@@ -23,6 +26,14 @@ pub trait Backend {
     fn release(&mut self, seq: SeqId) -> Result<()>;
     /// One batched forward pass (see [`CpuModel::forward`]).
     async fn forward(&mut self, batch: &[SequenceInput<'_>]) -> Result<Vec<ForwardOutput>>;
+    /// One decode step: the forward pass of `batch` (last-position logits) and one sampled token
+    /// per sequence, drawn with `params` and the sequence's uniform draw.
+    async fn decode(
+        &mut self,
+        batch: &[SequenceInput<'_>],
+        params: &SamplingParams,
+        uniforms: &[f32],
+    ) -> Result<Vec<Sampled>>;
 }
 
 /// The CPU backend: a [`CpuModel`] and a [`CpuKvCache`].
@@ -54,6 +65,24 @@ impl Backend for CpuBackend {
     }
     async fn forward(&mut self, batch: &[SequenceInput<'_>]) -> Result<Vec<ForwardOutput>> {
         self.model.forward(&mut self.cache, batch)
+    }
+    async fn decode(
+        &mut self,
+        batch: &[SequenceInput<'_>],
+        params: &SamplingParams,
+        uniforms: &[f32],
+    ) -> Result<Vec<Sampled>> {
+        let outs = self.model.forward(&mut self.cache, batch)?;
+        outs.iter()
+            .zip(uniforms)
+            .map(|(out, u)| {
+                let logits = out
+                    .logits
+                    .last()
+                    .ok_or_else(|| Error::InvalidArgument("decode needs logits".into()))?;
+                Ok(sample_with(logits, params, *u))
+            })
+            .collect()
     }
 }
 
@@ -88,5 +117,21 @@ impl Backend for GpuBackend<'_> {
     }
     async fn forward(&mut self, batch: &[SequenceInput<'_>]) -> Result<Vec<ForwardOutput>> {
         self.model.forward(self.ctx, &mut self.cache, batch).await
+    }
+    async fn decode(
+        &mut self,
+        batch: &[SequenceInput<'_>],
+        params: &SamplingParams,
+        uniforms: &[f32],
+    ) -> Result<Vec<Sampled>> {
+        forward_sample(
+            &self.model,
+            self.ctx,
+            &mut self.cache,
+            batch,
+            params,
+            uniforms,
+        )
+        .await
     }
 }

@@ -5,7 +5,7 @@
 use super::backend::Backend;
 use super::codec::{TokenCodec, Utf8Stream, decode_bytes};
 use super::params::SamplingParams;
-use super::sampler::sample;
+use super::random::uniform;
 use super::stop::find_stop;
 use crate::error::{Error, Result};
 use crate::kv::SeqId;
@@ -393,21 +393,24 @@ impl<B: Backend> Engine<B> {
                     logits: LogitPositions::Last,
                 })
                 .collect();
-            let outs = self.backend.forward(&batch).await?;
+            // Each sequence's draw for its next position: the same whatever the batch.
+            let uniforms: Vec<f32> = admitted
+                .iter()
+                .map(|&i| {
+                    let id = running[i].id;
+                    let step = self.seqs.get(&id).map_or(0, |s| s.tokens.len()) as u64;
+                    uniform(params.seed, id.0, step)
+                })
+                .collect();
+            let sampled = self.backend.decode(&batch, params, &uniforms).await?;
             self.counters.forward_passes += 1;
-            for ((&i, feed), out) in admitted.iter().zip(&feeds).zip(outs) {
+            for ((&i, feed), s) in admitted.iter().zip(&feeds).zip(sampled) {
                 self.counters.decode_tokens += feed.len() as u64;
                 let r = &mut running[i];
-                let logits = out
-                    .logits
-                    .first()
-                    .ok_or_else(|| Error::shape("extend", "no logits returned".to_string()))?;
                 let state = self
                     .seqs
                     .get_mut(&r.id)
                     .ok_or_else(|| Error::InvalidArgument("sequence vanished".into()))?;
-                let step = state.tokens.len() as u64;
-                let s = sample(logits, params, r.id.0, step);
                 self.counters.generated_tokens += 1;
                 state.tokens.push(s.token);
                 r.out.tokens.push(s.token);

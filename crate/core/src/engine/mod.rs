@@ -4,6 +4,7 @@
 mod backend;
 mod codec;
 mod generate;
+mod gpu_decode;
 mod params;
 mod random;
 mod sampler;
@@ -14,6 +15,7 @@ pub use codec::{ByteCodec, TokenCodec, Utf8Stream, decode_bytes};
 pub use generate::{
     CancelToken, Counters, Engine, ExtendOptions, FinishReason, SeqOutput, TextCallback,
 };
+pub use gpu_decode::forward_sample;
 pub use params::SamplingParams;
 pub use random::{pcg_hash, uniform};
-pub use sampler::{Sampled, sample};
+pub use sampler::{Sampled, sample, sample_with};

@@ -41,48 +41,73 @@ fn top_indices(values: &[f32], k: usize) -> Vec<u32> {
 
 /// Samples the token at `step` of random stream `stream` from `logits` [vocab].
 pub fn sample(logits: &[f32], params: &SamplingParams, stream: u64, step: u64) -> Sampled {
-    let norm = log_normaliser(logits);
-    let token = if params.temperature == 0.0 {
-        top_indices(logits, 1).first().copied().unwrap_or(0)
+    sample_with(logits, params, uniform(params.seed, stream, step))
+}
+
+/// The logit thresholds of top-k and top-p: the tokens kept are those whose logit reaches both.
+/// top-k: the k-th largest logit (ties at it are kept). top-p: the largest logit v such that
+/// the tokens at or above v hold at least top_p of the tempered mass of the top-k tokens.
+/// The GPU kernel finds the same thresholds by bisection.
+fn thresholds(logits: &[f32], params: &SamplingParams, max: f32) -> f32 {
+    let n = logits.len();
+    let kth = if params.top_k > 0 && params.top_k < n {
+        let mut sorted = logits.to_vec();
+        let k = params.top_k - 1;
+        sorted.select_nth_unstable_by(k, |a, b| b.total_cmp(a));
+        sorted[k]
     } else {
-        let k = if params.top_k == 0 {
-            logits.len()
-        } else {
-            params.top_k.min(logits.len())
-        };
-        // Candidates best first; probabilities of the tempered logits over them.
-        let candidates = top_indices(logits, k);
-        let t = params.temperature;
-        let best = candidates.first().map_or(0.0, |&i| logits[i as usize]);
-        let weights: Vec<f64> = candidates
+        f32::NEG_INFINITY
+    };
+    if params.top_p >= 1.0 {
+        return kth;
+    }
+    let t = params.temperature as f64;
+    let mut candidates: Vec<f32> = logits.iter().copied().filter(|v| *v >= kth).collect();
+    candidates.sort_by(|a, b| b.total_cmp(a));
+    let weight = |v: f32| ((v - max) as f64 / t).exp();
+    let total: f64 = candidates.iter().map(|v| weight(*v)).sum();
+    let mut mass = 0.0;
+    for v in &candidates {
+        mass += weight(*v);
+        if mass >= params.top_p as f64 * total {
+            return *v;
+        }
+    }
+    candidates.last().copied().unwrap_or(kth)
+}
+
+/// Samples from `logits` [vocab] with the uniform draw `u` in [0, 1): greedy at temperature 0,
+/// otherwise the inverse CDF at `u` times the kept mass, walking the kept tokens in id order.
+pub fn sample_with(logits: &[f32], params: &SamplingParams, u: f32) -> Sampled {
+    let norm = log_normaliser(logits);
+    let argmax = top_indices(logits, 1).first().copied().unwrap_or(0);
+    let token = if params.temperature == 0.0 {
+        argmax
+    } else {
+        let max = logits[argmax as usize];
+        let threshold = thresholds(logits, params, max);
+        let t = params.temperature as f64;
+        let weight = |v: f32| ((v - max) as f64 / t).exp();
+        let kept: f64 = logits
             .iter()
-            .map(|&i| (((logits[i as usize] - best) / t) as f64).exp())
-            .collect();
-        let total: f64 = weights.iter().sum();
-        // Smallest prefix whose mass reaches top_p (at least one token).
-        let mut kept = weights.len();
-        if params.top_p < 1.0 {
-            let mut mass = 0.0;
-            for (i, w) in weights.iter().enumerate() {
-                mass += w / total;
-                if mass >= params.top_p as f64 {
-                    kept = i + 1;
+            .filter(|v| **v >= threshold)
+            .map(|v| weight(*v))
+            .sum();
+        let target = u as f64 * kept;
+        let mut acc = 0.0;
+        let mut chosen = None;
+        let mut last_kept = argmax;
+        for (i, v) in logits.iter().enumerate() {
+            if *v >= threshold {
+                acc += weight(*v);
+                last_kept = i as u32;
+                if acc > target {
+                    chosen = Some(i as u32);
                     break;
                 }
             }
         }
-        let kept_mass: f64 = weights[..kept].iter().sum();
-        let target = uniform(params.seed, stream, step) as f64 * kept_mass;
-        let mut acc = 0.0;
-        let mut chosen = candidates[kept - 1];
-        for (i, w) in weights[..kept].iter().enumerate() {
-            acc += w;
-            if target < acc {
-                chosen = candidates[i];
-                break;
-            }
-        }
-        chosen
+        chosen.unwrap_or(last_kept)
     };
     let top_logprobs = if params.logprobs > 0 {
         top_indices(logits, params.logprobs.min(logits.len()))

@@ -239,6 +239,44 @@ impl GpuModel {
         batch: &[SequenceInput<'_>],
         placement: &Placement,
     ) -> Result<Vec<ForwardOutput>> {
+        let Encoded {
+            batch: b,
+            hidden,
+            logits,
+        } = self.encode(ctx, cache, batch, placement)?;
+        let (c, h) = (&self.config, self.config.hidden_size);
+        b.submit().await?;
+        let hidden = ctx.read_f32(&hidden).await?;
+        let mut logits = match logits {
+            Some(buffer) => ctx.read_f32(&buffer).await?,
+            None => Vec::new(),
+        }
+        .chunks_exact(c.vocab_size)
+        .map(<[f32]>::to_vec)
+        .collect::<Vec<_>>()
+        .into_iter();
+        let mut outputs = Vec::with_capacity(batch.len());
+        let mut first = 0;
+        for s in batch {
+            let len = s.tokens.len();
+            outputs.push(ForwardOutput {
+                logits: logits.by_ref().take(s.logits.rows(len).len()).collect(),
+                hidden: hidden[first * h..(first + len) * h].to_vec(),
+            });
+            first += len;
+        }
+        Ok(outputs)
+    }
+
+    /// Records the whole forward pass of a placed batch (nothing is submitted): the final hidden
+    /// states [new tokens, hidden] and the logits [requested rows, vocab] stay on the device.
+    pub(crate) fn encode<'c>(
+        &self,
+        ctx: &'c GpuContext,
+        cache: &GpuKvCache,
+        batch: &[SequenceInput<'_>],
+        placement: &Placement,
+    ) -> Result<Encoded<'c>> {
         let c = &self.config;
         let h = c.hidden_size;
         let (nh, nkv, hd) = (c.num_attention_heads, c.num_key_value_heads, c.head_dim);
@@ -365,26 +403,20 @@ impl GpuModel {
             b.linear(&selected, wanted.len(), head, &logits)?;
             Some(logits)
         };
-        b.submit().await?;
-        let hidden = ctx.read_f32(&hidden).await?;
-        let mut logits = match logits {
-            Some(buffer) => ctx.read_f32(&buffer).await?,
-            None => Vec::new(),
-        }
-        .chunks_exact(c.vocab_size)
-        .map(<[f32]>::to_vec)
-        .collect::<Vec<_>>()
-        .into_iter();
-        let mut outputs = Vec::with_capacity(batch.len());
-        let mut first = 0;
-        for s in batch {
-            let len = s.tokens.len();
-            outputs.push(ForwardOutput {
-                logits: logits.by_ref().take(s.logits.rows(len).len()).collect(),
-                hidden: hidden[first * h..(first + len) * h].to_vec(),
-            });
-            first += len;
-        }
-        Ok(outputs)
+        Ok(Encoded {
+            batch: b,
+            hidden,
+            logits,
+        })
     }
+}
+
+/// A recorded forward pass whose outputs are still on the device.
+pub(crate) struct Encoded<'c> {
+    /// The recorded dispatches.
+    pub batch: GpuBatch<'c>,
+    /// Final hidden states [new tokens, hidden].
+    pub hidden: GpuBuffer,
+    /// Logits [requested rows, vocab], when any row was requested.
+    pub logits: Option<GpuBuffer>,
 }

@@ -4,6 +4,7 @@
 //! checks, so a user can verify their own GPU the same way CI verifies lavapipe and SwiftShader.
 
 mod paged;
+mod sample;
 
 use crate::cpu;
 use crate::error::{Error, Result};
@@ -45,7 +46,7 @@ pub struct SelfCheckReport {
 /// matvec and q4_matvec: [rows, cols]; matmul: [m, n, k]; rms_norm and softmax: [rows, n];
 /// linear: [m, rows, cols]; embed_rows: [tokens, rows, cols]; paged attention (listed as
 /// paged_attn_scores, checked together with kv_write, softmax and paged_attn_values):
-/// [sequences, heads, kv_heads, head_dim, block_size].
+/// [sequences, heads, kv_heads, head_dim, block_size]; sample: [rows, vocab, top_k, top_n].
 pub fn default_shapes(kernel: Kernel) -> Vec<Vec<usize>> {
     match kernel {
         Kernel::Matvec => vec![
@@ -75,6 +76,12 @@ pub fn default_shapes(kernel: Kernel) -> Vec<Vec<usize>> {
             vec![3, 4, 2, 16, 16],
             vec![5, 8, 2, 64, 16],
             vec![4, 14, 2, 64, 7],
+        ],
+        // [rows, vocab, top_k, top_n]
+        Kernel::Sample => vec![
+            vec![4, 50, 5, 3],
+            vec![8, 1000, 40, 5],
+            vec![6, 5003, 20, 2],
         ],
         // The other model kernels are checked through whole forward passes (GPU against CPU).
         Kernel::BiasAdd
@@ -212,6 +219,11 @@ pub async fn check_kernel(
         Kernel::PagedAttnScores => {
             let (gpu, want) = paged::run(ctx, dims(kernel, shape)?, &mut rng).await?;
             (gpu, want, 2e-5)
+        }
+        // Token ids must be equal; logprobs within 1e-5 of the largest magnitude.
+        Kernel::Sample => {
+            let (gpu, want) = sample::run(ctx, dims(kernel, shape)?, &mut rng).await?;
+            (gpu, want, 1e-6)
         }
         other => {
             return Err(Error::InvalidArgument(format!(

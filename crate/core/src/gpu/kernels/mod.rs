@@ -40,13 +40,15 @@ pub enum Kernel {
     PagedAttnScores,
     /// Attention probabilities times values read through block tables.
     PagedAttnValues,
+    /// One sampled token per row of logits, with logprobs.
+    Sample,
 }
 
 impl Kernel {
     /// The kernels the self-check compares with the CPU backend one by one (paged attention is
     /// checked as one case: kv_write, paged_attn_scores, softmax, paged_attn_values; the
     /// element-wise kernels through whole forward passes).
-    pub const ALL: [Kernel; 14] = [
+    pub const ALL: [Kernel; 15] = [
         Kernel::Matvec,
         Kernel::Matmul,
         Kernel::RmsNorm,
@@ -61,6 +63,7 @@ impl Kernel {
         Kernel::EmbedRows(WeightFormat::Q8),
         Kernel::EmbedRows(WeightFormat::Q4),
         Kernel::PagedAttnScores,
+        Kernel::Sample,
     ];
 
     /// The kernel's name (also its WGSL file name).
@@ -86,6 +89,7 @@ impl Kernel {
             Kernel::KvWrite => "kv_write",
             Kernel::PagedAttnScores => "paged_attn_scores",
             Kernel::PagedAttnValues => "paged_attn_values",
+            Kernel::Sample => "sample",
         }
     }
 
@@ -112,6 +116,7 @@ impl Kernel {
             Kernel::KvWrite => include_str!("kv_write.wgsl"),
             Kernel::PagedAttnScores => include_str!("paged_attn_scores.wgsl"),
             Kernel::PagedAttnValues => include_str!("paged_attn_values.wgsl"),
+            Kernel::Sample => include_str!("sample.wgsl"),
         })
     }
 
@@ -122,7 +127,8 @@ impl Kernel {
             | Kernel::Matmul
             | Kernel::RmsNorm
             | Kernel::GatedAct
-            | Kernel::KvWrite => 3,
+            | Kernel::KvWrite
+            | Kernel::Sample => 3,
             Kernel::PagedAttnScores | Kernel::PagedAttnValues => 4,
             Kernel::Softmax | Kernel::BiasAdd | Kernel::Add | Kernel::Rope => 2,
             Kernel::Q4Matvec => 4,
