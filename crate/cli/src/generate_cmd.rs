@@ -7,8 +7,12 @@ use serde::Serialize;
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
-use ttsearch::engine::{Backend, Counters, Engine, ExtendOptions, SamplingParams, SeqOutput};
+use ttsearch::engine::{
+    Backend, Counters, Engine, ExtendOptions, SamplingParams, SeqOutput, TokenCodec,
+};
 use ttsearch::gpu::GpuContext;
+use ttsearch::model::loader::load_tokenizer;
+use ttsearch::tokenize::Tokenizer;
 use ttsearch::{Error, Result, block_on};
 
 #[derive(Args, Debug)]
@@ -16,8 +20,15 @@ pub struct GenerateArgs {
     #[command(flatten)]
     model: ModelArgs,
     /// Comma-separated prompt token ids.
+    #[arg(long, required_unless_present = "prompt", conflicts_with = "prompt")]
+    prompt_tokens: Option<String>,
+    /// Prompt text, tokenized with the model's tokenizer (no chat template: see `ttsearch prompt`).
     #[arg(long)]
-    prompt_tokens: String,
+    prompt: Option<String>,
+    /// Stop when the text reaches this string (kept in the output; repeatable; needs the
+    /// model's tokenizer).
+    #[arg(long)]
+    stop: Vec<String>,
     /// Samples of the prompt.
     #[arg(long, default_value_t = 1)]
     n: usize,
@@ -71,6 +82,7 @@ impl GenerateArgs {
             },
             logprobs: self.logprobs,
             ignore_eos: self.ignore_eos,
+            stop: self.stop.clone(),
             ..SamplingParams::default()
         };
         params.validate()?;
@@ -83,6 +95,7 @@ fn run_with<B: Backend>(
     args: &GenerateArgs,
     params: &SamplingParams,
     prompt: &[u32],
+    tokenizer: Option<&Tokenizer>,
 ) -> Result<Output> {
     let start = Instant::now();
     let root = block_on(engine.prefill(prompt))?;
@@ -90,7 +103,11 @@ fn run_with<B: Backend>(
     let seqs = engine.fork(root, args.n)?;
     engine.release(root)?;
     let start = Instant::now();
-    let outputs = block_on(engine.extend(&seqs, params, ExtendOptions::default()))?;
+    let options = ExtendOptions {
+        codec: tokenizer.map(|t| t as &dyn TokenCodec),
+        ..ExtendOptions::default()
+    };
+    let outputs = block_on(engine.extend(&seqs, params, options))?;
     let decode_seconds = start.elapsed().as_secs_f64();
     Ok(Output {
         model: args.model.name(),
@@ -103,7 +120,29 @@ fn run_with<B: Backend>(
 }
 
 pub fn run(args: &GenerateArgs) -> Result<ExitCode> {
-    let prompt: Vec<u32> = parse_list("token id", &args.prompt_tokens)?;
+    // The tokenizer, where the model has one: it gives text, stop strings and text prompts.
+    let tokenizer = match &args.model.model {
+        Some(path) => match block_on(load_tokenizer(path)) {
+            Ok(t) => Some(t),
+            Err(_) if args.stop.is_empty() && args.prompt.is_none() => None,
+            Err(e) => return Err(e),
+        },
+        None if args.stop.is_empty() && args.prompt.is_none() => None,
+        None => {
+            return Err(Error::InvalidArgument(
+                "--stop and --prompt need a model with a tokenizer (--model)".into(),
+            ));
+        }
+    };
+    let prompt: Vec<u32> = match (&args.prompt_tokens, &args.prompt, &tokenizer) {
+        (Some(ids), _, _) => parse_list("token id", ids)?,
+        (None, Some(text), Some(t)) => t.encode(text, true)?,
+        _ => {
+            return Err(Error::InvalidArgument(
+                "give --prompt-tokens or --prompt".into(),
+            ));
+        }
+    };
     if args.n == 0 {
         return Err(Error::InvalidArgument("--n must be at least 1".into()));
     }
@@ -119,6 +158,7 @@ pub fn run(args: &GenerateArgs) -> Result<ExitCode> {
             args,
             &params,
             &prompt,
+            tokenizer.as_ref(),
         )?,
         BackendKind::Gpu => {
             let ctx = block_on(GpuContext::new())?;
@@ -127,6 +167,7 @@ pub fn run(args: &GenerateArgs) -> Result<ExitCode> {
                 args,
                 &params,
                 &prompt,
+                tokenizer.as_ref(),
             )?
         }
     };

@@ -7,6 +7,7 @@ mod grade_cmd;
 mod info_cmd;
 mod logits_cmd;
 mod model_args;
+mod tokenize_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -38,6 +39,10 @@ enum Command {
     Generate(generate_cmd::GenerateArgs),
     /// Prefill and batched decode throughput against the measured memory bandwidth.
     Bench(bench_cmd::BenchArgs),
+    /// Token ids and vocabulary entries of a text.
+    Tokenize(tokenize_cmd::TokenizeArgs),
+    /// The exact prompt (text and ids) for a math problem, optionally continuing a partial solution.
+    Prompt(tokenize_cmd::PromptArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +55,8 @@ fn main() -> ExitCode {
         Command::Logits(args) => logits_cmd::run(&args),
         Command::Generate(args) => generate_cmd::run(&args),
         Command::Bench(args) => bench_cmd::run(&args),
+        Command::Tokenize(args) => tokenize_cmd::tokenize(&args),
+        Command::Prompt(args) => tokenize_cmd::prompt(&args),
     };
     match result {
         Ok(code) => code,

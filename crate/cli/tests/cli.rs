@@ -370,3 +370,58 @@ fn bench_reports_every_batch_size() {
     assert!(v["memory_copy_gb_s"].as_f64().expect("bw") > 0.0);
     assert!(v["weight_bytes_per_step"].as_u64().expect("bytes") > 0);
 }
+
+/// `tokenize` and `prompt` on the real Qwen2.5 tokenizer files (scripts/fetch_tokenizers.sh).
+#[test]
+fn tokenize_and_prompt_with_the_qwen_tokenizer() {
+    let dir = format!(
+        "{}/../../target/tokenizers/qwen2.5",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    if !std::path::Path::new(&dir).join("tokenizer.json").exists() {
+        eprintln!("SKIPPED: run scripts/fetch_tokenizers.sh");
+        return;
+    }
+    let out = ttsearch(
+        &["tokenize", "--model", &dir, "--text", "x\n\n", "--json"],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(v["ids"], serde_json::json!([87, 271]));
+    assert_eq!(v["tokens"], serde_json::json!(["x", "ĊĊ"]));
+    let out = ttsearch(
+        &[
+            "prompt",
+            "--model",
+            &dir,
+            "--system",
+            "S",
+            "--problem",
+            "Q?",
+            "--partial",
+            "Step 1.\n\n",
+            "--json",
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(
+        v["text"],
+        "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nQ?<|im_end|>\n<|im_start|>assistant\nStep 1.\n\n"
+    );
+    assert_eq!(v["ids"][0], 151644);
+    assert_eq!(
+        v["ids"].as_array().expect("ids").last(),
+        Some(&serde_json::json!(382)) // ".\n\n"
+    );
+}

@@ -66,6 +66,9 @@ pub enum Error {
         /// Blocks free.
         free: usize,
     },
+    /// A chat template failed to render (it raised, or used something unsupported).
+    #[error("chat template: {0}")]
+    Template(String),
     /// The operation was cancelled by its caller.
     #[error("cancelled")]
     Cancelled,
@@ -88,6 +91,7 @@ impl Error {
             Error::Unsupported(_) => "unsupported",
             Error::Io(_) => "io",
             Error::KvCacheFull { .. } => "kv_cache_full",
+            Error::Template(_) => "template",
             Error::Cancelled => "cancelled",
         }
     }

@@ -14,6 +14,7 @@ pub mod kv;
 pub mod model;
 pub mod quant;
 pub mod selfcheck;
+pub mod tokenize;
 
 pub use error::{Error, Result};
 

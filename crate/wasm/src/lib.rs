@@ -7,10 +7,12 @@
 mod error;
 mod gpu;
 mod grade;
+mod tokenize;
 
 pub use error::to_js_error;
 pub use gpu::Gpu;
 pub use grade::{canonical_form, extract_answer, grade, group_answers, is_equivalent};
+pub use tokenize::Tokenizer;
 
 use wasm_bindgen::prelude::*;
 

@@ -12,6 +12,31 @@ use crate::gpu::GpuContext;
 use crate::quant::WeightFormat;
 use std::path::Path;
 
+/// The tokenizer of the model at `path`: tokenizer.json (+ tokenizer_config.json and
+/// generation_config.json when present) in a folder, or a GGUF file's vocabulary.
+pub async fn load_tokenizer(path: &Path) -> Result<crate::tokenize::Tokenizer> {
+    if path.is_dir() {
+        let read = |name: &str| -> Result<Option<Vec<u8>>> {
+            let file = path.join(name);
+            match std::fs::read(&file) {
+                Ok(bytes) => Ok(Some(bytes)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(Error::Io(format!("{}: {e}", file.display()))),
+            }
+        };
+        let json = read("tokenizer.json")?
+            .ok_or_else(|| Error::Io(format!("{}: no tokenizer.json", path.display())))?;
+        crate::tokenize::Tokenizer::from_hf(
+            &json,
+            read("tokenizer_config.json")?.as_deref(),
+            read("generation_config.json")?.as_deref(),
+        )
+    } else {
+        let source = FileSource::open(path)?;
+        crate::tokenize::Tokenizer::from_gguf(&super::gguf::GgufFile::read(&source).await?)
+    }
+}
+
 /// Reads the config of the model at `path`.
 pub async fn load_config(path: &Path) -> Result<ModelConfig> {
     if path.is_dir() {

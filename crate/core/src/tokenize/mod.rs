@@ -1,0 +1,13 @@
+//! Tokenizers (HF tokenizer.json and GGUF vocabularies), token bytes, the special tokens and
+//! chat templates that come with them, and the prompts ttsearch builds from them.
+
+mod bytes;
+mod chat;
+mod gguf_vocab;
+mod prompt;
+mod tokenizer;
+
+pub use bytes::{byte_to_char, char_to_byte, sentencepiece_bytes};
+pub use chat::{ChatTemplate, Date, Message, RenderOptions};
+pub use prompt::{LLAMA_SYSTEM_PROMPT, Prompt, QWEN_SYSTEM_PROMPT, system_prompt_for};
+pub use tokenizer::{Tokenizer, VocabKind};
