@@ -83,7 +83,6 @@ impl GenerateArgs {
             logprobs: self.logprobs,
             ignore_eos: self.ignore_eos,
             stop: self.stop.clone(),
-            ..SamplingParams::default()
         };
         params.validate()?;
         Ok(params)
