@@ -304,3 +304,41 @@ fn exhausted_cache_and_cancellation_are_typed_and_leave_sequences_usable() {
         assert_eq!(err.code(), "invalid_argument", "{err}");
     }
 }
+
+/// With too few KV blocks for every sample at once, samples start as finished ones release
+/// their blocks, and produce exactly what they produce with room to spare.
+#[test]
+fn samples_wait_for_blocks_and_resume_when_others_release() {
+    let params = sampled(1.0, 9, 6);
+    let run = |blocks: usize, release_finished: bool| {
+        let mut e = engine(blocks, 4);
+        let root = block_on(e.prefill(&PROMPT)).expect("prefill");
+        let kids = e.fork(root, 3).expect("fork");
+        e.release(root).expect("release root");
+        let result = block_on(e.extend(
+            &kids,
+            &params,
+            ExtendOptions {
+                release_finished,
+                ..ExtendOptions::default()
+            },
+        ));
+        (result, e.counters())
+    };
+    let (roomy, _) = run(64, false);
+    let roomy = roomy.expect("fits");
+    // 7 blocks: the shared prompt takes 2, a sample may need 3 more: one starts, two wait.
+    let (tight, counters) = run(7, true);
+    let tight = tight.expect("waits, then runs");
+    for (a, b) in tight.iter().zip(&roomy) {
+        assert_eq!(a.tokens, b.tokens, "same draws whatever the schedule");
+    }
+    assert_eq!(
+        counters.kv_blocks_in_use, 0,
+        "finished samples were released"
+    );
+    assert!(counters.kv_blocks_peak <= 7);
+    // Without releasing, the last sample never gets blocks: a typed error, no hang.
+    let (stuck, _) = run(7, false);
+    assert_eq!(stuck.expect_err("cannot start").code(), "kv_cache_full");
+}

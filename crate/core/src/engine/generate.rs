@@ -72,6 +72,9 @@ pub struct ExtendOptions<'a> {
     pub cancel: Option<&'a CancelToken>,
     /// Called with each sequence's new text as it becomes valid UTF-8.
     pub on_text: Option<TextCallback<'a>>,
+    /// Release each sequence as soon as it finishes (its output is kept), so that sequences
+    /// waiting for KV blocks resume; for final generations whose cache is not needed after.
+    pub release_finished: bool,
 }
 
 /// Work counters of an engine.
@@ -110,6 +113,8 @@ struct Running {
     bytes: Vec<u8>,
     stream: Utf8Stream,
     done: bool,
+    /// Admitted: its worst-case KV blocks are reserved until it finishes.
+    started: bool,
 }
 
 impl<B: Backend> Engine<B> {
@@ -316,7 +321,8 @@ impl<B: Backend> Engine<B> {
     /// Generates for every sequence of `ids` until each stops, in batched decode steps: every
     /// step feeds each running sequence's pending tokens in one forward pass and samples its
     /// next token. When the cache cannot hold every sequence's next step, the ones that fit
-    /// go first and the others wait; when none fits the call fails with `kv_cache_full`.
+    /// go first and the others wait for blocks (freed by `release_finished`, or by the caller
+    /// between calls); when no running sequence fits, the call fails with `kv_cache_full`.
     pub async fn extend(
         &mut self,
         ids: &[SeqId],
@@ -361,6 +367,7 @@ impl<B: Backend> Engine<B> {
                 bytes: Vec::new(),
                 stream: Utf8Stream::default(),
                 done: false,
+                started: false,
             })
             .collect();
         for r in &mut running {
@@ -372,7 +379,7 @@ impl<B: Backend> Engine<B> {
             if options.cancel.is_some_and(CancelToken::is_cancelled) {
                 return Err(Error::Cancelled);
             }
-            let admitted = self.admit(&running)?;
+            let admitted = self.admit(&mut running, params.max_tokens, max_positions)?;
             let feeds: Vec<Vec<u32>> = admitted
                 .iter()
                 .map(|&i| {
@@ -453,29 +460,56 @@ impl<B: Backend> Engine<B> {
                         f(r.id, &piece);
                     }
                 }
+                if r.done && options.release_finished {
+                    let id = r.id;
+                    self.release(id)?;
+                }
             }
         }
         Ok(running.into_iter().map(|r| r.out).collect())
     }
 
-    /// Indices of the running sequences whose next step fits the free KV blocks, in order.
-    fn admit(&mut self, running: &[Running]) -> Result<Vec<usize>> {
-        let mut admitted = Vec::new();
+    /// The sequences to decode this step. A sequence starts only when the KV blocks it could
+    /// need to reach max_tokens fit beside what the started ones could still need, first come
+    /// first served, so that started sequences always finish and waiting ones start as blocks
+    /// free up; a step never fails half-way for lack of blocks.
+    fn admit(
+        &mut self,
+        running: &mut [Running],
+        max_tokens: usize,
+        max_positions: usize,
+    ) -> Result<Vec<usize>> {
         let mut free = self.backend.blocks().free_blocks();
-        for (i, r) in running.iter().enumerate() {
-            if r.done {
-                continue;
-            }
-            let n = self.pending(r.id)?;
-            let need = self.backend.blocks().blocks_needed_for(r.id, n)?;
-            if need <= free {
-                free -= need;
-                admitted.push(i);
-            }
+        let worst_case = |engine: &mut Self, r: &Running| -> Result<usize> {
+            let pending = engine.pending(r.id)?;
+            let len = engine.state(r.id)?.tokens.len();
+            let left = max_tokens
+                .saturating_sub(r.out.tokens.len())
+                .min(max_positions.saturating_sub(len));
+            engine
+                .backend
+                .blocks()
+                .blocks_needed_for(r.id, pending + left)
+        };
+        for r in running.iter().filter(|r| r.started && !r.done) {
+            free = free.saturating_sub(worst_case(self, r)?);
         }
+        let mut blocked = None;
+        for r in running.iter_mut().filter(|r| !r.started && !r.done) {
+            let need = worst_case(self, r)?;
+            if need > free {
+                blocked = Some(need);
+                break;
+            }
+            free -= need;
+            r.started = true;
+        }
+        let admitted: Vec<usize> = (0..running.len())
+            .filter(|&i| running[i].started && !running[i].done)
+            .collect();
         if admitted.is_empty() {
             return Err(Error::KvCacheFull {
-                needed: 1,
+                needed: blocked.unwrap_or(1),
                 free: self.backend.blocks().free_blocks(),
             });
         }
