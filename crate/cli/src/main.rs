@@ -7,6 +7,7 @@ mod grade_cmd;
 mod info_cmd;
 mod logits_cmd;
 mod model_args;
+mod score_cmd;
 mod tokenize_cmd;
 
 use clap::{Parser, Subcommand};
@@ -43,6 +44,8 @@ enum Command {
     Tokenize(tokenize_cmd::TokenizeArgs),
     /// The exact prompt (text and ids) for a math problem, optionally continuing a partial solution.
     Prompt(tokenize_cmd::PromptArgs),
+    /// A process reward model's score for every step of a solution.
+    Score(score_cmd::ScoreArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench_cmd::run(&args),
         Command::Tokenize(args) => tokenize_cmd::tokenize(&args),
         Command::Prompt(args) => tokenize_cmd::prompt(&args),
+        Command::Score(args) => score_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -425,3 +425,46 @@ fn tokenize_and_prompt_with_the_qwen_tokenizer() {
         Some(&serde_json::json!(382)) // ".\n\n"
     );
 }
+
+/// `score` with the tiny Skywork-style PRM against the reference scores.
+#[test]
+fn score_steps_with_a_prm() {
+    let dir = fixture("prms");
+    let golden: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{dir}/golden.json")).expect("golden"),
+    )
+    .expect("json");
+    let case = &golden["cases"][0];
+    let steps = std::env::temp_dir().join(format!("ttsearch-steps-{}.json", std::process::id()));
+    std::fs::write(&steps, case["steps"].to_string()).expect("write steps");
+    let out = ttsearch(
+        &[
+            "score",
+            "--prm",
+            &format!("{dir}/skywork-tiny"),
+            "--question",
+            case["question"].as_str().expect("question"),
+            "--steps",
+            steps.to_str().expect("path"),
+            "--json",
+        ],
+        None,
+    );
+    let _ = std::fs::remove_file(&steps);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let got = v["scores"].as_array().expect("scores");
+    let want = case["scores"]["skywork-tiny"].as_array().expect("want");
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(want) {
+        assert!((g.as_f64().expect("g") - w.as_f64().expect("w")).abs() < 1e-4);
+    }
+    assert_eq!(
+        v["tokens_fed"],
+        case["ids"]["skywork-tiny"].as_array().expect("ids").len()
+    );
+}

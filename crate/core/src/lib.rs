@@ -12,6 +12,7 @@ pub mod gpu;
 pub mod grade;
 pub mod kv;
 pub mod model;
+pub mod prm;
 pub mod quant;
 pub mod selfcheck;
 pub mod tokenize;

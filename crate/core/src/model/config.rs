@@ -184,7 +184,9 @@ fn architecture_of(v: &Value) -> Result<Architecture> {
         .and_then(Value::as_str);
     let model_type = v.get("model_type").and_then(Value::as_str);
     match (named, model_type) {
-        (Some("Qwen2ForCausalLM"), _) | (None, Some("qwen2")) => Ok(Architecture::Qwen2),
+        // PRMs on a Qwen2 backbone: Skywork-o1-Open-PRM, Qwen2.5-Math-PRM.
+        (Some("Qwen2ForCausalLM" | "Qwen2ForPrmModel" | "Qwen2ForProcessRewardModel"), _)
+        | (None, Some("qwen2")) => Ok(Architecture::Qwen2),
         (Some("LlamaForCausalLM"), _) | (None, Some("llama")) => Ok(Architecture::Llama),
         (Some("Gemma3ForCausalLM"), _) | (None, Some("gemma3_text")) => Ok(Architecture::Gemma3),
         (Some(other), _) => Err(Error::Unsupported(format!("architecture {other}"))),

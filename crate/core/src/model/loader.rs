@@ -26,11 +26,16 @@ pub async fn load_tokenizer(path: &Path) -> Result<crate::tokenize::Tokenizer> {
         };
         let json = read("tokenizer.json")?
             .ok_or_else(|| Error::Io(format!("{}: no tokenizer.json", path.display())))?;
-        crate::tokenize::Tokenizer::from_hf(
+        let mut tokenizer = crate::tokenize::Tokenizer::from_hf(
             &json,
             read("tokenizer_config.json")?.as_deref(),
             read("generation_config.json")?.as_deref(),
-        )
+        )?;
+        // transformers 5 saves the chat template beside tokenizer_config.json.
+        if let Some(template) = read("chat_template.jinja")? {
+            tokenizer.chat_template = Some(String::from_utf8_lossy(&template).into_owned());
+        }
+        Ok(tokenizer)
     } else {
         let source = FileSource::open(path)?;
         crate::tokenize::Tokenizer::from_gguf(&super::gguf::GgufFile::read(&source).await?)
@@ -84,4 +89,24 @@ pub async fn load_gpu_model(
         let (config, store) = GgufStore::open(FileSource::open(path)?).await?;
         GpuModel::load(ctx, config, &store, format).await
     }
+}
+
+/// A process reward model from a folder (config.json, *.safetensors with the head, tokenizer
+/// files) on the CPU backend, with a KV cache of `blocks` blocks of 16 positions.
+pub async fn load_cpu_prm(
+    path: &Path,
+    format: WeightFormat,
+    prm_format: crate::prm::PrmFormat,
+    blocks: usize,
+) -> Result<crate::prm::Prm<crate::engine::CpuBackend>> {
+    let (config, weights) = load_weights(path, format).await?;
+    let store = open_dir(path).await?;
+    let head = crate::prm::PrmHead::load(&store, config.hidden_size).await?;
+    let tokenizer = load_tokenizer(path).await?;
+    let cache = crate::kv::CpuKvCache::new(&config, blocks, 16)?;
+    let engine = crate::engine::Engine::new(crate::engine::CpuBackend {
+        model: CpuModel::new(config, weights),
+        cache,
+    });
+    Ok(crate::prm::Prm::new(engine, tokenizer, head, prm_format))
 }

@@ -1,0 +1,63 @@
+//! `ttsearch score`: a PRM's score for every step of one solution, steps fed incrementally.
+
+use clap::{Args, ValueEnum};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use ttsearch::model::loader::load_cpu_prm;
+use ttsearch::prm::PrmFormat;
+use ttsearch::quant::WeightFormat;
+use ttsearch::{Error, Result, block_on};
+
+#[derive(Clone, Copy, ValueEnum, Debug)]
+enum Kind {
+    /// Skywork-o1-Open-PRM (value head, "\n" step markers).
+    Skywork,
+}
+
+#[derive(Args, Debug)]
+pub struct ScoreArgs {
+    /// The PRM: a folder with config.json, *.safetensors (with its head) and tokenizer files.
+    #[arg(long)]
+    prm: PathBuf,
+    /// The PRM family (its input format and head).
+    #[arg(long, value_enum, default_value = "skywork")]
+    kind: Kind,
+    /// The question.
+    #[arg(long)]
+    question: String,
+    /// A JSON file holding an array of step strings.
+    #[arg(long)]
+    steps: PathBuf,
+    /// Weight format: f32, f16, q8 or q4.
+    #[arg(long, default_value = "f32")]
+    dtype: String,
+    /// Print one JSON object {"scores": [...], "tokens_fed": N} (the only output format).
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: &ScoreArgs) -> Result<ExitCode> {
+    let text = std::fs::read_to_string(&args.steps)
+        .map_err(|e| Error::Io(format!("{}: {e}", args.steps.display())))?;
+    let steps: Vec<String> = serde_json::from_str(&text).map_err(|e| {
+        Error::InvalidArgument(format!(
+            "{}: expected a JSON array of strings: {e}",
+            args.steps.display()
+        ))
+    })?;
+    let format = match args.kind {
+        Kind::Skywork => PrmFormat::Skywork,
+    };
+    let mut prm = block_on(load_cpu_prm(
+        &args.prm,
+        WeightFormat::parse(&args.dtype)?,
+        format,
+        256,
+    ))?;
+    let refs: Vec<&str> = steps.iter().map(String::as_str).collect();
+    let scores = block_on(prm.score(&args.question, &refs))?;
+    let json = serde_json::json!({"scores": scores, "tokens_fed": prm.tokens_fed()});
+    let _ = writeln!(std::io::stdout(), "{json}");
+    Ok(ExitCode::SUCCESS)
+}
