@@ -10,7 +10,15 @@ and the step scores the reference formatting gives them (transformers, float32).
   question + "\n", then each step's tokens and the "\n" token, newlines inside a step replaced by
   spaces), sigmoid(v_head(last hidden state)) at every "\n" marker.
 
-golden.json = {"cases": [{"question", "steps": [...], "scores": {"skywork-tiny": [...]}}]}
+- qwen-prm-tiny: Qwen2 backbone + Qwen2.5-Math-PRM's head (score.0 Linear(h, h), ReLU, score.2
+  Linear(h, 2); softmax, class 1), architectures ["Qwen2ForProcessRewardModel"]; input: the chat
+  template with the system prompt, the question, and the steps joined and ended by <extra_0>.
+- lm-prm-tiny: a Llama causal LM read out as an LM-token PRM: softmax over the "+" and "-"
+  logits, P("+"), in RLHFlow's format (user question + " " + step 1, assistant "+", ...; read at
+  the position predicting "+") and Math-Shepherd's (question + " " + steps joined by "\n", each
+  ending " ки"; read at the tag).
+
+golden.json = {"cases": [{"question", "steps", "scores": {format: [...]}, "ids": {format: [...]}}]}
 
 Usage: python3 scripts/gen_tiny_prms.py   (needs torch, transformers, tokenizers, safetensors)
 """
@@ -20,13 +28,15 @@ import shutil
 
 import torch
 from safetensors.torch import save_file
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
+from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
 
 here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.join(here, "..", "tests", "fixtures", "prms")
 data = os.path.join(here, "..", "..", "shared", "data")
 SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<extra_0>"]
+STEP_TAG = "\u043a\u0438"  # Math-Shepherd's step tag "ки", one token
+QWEN_SYSTEM = "Please reason step by step, and put your final answer within \\boxed{}."
 QWEN_TEMPLATE = (
     "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + "
     "'<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
@@ -59,6 +69,7 @@ def train_tokenizer(out):
     trainer = trainers.BpeTrainer(vocab_size=512 + len(SPECIALS), special_tokens=SPECIALS,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
     tok.train_from_iterator(problems(), trainer)
+    tok.add_tokens([AddedToken(STEP_TAG, normalized=False, special=False)])
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<|endoftext|>", eos_token="<|im_end|>",
                                    pad_token="<|endoftext|>")
     fast.chat_template = QWEN_TEMPLATE
@@ -77,43 +88,123 @@ def skywork_inputs(tok, question, steps):
     return ids, markers
 
 
-def main():
-    shutil.rmtree(root, ignore_errors=True)
-    os.makedirs(root)
-    torch.manual_seed(20261123)
-    tok_dir = os.path.join(root, "skywork-tiny")
-    tok = train_tokenizer(tok_dir)
-    config = Qwen2Config(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
-                         tie_word_embeddings=True, rope_theta=1000000.0, rms_norm_eps=1e-6)
-    model = Qwen2ForCausalLM(config).eval()
-    head = torch.nn.Linear(64, 1)
+def qwen_prm_inputs(tok, question, steps):
+    """Qwen2.5-Math-PRM: the chat template with the system prompt, the question, and the steps
+    joined and ended by <extra_0>; markers at every <extra_0>."""
+    messages = [{"role": "system", "content": QWEN_SYSTEM}, {"role": "user", "content": question},
+                {"role": "assistant", "content": "<extra_0>".join(steps) + "<extra_0>"}]
+    text = tok.apply_chat_template(messages, tokenize=False)
+    ids = tok.encode(text, add_special_tokens=False)
+    marker = tok.convert_tokens_to_ids("<extra_0>")
+    return ids, [i for i, t in enumerate(ids) if t == marker]
+
+
+def rlhflow_inputs(tok, question, steps):
+    """RLHFlow: user turn question + " " + step 1, assistant "+", user step 2, ...; the score of a
+    step is read at the position that predicts its "+"."""
+    conversation, markers = [], []
+    for k, step in enumerate(steps):
+        conversation.append({"role": "user", "content": question + " " + step if k == 0 else step})
+        head = tok.encode(tok.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True),
+                          add_special_tokens=False)
+        markers.append(len(head) - 1)
+        conversation.append({"role": "assistant", "content": "+"})
+    ids = tok.encode(tok.apply_chat_template(conversation, tokenize=False), add_special_tokens=False)
+    for m in markers:
+        assert ids[m + 1] == tok.convert_tokens_to_ids("+"), "the marker must predict '+'"
+    return ids, markers
+
+
+def shepherd_inputs(tok, question, steps):
+    """Math-Shepherd: question + " " + steps separated by "\n", each ending with " ки"; the score
+    is read at each tag."""
+    text = question + " " + "\n".join(step + " " + STEP_TAG for step in steps)
+    ids = tok.encode(text, add_special_tokens=False)
+    tag = tok.convert_tokens_to_ids(STEP_TAG)
+    return ids, [i for i, t in enumerate(ids) if t == tag]
+
+
+def lm_token_scores(model, ids, markers, tok):
+    logits = model(torch.tensor([ids])).logits[0]
+    pair = [tok.convert_tokens_to_ids("+"), tok.convert_tokens_to_ids("-")]
+    return torch.softmax(logits[markers][:, pair], dim=-1)[:, 0].tolist()
+
+
+def random_init(params):
     with torch.no_grad():
-        for name, p in list(model.named_parameters()) + [("v_head.summary.weight", head.weight),
-                                                          ("v_head.summary.bias", head.bias)]:
+        for name, p in params:
             p.normal_(0.0, 0.15)
             if name.endswith("norm.weight"):
                 p.add_(1.0)
+
+
+def save(out_dir, tok_dir, model, extra, architectures):
+    if out_dir != tok_dir:
+        shutil.copytree(tok_dir, out_dir, ignore=shutil.ignore_patterns("model.safetensors", "config.json"))
     tensors = {k: v.detach().to(torch.float32).contiguous() for k, v in model.state_dict().items()
-               if k != "lm_head.weight"}
-    tensors["v_head.summary.weight"] = head.weight.detach().clone()
-    tensors["v_head.summary.bias"] = head.bias.detach().clone()
-    save_file(tensors, os.path.join(tok_dir, "model.safetensors"), metadata={"format": "pt"})
-    cfg = config.to_dict()
-    cfg["architectures"] = ["Qwen2ForPrmModel"]
-    with open(os.path.join(tok_dir, "config.json"), "w") as f:
+               if not (k == "lm_head.weight" and model.config.tie_word_embeddings)}
+    tensors.update({k: v.detach().clone().contiguous() for k, v in extra.items()})
+    save_file(tensors, os.path.join(out_dir, "model.safetensors"), metadata={"format": "pt"})
+    cfg = model.config.to_dict()
+    cfg["architectures"] = architectures
+    with open(os.path.join(out_dir, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
+
+
+def main():
+    os.makedirs(root, exist_ok=True)
+    for name in os.listdir(root):  # keep README.md
+        if os.path.isdir(os.path.join(root, name)):
+            shutil.rmtree(os.path.join(root, name))
+    torch.manual_seed(20261123)
+    tok_dir = os.path.join(root, "skywork-tiny")
+    tok = train_tokenizer(tok_dir)
+    small = dict(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                 num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512, rms_norm_eps=1e-6)
+    # Skywork: Qwen2 + value head.
+    skywork = Qwen2ForCausalLM(Qwen2Config(**small, tie_word_embeddings=True, rope_theta=1e6)).eval()
+    v_head = torch.nn.Linear(64, 1)
+    random_init(list(skywork.named_parameters()) + [("v_head", v_head.weight), ("v_head_b", v_head.bias)])
+    save(tok_dir, tok_dir, skywork, {"v_head.summary.weight": v_head.weight, "v_head.summary.bias": v_head.bias},
+         ["Qwen2ForPrmModel"])
+    # Qwen2.5-Math-PRM: Qwen2 + score.0 Linear(h, h) -> ReLU -> score.2 Linear(h, 2).
+    qwen_prm = Qwen2ForCausalLM(Qwen2Config(**small, tie_word_embeddings=True, rope_theta=1e6)).eval()
+    score0, score2 = torch.nn.Linear(64, 64), torch.nn.Linear(64, 2)
+    random_init(list(qwen_prm.named_parameters()) + [("s0", score0.weight), ("s0b", score0.bias),
+                                                      ("s2", score2.weight), ("s2b", score2.bias)])
+    save(os.path.join(root, "qwen-prm-tiny"), tok_dir, qwen_prm,
+         {"score.0.weight": score0.weight, "score.0.bias": score0.bias, "score.2.weight": score2.weight,
+          "score.2.bias": score2.bias}, ["Qwen2ForProcessRewardModel"])
+    # LM-token PRM (RLHFlow / Math-Shepherd read-out): a Llama causal LM.
+    lm_prm = LlamaForCausalLM(LlamaConfig(**small, head_dim=16, tie_word_embeddings=False)).eval()
+    random_init(list(lm_prm.named_parameters()))
+    save(os.path.join(root, "lm-prm-tiny"), tok_dir, lm_prm, {}, ["LlamaForCausalLM"])
     golden = []
     with torch.no_grad():
         for case in CASES:
-            ids, markers = skywork_inputs(tok, case["question"], case["steps"])
-            hidden = model.model(torch.tensor([ids])).last_hidden_state[0]
-            scores = torch.sigmoid(head(hidden[markers]))[:, 0].tolist()
-            golden.append({**case, "scores": {"skywork-tiny": scores}, "ids": {"skywork-tiny": ids}})
+            scores, ids = {}, {}
+            i1, m1 = skywork_inputs(tok, case["question"], case["steps"])
+            h = skywork.model(torch.tensor([i1])).last_hidden_state[0]
+            scores["skywork"], ids["skywork"] = torch.sigmoid(v_head(h[m1]))[:, 0].tolist(), i1
+            i2, m2 = qwen_prm_inputs(tok, case["question"], case["steps"])
+            h = qwen_prm.model(torch.tensor([i2])).last_hidden_state[0]
+            probs = torch.softmax(score2(torch.relu(score0(h[m2]))), dim=-1)
+            scores["qwen-prm"], ids["qwen-prm"] = probs[:, 1].tolist(), i2
+            i3, m3 = rlhflow_inputs(tok, case["question"], case["steps"])
+            scores["rlhflow"], ids["rlhflow"] = lm_token_scores(lm_prm, i3, m3, tok), i3
+            i4, m4 = shepherd_inputs(tok, case["question"], case["steps"])
+            scores["math-shepherd"], ids["math-shepherd"] = lm_token_scores(lm_prm, i4, m4, tok), i4
+            for k in scores:
+                assert len(scores[k]) == len(case["steps"]), k
+            golden.append({**case, "scores": scores, "ids": ids})
     with open(os.path.join(root, "golden.json"), "w") as f:
         json.dump({"cases": golden}, f, indent=1)
-    size = sum(os.path.getsize(os.path.join(tok_dir, f)) for f in os.listdir(tok_dir))
-    print("skywork-tiny", sorted(os.listdir(tok_dir)), f"{size / 1e6:.2f} MB", golden[0]["scores"])
+    for d in sorted(os.listdir(root)):
+        path = os.path.join(root, d)
+        if os.path.isdir(path):
+            size = sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path))
+            print(d, f"{size / 1e6:.2f} MB")
+    print(golden[0]["scores"])
 
 
 main()

@@ -13,6 +13,12 @@ use ttsearch::{Error, Result, block_on};
 enum Kind {
     /// Skywork-o1-Open-PRM (value head, "\n" step markers).
     Skywork,
+    /// Qwen2.5-Math-PRM (classifier head, "<extra_0>" step markers).
+    QwenPrm,
+    /// RLHFlow Llama3.1-8B-PRM (chat turns, P("+") before each assistant "+").
+    Rlhflow,
+    /// Math-Shepherd (" ки" step tags, P("+") at each tag).
+    MathShepherd,
 }
 
 #[derive(Args, Debug)]
@@ -48,6 +54,9 @@ pub fn run(args: &ScoreArgs) -> Result<ExitCode> {
     })?;
     let format = match args.kind {
         Kind::Skywork => PrmFormat::Skywork,
+        Kind::QwenPrm => PrmFormat::QwenPrm,
+        Kind::Rlhflow => PrmFormat::Rlhflow,
+        Kind::MathShepherd => PrmFormat::MathShepherd,
     };
     let mut prm = block_on(load_cpu_prm(
         &args.prm,

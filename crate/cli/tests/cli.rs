@@ -458,13 +458,13 @@ fn score_steps_with_a_prm() {
     );
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
     let got = v["scores"].as_array().expect("scores");
-    let want = case["scores"]["skywork-tiny"].as_array().expect("want");
+    let want = case["scores"]["skywork"].as_array().expect("want");
     assert_eq!(got.len(), want.len());
     for (g, w) in got.iter().zip(want) {
         assert!((g.as_f64().expect("g") - w.as_f64().expect("w")).abs() < 1e-4);
     }
     assert_eq!(
         v["tokens_fed"],
-        case["ids"]["skywork-tiny"].as_array().expect("ids").len()
+        case["ids"]["skywork"].as_array().expect("ids").len()
     );
 }

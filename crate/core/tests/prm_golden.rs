@@ -1,6 +1,7 @@
 //! PRMs against the reference formatting and transformers (tests/fixtures/prms, written by
-//! scripts/gen_tiny_prms.py): a tiny Skywork-style value-head PRM scored step by step on the
-//! CPU, and incremental scoring across forks equal to scoring each path from scratch.
+//! scripts/gen_tiny_prms.py): tiny PRMs of every family (Skywork value head, Qwen2.5-Math-PRM
+//! classifier, RLHFlow and Math-Shepherd LM-token read-outs) scored step by step on the CPU, and
+//! incremental scoring across forks equal to scoring each path from scratch.
 
 #![cfg(not(target_arch = "wasm32"))]
 
@@ -20,54 +21,75 @@ fn golden() -> Value {
         .expect("json")
 }
 
+/// (fixture folder, format, golden key) for every PRM family.
+const FAMILIES: [(&str, PrmFormat, &str); 4] = [
+    ("skywork-tiny", PrmFormat::Skywork, "skywork"),
+    ("qwen-prm-tiny", PrmFormat::QwenPrm, "qwen-prm"),
+    ("lm-prm-tiny", PrmFormat::Rlhflow, "rlhflow"),
+    ("lm-prm-tiny", PrmFormat::MathShepherd, "math-shepherd"),
+];
+
 #[test]
-fn skywork_scores_match_the_reference() {
-    let mut prm = block_on(load_cpu_prm(
-        &dir().join("skywork-tiny"),
-        WeightFormat::F32,
-        PrmFormat::Skywork,
-        64,
-    ))
-    .expect("PRM loads");
-    for case in golden()["cases"].as_array().expect("cases") {
-        let question = case["question"].as_str().expect("question");
-        let steps: Vec<&str> = case["steps"]
-            .as_array()
-            .expect("steps")
-            .iter()
-            .map(|s| s.as_str().expect("step"))
-            .collect();
-        let want: Vec<f64> = case["scores"]["skywork-tiny"]
-            .as_array()
-            .expect("scores")
-            .iter()
-            .map(|x| x.as_f64().expect("score"))
-            .collect();
-        let before = prm.tokens_fed();
-        let got = block_on(prm.score(question, &steps)).expect("scores");
-        assert_eq!(got.len(), want.len());
-        for (g, w) in got.iter().zip(&want) {
+fn every_family_scores_like_the_reference() {
+    for (folder, format, key) in FAMILIES {
+        let mut prm = block_on(load_cpu_prm(
+            &dir().join(folder),
+            WeightFormat::F32,
+            format,
+            64,
+        ))
+        .expect("PRM loads");
+        for case in golden()["cases"].as_array().expect("cases") {
+            let question = case["question"].as_str().expect("question");
+            let steps: Vec<&str> = case["steps"]
+                .as_array()
+                .expect("steps")
+                .iter()
+                .map(|s| s.as_str().expect("step"))
+                .collect();
+            let want: Vec<f64> = case["scores"][key]
+                .as_array()
+                .expect("scores")
+                .iter()
+                .map(|x| x.as_f64().expect("score"))
+                .collect();
+            let before = prm.tokens_fed();
+            let got = block_on(prm.score(question, &steps)).expect("scores");
+            assert_eq!(got.len(), want.len(), "{key}");
+            for (g, w) in got.iter().zip(&want) {
+                assert!(
+                    (*g as f64 - w).abs() < 1e-4,
+                    "{key} {question}: {got:?} vs {want:?}"
+                );
+            }
+            // The reference input's tokens were each fed once (the trailing end-of-turn of the
+            // chat formats is never needed: scores are read before it).
+            let ids = case["ids"][key].as_array().expect("ids").len() as u64;
+            let fed = prm.tokens_fed() - before;
             assert!(
-                (*g as f64 - w).abs() < 1e-4,
-                "{question}: {got:?} vs {want:?}"
+                fed <= ids && fed + 4 >= ids,
+                "{key}: fed {fed} of {ids} reference tokens"
             );
         }
-        // Every token of the reference input was fed exactly once.
-        let ids = case["ids"]["skywork-tiny"].as_array().expect("ids").len() as u64;
-        assert_eq!(prm.tokens_fed() - before, ids);
+        assert_eq!(prm.engine().counters().kv_blocks_in_use, 0);
     }
-    assert_eq!(prm.engine().counters().kv_blocks_in_use, 0);
 }
 
 /// A prefix scored once, then forked: each fork scores its own next step, equal to scoring
 /// that path from scratch, and only the new steps' tokens are fed.
 #[test]
 fn forked_prm_sequences_score_like_fresh_ones() {
+    for (folder, format, key) in FAMILIES {
+        forks_match(folder, format, key);
+    }
+}
+
+fn forks_match(folder: &str, format: PrmFormat, key: &str) {
     let load = || {
         block_on(load_cpu_prm(
-            &dir().join("skywork-tiny"),
+            &dir().join(folder),
             WeightFormat::F32,
-            PrmFormat::Skywork,
+            format,
             64,
         ))
         .expect("PRM loads")
@@ -82,18 +104,19 @@ fn forked_prm_sequences_score_like_fresh_ones() {
         block_on(prm.score_steps(&[(kids[0], "So $x = 5$."), (kids[1], "So $x = 9$.\nWrong.")]))
             .expect("batched step 2");
     let step_tokens = prm.tokens_fed() - fed;
+    // The two new steps, wrapped in their format's turn markers: far less than the prefix again.
     assert!(
-        step_tokens < 30,
-        "only the new steps are fed ({step_tokens} tokens)"
+        step_tokens < 60,
+        "{key}: only the new steps are fed ({step_tokens} tokens)"
     );
     let mut fresh = load();
     for (i, second) in ["So $x = 5$.", "So $x = 9$.\nWrong."].iter().enumerate() {
         let want = block_on(fresh.score(question, &["Subtract 2 from both sides.", second]))
             .expect("fresh");
-        assert!((want[0] - first[0]).abs() < 1e-5);
+        assert!((want[0] - first[0]).abs() < 1e-5, "{key}");
         assert!(
             (want[1] - next[i]).abs() < 1e-5,
-            "fork {i}: {} vs {}",
+            "{key} fork {i}: {} vs {}",
             next[i],
             want[1]
         );

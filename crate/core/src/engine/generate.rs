@@ -281,6 +281,16 @@ impl<B: Backend> Engine<B> {
     /// too), and returns each sequence's final hidden states [new tokens, hidden] for its
     /// `tokens` (PRM heads read them).
     pub async fn append(&mut self, items: &[(SeqId, &[u32])]) -> Result<Vec<Vec<f32>>> {
+        Ok(self.append_with(items, false).await?.0)
+    }
+
+    /// [`Engine::append`], also returning each sequence's logits [vocab] at its last new token
+    /// when `last_logits` is set (LM-token PRMs and verifiers read them).
+    pub async fn append_with(
+        &mut self,
+        items: &[(SeqId, &[u32])],
+        last_logits: bool,
+    ) -> Result<(Vec<Vec<f32>>, Vec<Vec<f32>>)> {
         let mut feeds = Vec::with_capacity(items.len());
         for (id, tokens) in items {
             let state = self.state(*id)?;
@@ -301,21 +311,29 @@ impl<B: Backend> Engine<B> {
             .map(|((id, _), (_, feed))| SequenceInput {
                 seq: *id,
                 tokens: feed,
-                logits: LogitPositions::None,
+                logits: if last_logits {
+                    LogitPositions::Last
+                } else {
+                    LogitPositions::None
+                },
             })
             .collect();
         let outs = self.backend.forward(&batch).await?;
         self.counters.forward_passes += 1;
         let h = self.backend.config().hidden_size;
         let mut hidden = Vec::with_capacity(items.len());
-        for (((id, tokens), (skip, feed)), out) in items.iter().zip(&feeds).zip(outs) {
+        let mut logits = Vec::new();
+        for (((id, tokens), (skip, feed)), mut out) in items.iter().zip(&feeds).zip(outs) {
             self.counters.prefill_tokens += feed.len() as u64;
             if let Some(s) = self.seqs.get_mut(id) {
                 s.tokens.extend_from_slice(tokens);
             }
             hidden.push(out.hidden[skip * h..].to_vec());
+            if let Some(row) = out.logits.pop() {
+                logits.push(row);
+            }
         }
-        Ok(hidden)
+        Ok((hidden, logits))
     }
 
     /// Generates for every sequence of `ids` until each stops, in batched decode steps: every

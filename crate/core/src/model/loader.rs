@@ -101,8 +101,12 @@ pub async fn load_cpu_prm(
 ) -> Result<crate::prm::Prm<crate::engine::CpuBackend>> {
     let (config, weights) = load_weights(path, format).await?;
     let store = open_dir(path).await?;
-    let head = crate::prm::PrmHead::load(&store, config.hidden_size).await?;
     let tokenizer = load_tokenizer(path).await?;
+    let head = crate::prm::Prm::<crate::engine::CpuBackend>::head_for(
+        crate::prm::PrmHead::load(&store, config.hidden_size).await?,
+        prm_format,
+        &tokenizer,
+    )?;
     let cache = crate::kv::CpuKvCache::new(&config, blocks, 16)?;
     let engine = crate::engine::Engine::new(crate::engine::CpuBackend {
         model: CpuModel::new(config, weights),

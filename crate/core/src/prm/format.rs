@@ -1,18 +1,79 @@
-//! How each PRM family lays out a question and its steps as tokens (REFERENCE.md §4): a prefix
-//! for the question, then per step the tokens to append, the last of which is the step marker.
+//! How each PRM family lays out a question and its steps as tokens (REFERENCE.md §4): a prefix,
+//! then per step a chunk of tokens to append whose last token is the step's marker. Every format
+//! is append-only, so a KV-cached PRM feeds each step once.
 
 use crate::error::{Error, Result};
-use crate::tokenize::Tokenizer;
+use crate::tokenize::{Message, QWEN_SYSTEM_PROMPT, RenderOptions, Tokenizer};
+
+/// Math-Shepherd's step tag.
+const SHEPHERD_TAG: &str = "\u{43a}\u{438}";
 
 /// A PRM input format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PrmFormat {
     /// Skywork-o1-Open-PRM: BOS text + question + "\n", then each step (inner newlines as
-    /// spaces) followed by the "\n" token, the marker.
+    /// spaces) and the "\n" token, the marker. Value head.
     Skywork,
+    /// Qwen2.5-Math-PRM: the chat template with the Qwen system prompt and the question, the
+    /// assistant turn holding each step followed by "<extra_0>", the marker. Classifier head.
+    QwenPrm,
+    /// RLHFlow: the chat template; user turns hold the question + " " + step 1, then step k,
+    /// assistant turns hold "+"; the marker is the token before each "+". LM-token read-out.
+    Rlhflow,
+    /// Math-Shepherd: question + " " + steps joined by "\n", each ending " ки" (the marker).
+    /// LM-token read-out.
+    MathShepherd,
+}
+
+/// Placeholders for the parts of a conversation the template wraps.
+const SLOTS: [&str; 3] = [
+    "\u{E000}0\u{E001}",
+    "\u{E000}1\u{E001}",
+    "\u{E000}2\u{E001}",
+];
+
+/// The template's text around message contents: (before the first user content, after a user
+/// content up to the assistant's content, after an assistant content up to the next user's).
+fn turn_pieces(tokenizer: &Tokenizer) -> Result<(String, String, String)> {
+    let chat = tokenizer.chat()?;
+    let messages = [
+        Message::new("user", SLOTS[0]),
+        Message::new("assistant", SLOTS[1]),
+        Message::new("user", SLOTS[2]),
+    ];
+    let text = chat.render(
+        &messages,
+        &RenderOptions {
+            add_generation_prompt: true,
+            ..RenderOptions::default()
+        },
+    )?;
+    let at = |slot: &str| {
+        text.find(slot)
+            .ok_or_else(|| Error::Template("the chat template drops a message's content".into()))
+    };
+    let (a, b, c) = (at(SLOTS[0])?, at(SLOTS[1])?, at(SLOTS[2])?);
+    Ok((
+        text[..a].to_string(),
+        text[c + SLOTS[2].len()..].to_string(),
+        text[b + SLOTS[1].len()..c].to_string(),
+    ))
 }
 
 impl PrmFormat {
+    /// The format for a PRM family name: skywork, qwen-prm, rlhflow, math-shepherd.
+    pub fn parse(name: &str) -> Result<Self> {
+        match name {
+            "skywork" => Ok(PrmFormat::Skywork),
+            "qwen-prm" => Ok(PrmFormat::QwenPrm),
+            "rlhflow" => Ok(PrmFormat::Rlhflow),
+            "math-shepherd" => Ok(PrmFormat::MathShepherd),
+            other => Err(Error::InvalidArgument(format!(
+                "unknown PRM kind {other:?} (skywork, qwen-prm, rlhflow, math-shepherd)"
+            ))),
+        }
+    }
+
     /// Tokens before the first step.
     pub fn prefix(self, tokenizer: &Tokenizer, question: &str) -> Result<Vec<u32>> {
         match self {
@@ -20,25 +81,65 @@ impl PrmFormat {
                 let bos = tokenizer.bos_token.clone().unwrap_or_default();
                 tokenizer.encode(&format!("{bos}{question}\n"), false)
             }
+            PrmFormat::QwenPrm => {
+                let messages = [
+                    Message::new("system", QWEN_SYSTEM_PROMPT),
+                    Message::new("user", question),
+                    Message::new("assistant", ""),
+                ];
+                let text = tokenizer
+                    .chat()?
+                    .render_continuation(&messages, &RenderOptions::default())?;
+                tokenizer.encode_chat(&text)
+            }
+            PrmFormat::Rlhflow => tokenizer.encode_chat(&turn_pieces(tokenizer)?.0),
+            PrmFormat::MathShepherd => tokenizer.encode(question, false),
         }
     }
 
-    /// Tokens of one step, ending with its marker.
-    pub fn step(self, tokenizer: &Tokenizer, step: &str) -> Result<Vec<u32>> {
+    /// Tokens of step `index` (0-based), ending with its marker.
+    pub fn step(
+        self,
+        tokenizer: &Tokenizer,
+        question: &str,
+        step: &str,
+        index: usize,
+    ) -> Result<Vec<u32>> {
+        let encode = |text: &str| tokenizer.encode(text, false);
         match self {
             PrmFormat::Skywork => {
-                let newline = *tokenizer.encode("\n", false)?.last().ok_or_else(|| {
+                let newline = *encode("\n")?.last().ok_or_else(|| {
                     Error::Unsupported("the tokenizer cannot spell \"\\n\"".into())
                 })?;
                 let text = step.replace('\n', " ");
                 let mut ids = if text.is_empty() {
                     Vec::new()
                 } else {
-                    tokenizer.encode(&text, false)?
+                    encode(&text)?
                 };
                 ids.push(newline);
                 Ok(ids)
             }
+            PrmFormat::QwenPrm => encode(&format!("{step}<extra_0>")),
+            PrmFormat::Rlhflow => {
+                let (_, user_end, assistant_end) = turn_pieces(tokenizer)?;
+                let text = if index == 0 {
+                    format!("{question} {step}{user_end}")
+                } else {
+                    format!("+{assistant_end}{step}{user_end}")
+                };
+                encode(&text)
+            }
+            PrmFormat::MathShepherd => {
+                // The space after the question belongs to the first step's first token.
+                let sep = if index == 0 { " " } else { "\n" };
+                encode(&format!("{sep}{step} {SHEPHERD_TAG}"))
+            }
         }
+    }
+
+    /// Whether the format reads LM logits (else a hidden-state head).
+    pub fn lm_token(self) -> bool {
+        matches!(self, PrmFormat::Rlhflow | PrmFormat::MathShepherd)
     }
 }

@@ -1,4 +1,7 @@
-//! PRM heads: Skywork's value head (Linear(hidden, 1) then sigmoid, `v_head.summary.*`).
+//! PRM heads: Skywork's value head (Linear(hidden, 1), sigmoid; `v_head.summary.*`),
+//! Qwen2.5-Math-PRM's classifier (score.0 Linear(h, h), ReLU, score.2 Linear(h, 2), softmax,
+//! class 1), and the LM-token read-out (softmax over the logits of a positive and a negative
+//! token; RLHFlow, Math-Shepherd, generative verifiers).
 
 use crate::error::{Error, Result};
 use crate::model::TensorStore;
@@ -6,63 +9,112 @@ use crate::model::TensorStore;
 /// The read-out of a PRM at a step marker.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PrmHead {
-    /// sigmoid(w . h + b) (Skywork-o1-Open-PRM).
+    /// sigmoid(w . h + b) on the final hidden state.
     Value {
         /// [hidden].
         weight: Vec<f32>,
         /// The bias.
         bias: f32,
     },
+    /// softmax(W2 relu(W0 h + b0) + b2)[1] on the final hidden state.
+    Classifier {
+        /// [hidden, hidden].
+        w0: Vec<f32>,
+        /// [hidden].
+        b0: Vec<f32>,
+        /// [2, hidden].
+        w2: Vec<f32>,
+        /// [2].
+        b2: Vec<f32>,
+    },
+    /// P(positive) of the softmax over the two tokens' logits at the marker.
+    LmTokens {
+        /// The token meaning "correct" ("+").
+        positive: u32,
+        /// The token meaning "wrong" ("-").
+        negative: u32,
+    },
+}
+
+async fn tensor<T: TensorStore>(store: &T, name: &str, len: usize) -> Result<Vec<f32>> {
+    let t = store.tensor_f32(name).await?;
+    if t.data.len() != len {
+        return Err(Error::shape(
+            "PRM head",
+            format!("{name} has shape {:?}, {len} values expected", t.shape),
+        ));
+    }
+    Ok(t.data)
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 impl PrmHead {
-    /// The head a checkpoint holds, by its tensor names.
-    pub async fn load<T: TensorStore>(store: &T, hidden: usize) -> Result<Self> {
+    /// The hidden-state head a checkpoint holds, by its tensor names (`None`: no head tensors,
+    /// so the model is read out through its LM logits).
+    pub async fn load<T: TensorStore>(store: &T, hidden: usize) -> Result<Option<Self>> {
         if store.contains("v_head.summary.weight") {
-            let w = store.tensor_f32("v_head.summary.weight").await?;
-            if w.data.len() != hidden {
-                return Err(Error::shape(
-                    "PRM value head",
-                    format!(
-                        "v_head.summary.weight has shape {:?}, expected [1, {hidden}]",
-                        w.shape
-                    ),
-                ));
-            }
+            let weight = tensor(store, "v_head.summary.weight", hidden).await?;
             let bias = if store.contains("v_head.summary.bias") {
-                let b = store.tensor_f32("v_head.summary.bias").await?;
-                *b.data.first().ok_or_else(|| {
-                    Error::shape("PRM value head", "empty v_head.summary.bias".to_string())
-                })?
+                tensor(store, "v_head.summary.bias", 1).await?[0]
             } else {
                 0.0
             };
-            return Ok(PrmHead::Value {
-                weight: w.data,
-                bias,
-            });
+            return Ok(Some(PrmHead::Value { weight, bias }));
         }
-        Err(Error::Unsupported(
-            "no PRM head found (expected v_head.summary.weight)".into(),
-        ))
+        if store.contains("score.0.weight") && store.contains("score.2.weight") {
+            return Ok(Some(PrmHead::Classifier {
+                w0: tensor(store, "score.0.weight", hidden * hidden).await?,
+                b0: tensor(store, "score.0.bias", hidden).await?,
+                w2: tensor(store, "score.2.weight", 2 * hidden).await?,
+                b2: tensor(store, "score.2.bias", 2).await?,
+            }));
+        }
+        Ok(None)
     }
 
-    /// The score of one marker's final hidden state [hidden].
-    pub fn score(&self, hidden: &[f32]) -> Result<f32> {
+    /// Whether the head reads LM logits (else the final hidden state).
+    pub fn reads_logits(&self) -> bool {
+        matches!(self, PrmHead::LmTokens { .. })
+    }
+
+    /// The score from one marker's final hidden state [hidden] or logits [vocab].
+    pub fn score(&self, row: &[f32]) -> Result<f32> {
+        let mismatch = |want: usize| {
+            Error::shape(
+                "PRM head",
+                format!("a row of {} for a head of {want}", row.len()),
+            )
+        };
         match self {
             PrmHead::Value { weight, bias } => {
-                if hidden.len() != weight.len() {
-                    return Err(Error::shape(
-                        "PRM value head",
-                        format!(
-                            "hidden state of {} for a head of {}",
-                            hidden.len(),
-                            weight.len()
-                        ),
-                    ));
+                if row.len() != weight.len() {
+                    return Err(mismatch(weight.len()));
                 }
-                let z: f32 = weight.iter().zip(hidden).map(|(w, h)| w * h).sum::<f32>() + bias;
-                Ok(1.0 / (1.0 + (-z).exp()))
+                Ok(1.0 / (1.0 + (-(dot(weight, row) + bias)).exp()))
+            }
+            PrmHead::Classifier { w0, b0, w2, b2 } => {
+                let h = b0.len();
+                if row.len() != h {
+                    return Err(mismatch(h));
+                }
+                let inner: Vec<f32> = w0
+                    .chunks_exact(h)
+                    .zip(b0)
+                    .map(|(w, b)| (dot(w, row) + b).max(0.0))
+                    .collect();
+                let l0 = dot(&w2[..h], &inner) + b2[0];
+                let l1 = dot(&w2[h..], &inner) + b2[1];
+                Ok(1.0 / (1.0 + (l0 - l1).exp()))
+            }
+            PrmHead::LmTokens { positive, negative } => {
+                let (p, n) = (*positive as usize, *negative as usize);
+                if p >= row.len() || n >= row.len() {
+                    return Err(mismatch(p.max(n) + 1));
+                }
+                Ok(1.0 / (1.0 + (row[n] - row[p]).exp()))
             }
         }
     }

@@ -8,6 +8,7 @@ use crate::engine::{Backend, Engine};
 use crate::error::{Error, Result};
 use crate::kv::SeqId;
 use crate::tokenize::Tokenizer;
+use std::collections::HashMap;
 
 /// A process reward model over a generation engine.
 pub struct Prm<B: Backend> {
@@ -16,6 +17,8 @@ pub struct Prm<B: Backend> {
     head: PrmHead,
     format: PrmFormat,
     tokens_fed: u64,
+    /// Per sequence: its question and the steps scored so far.
+    state: HashMap<SeqId, (String, usize)>,
 }
 
 impl<B: Backend> Prm<B> {
@@ -27,6 +30,39 @@ impl<B: Backend> Prm<B> {
             head,
             format,
             tokens_fed: 0,
+            state: HashMap::new(),
+        }
+    }
+
+    /// The head: the checkpoint's, or for LM-token formats P("+") over the "+" and "-" tokens.
+    pub fn head_for(
+        head: Option<PrmHead>,
+        format: PrmFormat,
+        tokenizer: &Tokenizer,
+    ) -> Result<PrmHead> {
+        match (head, format.lm_token()) {
+            (Some(head), false) => Ok(head),
+            (None, true) => {
+                let last = |text: &str| -> Result<u32> {
+                    tokenizer
+                        .encode(text, false)?
+                        .last()
+                        .copied()
+                        .ok_or_else(|| {
+                            Error::Unsupported(format!("the tokenizer cannot spell {text:?}"))
+                        })
+                };
+                Ok(PrmHead::LmTokens {
+                    positive: last("+")?,
+                    negative: last("-")?,
+                })
+            }
+            (Some(_), true) => Err(Error::InvalidArgument(format!(
+                "{format:?} reads LM logits, but the checkpoint has a PRM head"
+            ))),
+            (None, false) => Err(Error::Unsupported(format!(
+                "{format:?} needs a PRM head (v_head.summary.* or score.0/score.2)"
+            ))),
         }
     }
 
@@ -45,6 +81,7 @@ impl<B: Backend> Prm<B> {
         let prefix = self.format.prefix(&self.tokenizer, question)?;
         let seq = self.engine.prefill(&prefix).await?;
         self.tokens_fed += prefix.len().saturating_sub(1) as u64;
+        self.state.insert(seq, (question.to_string(), 0));
         Ok(seq)
     }
 
@@ -53,7 +90,12 @@ impl<B: Backend> Prm<B> {
     pub async fn score_steps(&mut self, items: &[(SeqId, &str)]) -> Result<Vec<f32>> {
         let tokens = items
             .iter()
-            .map(|(_, step)| self.format.step(&self.tokenizer, step))
+            .map(|(seq, step)| {
+                let (question, index) = self.state.get(seq).ok_or_else(|| {
+                    Error::InvalidArgument(format!("unknown PRM sequence {}", seq.0))
+                })?;
+                self.format.step(&self.tokenizer, question, step, *index)
+            })
             .collect::<Result<Vec<_>>>()?;
         let pending: usize = items
             .iter()
@@ -68,8 +110,17 @@ impl<B: Backend> Prm<B> {
             .zip(&tokens)
             .map(|((seq, _), t)| (*seq, t.as_slice()))
             .collect();
-        let hidden = self.engine.append(&batch).await?;
+        let reads_logits = self.head.reads_logits();
+        let (hidden, logits) = self.engine.append_with(&batch, reads_logits).await?;
         self.tokens_fed += (pending + tokens.iter().map(Vec::len).sum::<usize>()) as u64;
+        for (seq, _) in items {
+            if let Some(entry) = self.state.get_mut(seq) {
+                entry.1 += 1;
+            }
+        }
+        if reads_logits {
+            return logits.iter().map(|row| self.head.score(row)).collect();
+        }
         let h = self.engine.backend().config().hidden_size;
         hidden
             .iter()
@@ -84,11 +135,21 @@ impl<B: Backend> Prm<B> {
 
     /// `k` sequences continuing `seq` (for the beams forked from the one it scored).
     pub fn fork(&mut self, seq: SeqId, k: usize) -> Result<Vec<SeqId>> {
-        self.engine.fork(seq, k)
+        let state = self
+            .state
+            .get(&seq)
+            .cloned()
+            .ok_or_else(|| Error::InvalidArgument(format!("unknown PRM sequence {}", seq.0)))?;
+        let kids = self.engine.fork(seq, k)?;
+        for &kid in &kids {
+            self.state.insert(kid, state.clone());
+        }
+        Ok(kids)
     }
 
     /// Releases `seq`.
     pub fn release(&mut self, seq: SeqId) -> Result<()> {
+        self.state.remove(&seq);
         self.engine.release(seq)
     }
 
