@@ -7,6 +7,7 @@ mod grade_cmd;
 mod info_cmd;
 mod logits_cmd;
 mod model_args;
+mod prm_bench_cmd;
 mod score_cmd;
 mod tokenize_cmd;
 
@@ -46,6 +47,8 @@ enum Command {
     Prompt(tokenize_cmd::PromptArgs),
     /// A process reward model's score for every step of a solution.
     Score(score_cmd::ScoreArgs),
+    /// PRM tokens fed and scoring time per iteration in a simulated beam search.
+    PrmBench(prm_bench_cmd::PrmBenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
         Command::Tokenize(args) => tokenize_cmd::tokenize(&args),
         Command::Prompt(args) => tokenize_cmd::prompt(&args),
         Command::Score(args) => score_cmd::run(&args),
+        Command::PrmBench(args) => prm_bench_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

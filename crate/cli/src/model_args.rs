@@ -28,6 +28,9 @@ pub enum Shape {
     /// Qwen2.5-0.5B-Instruct.
     #[value(name = "qwen2.5-0.5b")]
     Qwen25_05b,
+    /// Qwen2.5-1.5B-Instruct (and the Skywork 1.5B PRM's backbone).
+    #[value(name = "qwen2.5-1.5b")]
+    Qwen25_15b,
     /// Llama-3.2-1B-Instruct.
     #[value(name = "llama-3.2-1b")]
     Llama32_1b,
@@ -37,10 +40,14 @@ pub enum Shape {
 }
 
 impl Shape {
-    fn config(self) -> Result<ModelConfig> {
+    /// The released config of this shape.
+    pub fn config(self) -> Result<ModelConfig> {
         ModelConfig::from_hf_json(match self {
             Shape::Qwen25_05b => {
                 include_str!("../../../tests/fixtures/configs/qwen2-released.json")
+            }
+            Shape::Qwen25_15b => {
+                include_str!("../../../tests/fixtures/configs/qwen2.5-1.5b-released.json")
             }
             Shape::Llama32_1b => {
                 include_str!("../../../tests/fixtures/configs/llama-released.json")

@@ -114,3 +114,26 @@ pub async fn load_cpu_prm(
     });
     Ok(crate::prm::Prm::new(engine, tokenizer, head, prm_format))
 }
+
+/// A process reward model from a folder, streamed onto the GPU, with a KV cache of `blocks`
+/// blocks of 16 positions.
+pub async fn load_gpu_prm<'a>(
+    ctx: &'a GpuContext,
+    path: &Path,
+    format: WeightFormat,
+    prm_format: crate::prm::PrmFormat,
+    blocks: usize,
+) -> Result<crate::prm::Prm<crate::engine::GpuBackend<'a>>> {
+    let config = load_config(path).await?;
+    let store = open_dir(path).await?;
+    let tokenizer = load_tokenizer(path).await?;
+    let head = crate::prm::Prm::<crate::engine::CpuBackend>::head_for(
+        crate::prm::PrmHead::load(&store, config.hidden_size).await?,
+        prm_format,
+        &tokenizer,
+    )?;
+    let cache = crate::kv::GpuKvCache::new(ctx, &config, blocks, 16)?;
+    let model = GpuModel::load(ctx, config, &store, format).await?;
+    let engine = crate::engine::Engine::new(crate::engine::GpuBackend { ctx, model, cache });
+    Ok(crate::prm::Prm::new(engine, tokenizer, head, prm_format))
+}

@@ -13,10 +13,11 @@ use std::collections::HashMap;
 /// A process reward model over a generation engine.
 pub struct Prm<B: Backend> {
     engine: Engine<B>,
-    tokenizer: Tokenizer,
+    tokenizer: Option<Tokenizer>,
     head: PrmHead,
     format: PrmFormat,
     tokens_fed: u64,
+    rescore_tokens: u64,
     /// Per sequence: its question and the steps scored so far.
     state: HashMap<SeqId, (String, usize)>,
 }
@@ -26,12 +27,33 @@ impl<B: Backend> Prm<B> {
     pub fn new(engine: Engine<B>, tokenizer: Tokenizer, head: PrmHead, format: PrmFormat) -> Self {
         Self {
             engine,
-            tokenizer,
+            tokenizer: Some(tokenizer),
             head,
             format,
             tokens_fed: 0,
+            rescore_tokens: 0,
             state: HashMap::new(),
         }
+    }
+
+    /// A PRM fed token ids only ([`Prm::start_tokens`], [`Prm::score_chunks`]): benchmarks and
+    /// callers that tokenize themselves.
+    pub fn from_tokens(engine: Engine<B>, head: PrmHead, format: PrmFormat) -> Self {
+        Self {
+            engine,
+            tokenizer: None,
+            head,
+            format,
+            tokens_fed: 0,
+            rescore_tokens: 0,
+            state: HashMap::new(),
+        }
+    }
+
+    fn tokenizer(&self) -> Result<&Tokenizer> {
+        self.tokenizer
+            .as_ref()
+            .ok_or_else(|| Error::InvalidArgument("this PRM was built without a tokenizer".into()))
     }
 
     /// The head: the checkpoint's, or for LM-token formats P("+") over the "+" and "-" tokens.
@@ -71,6 +93,13 @@ impl<B: Backend> Prm<B> {
         self.tokens_fed
     }
 
+    /// Tokens a PRM without a cache would have been fed for the same calls: every scored step
+    /// costs its whole sequence again (search-and-learn re-scores the full prefix each
+    /// iteration).
+    pub fn rescore_tokens(&self) -> u64 {
+        self.rescore_tokens
+    }
+
     /// The engine (counters, cache).
     pub fn engine(&self) -> &Engine<B> {
         &self.engine
@@ -78,7 +107,7 @@ impl<B: Backend> Prm<B> {
 
     /// A sequence holding the question's prefix, ready for steps.
     pub async fn start(&mut self, question: &str) -> Result<SeqId> {
-        let prefix = self.format.prefix(&self.tokenizer, question)?;
+        let prefix = self.format.prefix(self.tokenizer()?, question)?;
         let seq = self.engine.prefill(&prefix).await?;
         self.tokens_fed += prefix.len().saturating_sub(1) as u64;
         self.state.insert(seq, (question.to_string(), 0));
@@ -88,15 +117,34 @@ impl<B: Backend> Prm<B> {
     /// Scores one new step for each `(sequence, step text)` in one batched pass; each step is
     /// appended to its sequence.
     pub async fn score_steps(&mut self, items: &[(SeqId, &str)]) -> Result<Vec<f32>> {
-        let tokens = items
+        let chunks = items
             .iter()
             .map(|(seq, step)| {
                 let (question, index) = self.state.get(seq).ok_or_else(|| {
                     Error::InvalidArgument(format!("unknown PRM sequence {}", seq.0))
                 })?;
-                self.format.step(&self.tokenizer, question, step, *index)
+                self.format.step(self.tokenizer()?, question, step, *index)
             })
             .collect::<Result<Vec<_>>>()?;
+        let batch: Vec<(SeqId, Vec<u32>)> = items
+            .iter()
+            .zip(chunks)
+            .map(|((seq, _), chunk)| (*seq, chunk))
+            .collect();
+        self.score_chunks(&batch).await
+    }
+
+    /// A sequence starting with already tokenized `prefix` (benchmarks, callers that tokenize).
+    pub async fn start_tokens(&mut self, question: &str, prefix: &[u32]) -> Result<SeqId> {
+        let seq = self.engine.prefill(prefix).await?;
+        self.tokens_fed += prefix.len().saturating_sub(1) as u64;
+        self.state.insert(seq, (question.to_string(), 0));
+        Ok(seq)
+    }
+
+    /// Scores already tokenized step chunks (each ending with its marker), one per sequence,
+    /// in one batched pass.
+    pub async fn score_chunks(&mut self, items: &[(SeqId, Vec<u32>)]) -> Result<Vec<f32>> {
         let pending: usize = items
             .iter()
             .map(|(seq, _)| {
@@ -105,18 +153,16 @@ impl<B: Backend> Prm<B> {
                 all.saturating_sub(cached)
             })
             .sum();
-        let batch: Vec<(SeqId, &[u32])> = items
-            .iter()
-            .zip(&tokens)
-            .map(|((seq, _), t)| (*seq, t.as_slice()))
-            .collect();
+        let batch: Vec<(SeqId, &[u32])> =
+            items.iter().map(|(seq, t)| (*seq, t.as_slice())).collect();
         let reads_logits = self.head.reads_logits();
         let (hidden, logits) = self.engine.append_with(&batch, reads_logits).await?;
-        self.tokens_fed += (pending + tokens.iter().map(Vec::len).sum::<usize>()) as u64;
+        self.tokens_fed += (pending + items.iter().map(|(_, t)| t.len()).sum::<usize>()) as u64;
         for (seq, _) in items {
             if let Some(entry) = self.state.get_mut(seq) {
                 entry.1 += 1;
             }
+            self.rescore_tokens += self.engine.tokens(*seq).map_or(0, <[u32]>::len) as u64;
         }
         if reads_logits {
             return logits.iter().map(|row| self.head.score(row)).collect();

@@ -1,0 +1,54 @@
+//! PRMs of every family on the GPU backend (lavapipe in CI) against the reference scores of
+//! tests/fixtures/prms: the same step scores as transformers, steps fed incrementally.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use serde_json::Value;
+use std::path::PathBuf;
+use ttsearch::block_on;
+use ttsearch::model::loader::load_gpu_prm;
+use ttsearch::prm::PrmFormat;
+use ttsearch::quant::WeightFormat;
+
+#[test]
+fn every_family_scores_like_the_reference_on_the_gpu() {
+    let Some(ctx) = common::gpu() else { return };
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/prms");
+    let golden: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("golden.json")).expect("golden"))
+            .expect("json");
+    for (folder, format, key) in [
+        ("skywork-tiny", PrmFormat::Skywork, "skywork"),
+        ("qwen-prm-tiny", PrmFormat::QwenPrm, "qwen-prm"),
+        ("lm-prm-tiny", PrmFormat::Rlhflow, "rlhflow"),
+        ("lm-prm-tiny", PrmFormat::MathShepherd, "math-shepherd"),
+    ] {
+        let mut prm = block_on(load_gpu_prm(
+            ctx,
+            &dir.join(folder),
+            WeightFormat::F32,
+            format,
+            64,
+        ))
+        .expect("PRM loads");
+        for case in golden["cases"].as_array().expect("cases") {
+            let steps: Vec<&str> = case["steps"]
+                .as_array()
+                .expect("steps")
+                .iter()
+                .map(|s| s.as_str().expect("step"))
+                .collect();
+            let got =
+                block_on(prm.score(case["question"].as_str().expect("q"), &steps)).expect("scores");
+            for (g, w) in got
+                .iter()
+                .zip(case["scores"][key].as_array().expect("scores"))
+            {
+                let w = w.as_f64().expect("score");
+                assert!((*g as f64 - w).abs() < 1e-4, "{key}: {got:?}");
+            }
+        }
+    }
+}

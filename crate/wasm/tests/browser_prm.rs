@@ -1,0 +1,118 @@
+//! PRMs in headless Chromium: the tiny Skywork-style value-head PRM and the LM-token PRM in
+//! RLHFlow's format, loaded from bytes onto WebGPU, against the reference scores.
+
+#![cfg(target_arch = "wasm32")]
+
+use serde_json::Value;
+use ttsearch::engine::{Engine, GpuBackend};
+use ttsearch::gpu::GpuContext;
+use ttsearch::model::{
+    GpuKvCache, GpuModel, MemorySource, ModelConfig, SafetensorsFile, SafetensorsModel,
+};
+use ttsearch::prm::{Prm, PrmFormat, PrmHead};
+use ttsearch::quant::WeightFormat;
+use ttsearch::tokenize::Tokenizer;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const GOLDEN: &str = include_str!("../../../tests/fixtures/prms/golden.json");
+
+struct Files {
+    config: &'static str,
+    weights: &'static [u8],
+    tokenizer: &'static [u8],
+    tokenizer_config: &'static [u8],
+    chat_template: &'static str,
+}
+
+macro_rules! files {
+    ($dir:literal) => {
+        Files {
+            config: include_str!(concat!(
+                "../../../tests/fixtures/prms/",
+                $dir,
+                "/config.json"
+            )),
+            weights: include_bytes!(concat!(
+                "../../../tests/fixtures/prms/",
+                $dir,
+                "/model.safetensors"
+            )),
+            tokenizer: include_bytes!(concat!(
+                "../../../tests/fixtures/prms/",
+                $dir,
+                "/tokenizer.json"
+            )),
+            tokenizer_config: include_bytes!(concat!(
+                "../../../tests/fixtures/prms/",
+                $dir,
+                "/tokenizer_config.json"
+            )),
+            chat_template: include_str!(concat!(
+                "../../../tests/fixtures/prms/",
+                $dir,
+                "/chat_template.jinja"
+            )),
+        }
+    };
+}
+
+async fn check(ctx: &GpuContext, files: Files, format: PrmFormat, key: &str) {
+    let config = ModelConfig::from_hf_json(files.config).expect("config");
+    let file = SafetensorsFile::open(MemorySource::new(files.weights.to_vec()))
+        .await
+        .expect("safetensors");
+    let store = SafetensorsModel::from_files(vec![file]).expect("store");
+    let mut tokenizer =
+        Tokenizer::from_hf(files.tokenizer, Some(files.tokenizer_config), None).expect("tokenizer");
+    tokenizer.chat_template = Some(files.chat_template.to_string());
+    let head = Prm::<GpuBackend<'_>>::head_for(
+        PrmHead::load(&store, config.hidden_size)
+            .await
+            .expect("head"),
+        format,
+        &tokenizer,
+    )
+    .expect("head");
+    let cache = GpuKvCache::new(ctx, &config, 64, 16).expect("cache");
+    let model = GpuModel::load(ctx, config, &store, WeightFormat::F32)
+        .await
+        .expect("model");
+    let mut prm = Prm::new(
+        Engine::new(GpuBackend { ctx, model, cache }),
+        tokenizer,
+        head,
+        format,
+    );
+    let golden: Value = serde_json::from_str(GOLDEN).expect("golden");
+    for case in golden["cases"].as_array().expect("cases") {
+        let steps: Vec<&str> = case["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .map(|s| s.as_str().expect("step"))
+            .collect();
+        let got = prm
+            .score(case["question"].as_str().expect("q"), &steps)
+            .await
+            .expect("scores");
+        for (g, w) in got
+            .iter()
+            .zip(case["scores"][key].as_array().expect("scores"))
+        {
+            let w = w.as_f64().expect("score");
+            assert!((*g as f64 - w).abs() < 1e-4, "{key}: {got:?}");
+        }
+    }
+    console_log!("{key}: PRM scores match the reference in the browser");
+}
+
+#[wasm_bindgen_test]
+async fn prms_score_like_the_reference_in_the_browser() {
+    let ctx = GpuContext::new()
+        .await
+        .unwrap_or_else(|e| panic!("WebGPU adapter required: {e}"));
+    check(&ctx, files!("skywork-tiny"), PrmFormat::Skywork, "skywork").await;
+    check(&ctx, files!("lm-prm-tiny"), PrmFormat::Rlhflow, "rlhflow").await;
+}
