@@ -34,20 +34,11 @@ fn every_family_scores_like_the_reference_on_the_gpu() {
         ))
         .expect("PRM loads");
         for case in golden["cases"].as_array().expect("cases") {
-            let steps: Vec<&str> = case["steps"]
-                .as_array()
-                .expect("steps")
-                .iter()
-                .map(|s| s.as_str().expect("step"))
-                .collect();
-            let got =
-                block_on(prm.score(case["question"].as_str().expect("q"), &steps)).expect("scores");
-            for (g, w) in got
-                .iter()
-                .zip(case["scores"][key].as_array().expect("scores"))
-            {
-                let w = w.as_f64().expect("score");
-                assert!((*g as f64 - w).abs() < 1e-4, "{key}: {got:?}");
+            let (question, steps, want) = common::prm_case(case, key);
+            let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
+            let got = block_on(prm.score(&question, &steps)).expect("scores");
+            for (g, w) in got.iter().zip(&want) {
+                assert!((*g as f64 - w).abs() < 1e-4, "{key}: {got:?} vs {want:?}");
             }
         }
     }

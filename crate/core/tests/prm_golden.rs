@@ -5,6 +5,8 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use serde_json::Value;
 use std::path::PathBuf;
 use ttsearch::block_on;
@@ -40,19 +42,9 @@ fn every_family_scores_like_the_reference() {
         ))
         .expect("PRM loads");
         for case in golden()["cases"].as_array().expect("cases") {
-            let question = case["question"].as_str().expect("question");
-            let steps: Vec<&str> = case["steps"]
-                .as_array()
-                .expect("steps")
-                .iter()
-                .map(|s| s.as_str().expect("step"))
-                .collect();
-            let want: Vec<f64> = case["scores"][key]
-                .as_array()
-                .expect("scores")
-                .iter()
-                .map(|x| x.as_f64().expect("score"))
-                .collect();
+            let (question, steps, want) = common::prm_case(case, key);
+            let question = question.as_str();
+            let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
             let before = prm.tokens_fed();
             let got = block_on(prm.score(question, &steps)).expect("scores");
             assert_eq!(got.len(), want.len(), "{key}");

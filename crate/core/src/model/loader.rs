@@ -91,6 +91,26 @@ pub async fn load_gpu_model(
     }
 }
 
+/// What a PRM folder holds besides the backbone: its tensors, tokenizer and head.
+async fn prm_parts(
+    path: &Path,
+    hidden: usize,
+    prm_format: crate::prm::PrmFormat,
+) -> Result<(
+    super::safetensors::SafetensorsModel<FileSource>,
+    crate::tokenize::Tokenizer,
+    crate::prm::PrmHead,
+)> {
+    let store = open_dir(path).await?;
+    let tokenizer = load_tokenizer(path).await?;
+    let head = crate::prm::Prm::<crate::engine::CpuBackend>::head_for(
+        crate::prm::PrmHead::load(&store, hidden).await?,
+        prm_format,
+        &tokenizer,
+    )?;
+    Ok((store, tokenizer, head))
+}
+
 /// A process reward model from a folder (config.json, *.safetensors with the head, tokenizer
 /// files) on the CPU backend, with a KV cache of `blocks` blocks of 16 positions.
 pub async fn load_cpu_prm(
@@ -100,13 +120,7 @@ pub async fn load_cpu_prm(
     blocks: usize,
 ) -> Result<crate::prm::Prm<crate::engine::CpuBackend>> {
     let (config, weights) = load_weights(path, format).await?;
-    let store = open_dir(path).await?;
-    let tokenizer = load_tokenizer(path).await?;
-    let head = crate::prm::Prm::<crate::engine::CpuBackend>::head_for(
-        crate::prm::PrmHead::load(&store, config.hidden_size).await?,
-        prm_format,
-        &tokenizer,
-    )?;
+    let (_, tokenizer, head) = prm_parts(path, config.hidden_size, prm_format).await?;
     let cache = crate::kv::CpuKvCache::new(&config, blocks, 16)?;
     let engine = crate::engine::Engine::new(crate::engine::CpuBackend {
         model: CpuModel::new(config, weights),
@@ -125,13 +139,7 @@ pub async fn load_gpu_prm<'a>(
     blocks: usize,
 ) -> Result<crate::prm::Prm<crate::engine::GpuBackend<'a>>> {
     let config = load_config(path).await?;
-    let store = open_dir(path).await?;
-    let tokenizer = load_tokenizer(path).await?;
-    let head = crate::prm::Prm::<crate::engine::CpuBackend>::head_for(
-        crate::prm::PrmHead::load(&store, config.hidden_size).await?,
-        prm_format,
-        &tokenizer,
-    )?;
+    let (store, tokenizer, head) = prm_parts(path, config.hidden_size, prm_format).await?;
     let cache = crate::kv::GpuKvCache::new(ctx, &config, blocks, 16)?;
     let model = GpuModel::load(ctx, config, &store, format).await?;
     let engine = crate::engine::Engine::new(crate::engine::GpuBackend { ctx, model, cache });

@@ -164,3 +164,25 @@ pub fn gpu_run(
     .expect("gpu forward")
     .remove(0)
 }
+
+/// A PRM golden case's steps and the scores of format `key`.
+pub fn prm_case(case: &serde_json::Value, key: &str) -> (String, Vec<String>, Vec<f64>) {
+    let strings = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .expect("array")
+            .iter()
+            .map(|s| s.as_str().expect("string").to_string())
+            .collect()
+    };
+    let scores = case["scores"][key]
+        .as_array()
+        .expect("scores")
+        .iter()
+        .map(|x| x.as_f64().expect("score"))
+        .collect();
+    (
+        case["question"].as_str().expect("question").to_string(),
+        strings(&case["steps"]),
+        scores,
+    )
+}
