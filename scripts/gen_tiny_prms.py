@@ -124,10 +124,30 @@ def shepherd_inputs(tok, question, steps):
     return ids, [i for i, t in enumerate(ids) if t == tag]
 
 
-def lm_token_scores(model, ids, markers, tok):
+VERIFIER_INSTRUCTION = ("Check one step of a solution to a math problem. Answer Yes if the step is correct "
+                        "and No otherwise.\n\nProblem: ")
+
+
+def generative_inputs(tok, question, steps):
+    """ttsearch's generative verifier: the model's chat template; the first user turn holds the
+    instruction, the problem and "\n\nStep: " + step 1, later user turns "Step: " + step k;
+    assistant turns answer "Yes"; the score is P("Yes") against P("No") before each answer."""
+    conversation, markers = [], []
+    for k, step in enumerate(steps):
+        text = VERIFIER_INSTRUCTION + question + "\n\nStep: " + step if k == 0 else "Step: " + step
+        conversation.append({"role": "user", "content": text})
+        head = tok.encode(tok.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True),
+                          add_special_tokens=False)
+        markers.append(len(head) - 1)
+        conversation.append({"role": "assistant", "content": "Yes"})
+    ids = tok.encode(tok.apply_chat_template(conversation, tokenize=False), add_special_tokens=False)
+    return ids, markers
+
+
+def lm_token_scores(model, ids, markers, tok, pair=("+", "-")):
     logits = model(torch.tensor([ids])).logits[0]
-    pair = [tok.convert_tokens_to_ids("+"), tok.convert_tokens_to_ids("-")]
-    return torch.softmax(logits[markers][:, pair], dim=-1)[:, 0].tolist()
+    ids_pair = [tok.encode(t, add_special_tokens=False)[-1] for t in pair]
+    return torch.softmax(logits[markers][:, ids_pair], dim=-1)[:, 0].tolist()
 
 
 def random_init(params):
@@ -194,6 +214,9 @@ def main():
             scores["rlhflow"], ids["rlhflow"] = lm_token_scores(lm_prm, i3, m3, tok), i3
             i4, m4 = shepherd_inputs(tok, case["question"], case["steps"])
             scores["math-shepherd"], ids["math-shepherd"] = lm_token_scores(lm_prm, i4, m4, tok), i4
+            i5, m5 = generative_inputs(tok, case["question"], case["steps"])
+            scores["generative"] = lm_token_scores(lm_prm, i5, m5, tok, ("Yes", "No"))
+            ids["generative"] = i5
             for k in scores:
                 assert len(scores[k]) == len(case["steps"]), k
             golden.append({**case, "scores": scores, "ids": ids})

@@ -4,8 +4,9 @@ use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use ttsearch::model::loader::load_cpu_prm;
-use ttsearch::prm::PrmFormat;
+use ttsearch::model::loader::{load_config, load_cpu_prm};
+use ttsearch::model::safetensors::open_dir;
+use ttsearch::prm::{PrmFormat, PrmHead};
 use ttsearch::quant::WeightFormat;
 use ttsearch::{Error, Result, block_on};
 
@@ -19,6 +20,8 @@ enum Kind {
     Rlhflow,
     /// Math-Shepherd (" ки" step tags, P("+") at each tag).
     MathShepherd,
+    /// Any chat model asked whether each step is correct (P("Yes") against P("No")).
+    Generative,
 }
 
 #[derive(Args, Debug)]
@@ -26,9 +29,9 @@ pub struct ScoreArgs {
     /// The PRM: a folder with config.json, *.safetensors (with its head) and tokenizer files.
     #[arg(long)]
     prm: PathBuf,
-    /// The PRM family (its input format and head).
-    #[arg(long, value_enum, default_value = "skywork")]
-    kind: Kind,
+    /// The PRM family (its input format and head); by default, from the checkpoint's head.
+    #[arg(long, value_enum)]
+    kind: Option<Kind>,
     /// The question.
     #[arg(long)]
     question: String,
@@ -53,10 +56,17 @@ pub fn run(args: &ScoreArgs) -> Result<ExitCode> {
         ))
     })?;
     let format = match args.kind {
-        Kind::Skywork => PrmFormat::Skywork,
-        Kind::QwenPrm => PrmFormat::QwenPrm,
-        Kind::Rlhflow => PrmFormat::Rlhflow,
-        Kind::MathShepherd => PrmFormat::MathShepherd,
+        Some(Kind::Skywork) => PrmFormat::Skywork,
+        Some(Kind::QwenPrm) => PrmFormat::QwenPrm,
+        Some(Kind::Rlhflow) => PrmFormat::Rlhflow,
+        Some(Kind::MathShepherd) => PrmFormat::MathShepherd,
+        Some(Kind::Generative) => PrmFormat::Generative,
+        None => {
+            let config = block_on(load_config(&args.prm))?;
+            let store = block_on(open_dir(&args.prm))?;
+            let head = block_on(PrmHead::load(&store, config.hidden_size))?;
+            PrmFormat::detect(head.as_ref())?
+        }
     };
     let mut prm = block_on(load_cpu_prm(
         &args.prm,

@@ -24,6 +24,7 @@ fn every_family_scores_like_the_reference_on_the_gpu() {
         ("qwen-prm-tiny", PrmFormat::QwenPrm, "qwen-prm"),
         ("lm-prm-tiny", PrmFormat::Rlhflow, "rlhflow"),
         ("lm-prm-tiny", PrmFormat::MathShepherd, "math-shepherd"),
+        ("lm-prm-tiny", PrmFormat::Generative, "generative"),
     ] {
         let mut prm = block_on(load_gpu_prm(
             ctx,

@@ -24,11 +24,12 @@ fn golden() -> Value {
 }
 
 /// (fixture folder, format, golden key) for every PRM family.
-const FAMILIES: [(&str, PrmFormat, &str); 4] = [
+const FAMILIES: [(&str, PrmFormat, &str); 5] = [
     ("skywork-tiny", PrmFormat::Skywork, "skywork"),
     ("qwen-prm-tiny", PrmFormat::QwenPrm, "qwen-prm"),
     ("lm-prm-tiny", PrmFormat::Rlhflow, "rlhflow"),
     ("lm-prm-tiny", PrmFormat::MathShepherd, "math-shepherd"),
+    ("lm-prm-tiny", PrmFormat::Generative, "generative"),
 ];
 
 #[test]
@@ -91,15 +92,16 @@ fn forks_match(folder: &str, format: PrmFormat, key: &str) {
     let seq = block_on(prm.start(question)).expect("start");
     let first = block_on(prm.score_steps(&[(seq, "Subtract 2 from both sides.")])).expect("step 1");
     let kids = prm.fork(seq, 2).expect("fork");
-    let fed = prm.tokens_fed();
+    let (fed, rescored) = (prm.tokens_fed(), prm.rescore_tokens());
     let next =
         block_on(prm.score_steps(&[(kids[0], "So $x = 5$."), (kids[1], "So $x = 9$.\nWrong.")]))
             .expect("batched step 2");
     let step_tokens = prm.tokens_fed() - fed;
-    // The two new steps, wrapped in their format's turn markers: far less than the prefix again.
+    let whole = prm.rescore_tokens() - rescored;
+    // Only the two new steps are fed; a PRM without a cache would feed both whole sequences.
     assert!(
-        step_tokens < 60,
-        "{key}: only the new steps are fed ({step_tokens} tokens)"
+        2 * step_tokens < whole,
+        "{key}: fed {step_tokens} tokens, re-scoring feeds {whole}"
     );
     let mut fresh = load();
     for (i, second) in ["So $x = 5$.", "So $x = 9$.\nWrong."].iter().enumerate() {

@@ -8,6 +8,10 @@ use crate::tokenize::{Message, QWEN_SYSTEM_PROMPT, RenderOptions, Tokenizer};
 /// Math-Shepherd's step tag.
 const SHEPHERD_TAG: &str = "\u{43a}\u{438}";
 
+/// The generative verifier's instruction, before the problem in the first user turn.
+pub const VERIFIER_INSTRUCTION: &str = "Check one step of a solution to a math problem. Answer Yes \
+if the step is correct and No otherwise.\n\nProblem: ";
+
 /// A PRM input format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PrmFormat {
@@ -23,6 +27,11 @@ pub enum PrmFormat {
     /// Math-Shepherd: question + " " + steps joined by "\n", each ending " ки" (the marker).
     /// LM-token read-out.
     MathShepherd,
+    /// A generative verifier from any chat model (the policy itself included): the model's
+    /// template; the first user turn holds [`VERIFIER_INSTRUCTION`], the problem and
+    /// "\n\nStep: " + step 1, later ones "Step: " + step k; assistant turns answer "Yes"; the
+    /// score is P("Yes") against P("No") before each answer.
+    Generative,
 }
 
 /// Placeholders for the parts of a conversation the template wraps.
@@ -68,9 +77,25 @@ impl PrmFormat {
             "qwen-prm" => Ok(PrmFormat::QwenPrm),
             "rlhflow" => Ok(PrmFormat::Rlhflow),
             "math-shepherd" => Ok(PrmFormat::MathShepherd),
+            "generative" => Ok(PrmFormat::Generative),
             other => Err(Error::InvalidArgument(format!(
-                "unknown PRM kind {other:?} (skywork, qwen-prm, rlhflow, math-shepherd)"
+                "unknown PRM kind {other:?} (skywork, qwen-prm, rlhflow, math-shepherd, generative)"
             ))),
+        }
+    }
+
+    /// The format a checkpoint's head implies: a value head is Skywork's, a classifier head
+    /// Qwen2.5-Math-PRM's. A plain causal LM can be read in several formats (RLHFlow,
+    /// Math-Shepherd, generative), so it needs an explicit kind.
+    pub fn detect(head: Option<&super::PrmHead>) -> Result<Self> {
+        match head {
+            Some(super::PrmHead::Value { .. }) => Ok(PrmFormat::Skywork),
+            Some(super::PrmHead::Classifier { .. }) => Ok(PrmFormat::QwenPrm),
+            _ => Err(Error::InvalidArgument(
+                "this checkpoint has no PRM head: give its kind (rlhflow, math-shepherd or \
+                 generative)"
+                    .into(),
+            )),
         }
     }
 
@@ -92,7 +117,9 @@ impl PrmFormat {
                     .render_continuation(&messages, &RenderOptions::default())?;
                 tokenizer.encode_chat(&text)
             }
-            PrmFormat::Rlhflow => tokenizer.encode_chat(&turn_pieces(tokenizer)?.0),
+            PrmFormat::Rlhflow | PrmFormat::Generative => {
+                tokenizer.encode_chat(&turn_pieces(tokenizer)?.0)
+            }
             PrmFormat::MathShepherd => tokenizer.encode(question, false),
         }
     }
@@ -130,6 +157,15 @@ impl PrmFormat {
                 };
                 encode(&text)
             }
+            PrmFormat::Generative => {
+                let (_, user_end, assistant_end) = turn_pieces(tokenizer)?;
+                let text = if index == 0 {
+                    format!("{VERIFIER_INSTRUCTION}{question}\n\nStep: {step}{user_end}")
+                } else {
+                    format!("Yes{assistant_end}Step: {step}{user_end}")
+                };
+                encode(&text)
+            }
             PrmFormat::MathShepherd => {
                 // The space after the question belongs to the first step's first token.
                 let sep = if index == 0 { " " } else { "\n" };
@@ -140,6 +176,17 @@ impl PrmFormat {
 
     /// Whether the format reads LM logits (else a hidden-state head).
     pub fn lm_token(self) -> bool {
-        matches!(self, PrmFormat::Rlhflow | PrmFormat::MathShepherd)
+        matches!(
+            self,
+            PrmFormat::Rlhflow | PrmFormat::MathShepherd | PrmFormat::Generative
+        )
+    }
+
+    /// The positive and negative answers an LM-token read-out compares.
+    pub fn answer_pair(self) -> (&'static str, &'static str) {
+        match self {
+            PrmFormat::Generative => ("Yes", "No"),
+            _ => ("+", "-"),
+        }
     }
 }

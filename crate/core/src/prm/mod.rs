@@ -6,6 +6,6 @@ mod format;
 mod head;
 mod scorer;
 
-pub use format::PrmFormat;
+pub use format::{PrmFormat, VERIFIER_INSTRUCTION};
 pub use head::PrmHead;
 pub use scorer::Prm;

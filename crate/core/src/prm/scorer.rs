@@ -74,9 +74,10 @@ impl<B: Backend> Prm<B> {
                             Error::Unsupported(format!("the tokenizer cannot spell {text:?}"))
                         })
                 };
+                let (positive, negative) = format.answer_pair();
                 Ok(PrmHead::LmTokens {
-                    positive: last("+")?,
-                    negative: last("-")?,
+                    positive: last(positive)?,
+                    negative: last(negative)?,
                 })
             }
             (Some(_), true) => Err(Error::InvalidArgument(format!(
