@@ -1,5 +1,6 @@
-//! PRMs in headless Chromium: the tiny Skywork-style value-head PRM and the LM-token PRM in
-//! RLHFlow's format, loaded from bytes onto WebGPU, against the reference scores.
+//! PRMs in headless Chromium: tiny PRMs of every family (value head, classifier head, LM-token
+//! read-outs in RLHFlow's, Math-Shepherd's and the generative verifier's formats), loaded from
+//! bytes onto WebGPU, against the reference scores.
 
 #![cfg(target_arch = "wasm32")]
 
@@ -114,5 +115,18 @@ async fn prms_score_like_the_reference_in_the_browser() {
         .await
         .unwrap_or_else(|e| panic!("WebGPU adapter required: {e}"));
     check(&ctx, files!("skywork-tiny"), PrmFormat::Skywork, "skywork").await;
-    check(&ctx, files!("lm-prm-tiny"), PrmFormat::Rlhflow, "rlhflow").await;
+    check(
+        &ctx,
+        files!("qwen-prm-tiny"),
+        PrmFormat::QwenPrm,
+        "qwen-prm",
+    )
+    .await;
+    for (format, key) in [
+        (PrmFormat::Rlhflow, "rlhflow"),
+        (PrmFormat::MathShepherd, "math-shepherd"),
+        (PrmFormat::Generative, "generative"),
+    ] {
+        check(&ctx, files!("lm-prm-tiny"), format, key).await;
+    }
 }
