@@ -116,3 +116,50 @@ fn forks_match(folder: &str, format: PrmFormat, key: &str) {
         );
     }
 }
+
+/// The policy as its own verifier: one engine (one copy of the weights) generates a step and
+/// scores it, the policy's and the verifier's sequences side by side in one KV cache.
+#[test]
+fn the_policy_verifies_its_own_steps_on_one_engine() {
+    use ttsearch::engine::{ExtendOptions, SamplingParams};
+    let mut prm = block_on(load_cpu_prm(
+        &dir().join("lm-prm-tiny"),
+        WeightFormat::F32,
+        PrmFormat::Generative,
+        64,
+    ))
+    .expect("loads");
+    let policy = block_on(prm.engine_mut().prefill(&[5, 17, 200, 3])).expect("prefill");
+    let params = SamplingParams {
+        temperature: 0.0,
+        max_tokens: 4,
+        ..SamplingParams::default()
+    };
+    let out = block_on(
+        prm.engine_mut()
+            .extend(&[policy], &params, ExtendOptions::default()),
+    )
+    .expect("generate");
+    assert_eq!(out[0].tokens.len(), 4);
+    let question = "What is $3 \\cdot 4 + 5$?";
+    let alone = {
+        let mut fresh = block_on(load_cpu_prm(
+            &dir().join("lm-prm-tiny"),
+            WeightFormat::F32,
+            PrmFormat::Generative,
+            64,
+        ))
+        .expect("loads");
+        block_on(fresh.score(question, &["First, $3 \\cdot 4 = 12$."])).expect("score")
+    };
+    let shared = block_on(prm.score(question, &["First, $3 \\cdot 4 = 12$."])).expect("score");
+    assert!(
+        (alone[0] - shared[0]).abs() < 1e-6,
+        "{alone:?} vs {shared:?}"
+    );
+    assert_eq!(
+        prm.engine().live(),
+        vec![policy],
+        "the verifier's sequence was released"
+    );
+}

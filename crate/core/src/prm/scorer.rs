@@ -106,6 +106,12 @@ impl<B: Backend> Prm<B> {
         &self.engine
     }
 
+    /// The engine, to generate with: a generative verifier built on the policy's own engine
+    /// serves both roles with one copy of the weights (sequences of both live in one cache).
+    pub fn engine_mut(&mut self) -> &mut Engine<B> {
+        &mut self.engine
+    }
+
     /// A sequence holding the question's prefix, ready for steps.
     pub async fn start(&mut self, question: &str) -> Result<SeqId> {
         let prefix = self.format.prefix(self.tokenizer()?, question)?;
