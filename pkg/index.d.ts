@@ -1,6 +1,6 @@
 // Types of the ttsearch npm package.
-import type { Gpu } from './wasm/ttsearch_wasm.js';
-export type { Gpu } from './wasm/ttsearch_wasm.js';
+import type { Gpu, Tokenizer } from './wasm/ttsearch_wasm.js';
+export type { Gpu, Tokenizer } from './wasm/ttsearch_wasm.js';
 
 /** Stable codes of the errors ttsearch throws. */
 export type TtsearchErrorCode =
@@ -12,7 +12,13 @@ export type TtsearchErrorCode =
   | 'readback'
   | 'buffer_too_large'
   | 'shape'
-  | 'invalid_argument';
+  | 'invalid_argument'
+  | 'format'
+  | 'unsupported'
+  | 'io'
+  | 'kv_cache_full'
+  | 'template'
+  | 'cancelled';
 
 /** An error thrown by ttsearch. */
 export interface TtsearchError extends Error {
@@ -82,3 +88,9 @@ export function extractAnswer(text: string): Promise<{ answer: string; rule: Ext
 export function isEquivalent(pred: string, gold: string): Promise<boolean>;
 export function canonicalForm(answer: string): Promise<string>;
 export function groupAnswers(answers: string[]): Promise<AnswerGroup[]>;
+export function loadTokenizer(
+  tokenizerJson: Uint8Array,
+  tokenizerConfig?: Uint8Array,
+  generationConfig?: Uint8Array,
+): Promise<Tokenizer>;
+export function tokenizerFromGguf(bytes: Uint8Array): Promise<Tokenizer>;

@@ -81,3 +81,18 @@ export async function canonicalForm(answer) {
 export async function groupAnswers(answers) {
   return (await load()).groupAnswers(answers);
 }
+
+/**
+ * A model's tokenizer from the bytes (Uint8Array) of its tokenizer.json and, when available,
+ * tokenizer_config.json and generation_config.json. The result has `encode(text,
+ * addSpecialTokens)`, `decode(ids, skipSpecialTokens)`, `eosTokenIds` and `mathPrompt(problem,
+ * partial?, system?, architecture?)` (resolving to `{ text, ids }`).
+ */
+export async function loadTokenizer(tokenizerJson, tokenizerConfig, generationConfig) {
+  return (await load()).Tokenizer.fromFiles(tokenizerJson, tokenizerConfig, generationConfig);
+}
+
+/** A tokenizer from the bytes of a GGUF file (its metadata holds the vocabulary). */
+export async function tokenizerFromGguf(bytes) {
+  return (await load()).Tokenizer.fromGguf(bytes);
+}

@@ -36,3 +36,20 @@ test('grades answers from JS', async () => {
   const groups = await ttsearch.groupAnswers(['3', '\\frac{6}{2}', '4', '3.0']);
   assert.deepEqual(groups.map((g) => g.members), [[0, 1, 3], [2]]);
 });
+
+test('tokenizes and builds prompts from JS (no WebGPU needed)', async () => {
+  const dir = new URL('../../tests/fixtures/prms/skywork-tiny/', import.meta.url);
+  const tok = await ttsearch.loadTokenizer(
+    readFileSync(new URL('tokenizer.json', dir)),
+    readFileSync(new URL('tokenizer_config.json', dir)),
+  );
+  const ids = tok.encode('What is $3 \\cdot 4$?\n\n', false);
+  assert.ok(ids.length > 3);
+  assert.equal(tok.decode(ids, true), 'What is $3 \\cdot 4$?\n\n');
+  assert.deepEqual([...tok.eosTokenIds], [tok.encode('<|im_end|>', false)[0]]);
+  await assert.rejects(ttsearch.loadTokenizer(new Uint8Array([123, 1])), (error) => {
+    assert.ok(ttsearch.isTtsearchError(error));
+    assert.equal(error.code, 'format');
+    return true;
+  });
+});
