@@ -14,6 +14,7 @@ pub mod kv;
 pub mod model;
 pub mod prm;
 pub mod quant;
+pub mod search;
 pub mod selfcheck;
 pub mod tokenize;
 
