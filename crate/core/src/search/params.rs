@@ -2,6 +2,7 @@
 //! checks that reject combinations no strategy can run, saying what to change.
 
 use super::aggregate::AggStrategy;
+use crate::engine::SamplingParams;
 use crate::error::{Error, Result};
 
 /// A search strategy.
@@ -86,24 +87,24 @@ impl Default for SearchParams {
 }
 
 impl SearchParams {
+    /// The sampling parameters of the policy's generate calls.
+    pub fn sampling(&self) -> SamplingParams {
+        SamplingParams {
+            temperature: self.temperature,
+            top_p: self.top_p,
+            max_tokens: self.max_tokens,
+            seed: self.seed,
+            ..SamplingParams::default()
+        }
+    }
+
     /// Rejects invalid combinations with a message that says what to change.
     pub fn validate(&self) -> Result<()> {
         let bad = |msg: String| Err(Error::InvalidArgument(msg));
         if self.n == 0 {
             return bad("n must be at least 1".into());
         }
-        if self.max_tokens == 0 {
-            return bad("max_tokens must be at least 1".into());
-        }
-        if !(self.temperature >= 0.0 && self.temperature.is_finite()) {
-            return bad(format!(
-                "temperature must be >= 0, got {}",
-                self.temperature
-            ));
-        }
-        if !(self.top_p > 0.0 && self.top_p <= 1.0) {
-            return bad(format!("top_p must be in (0, 1], got {}", self.top_p));
-        }
+        self.sampling().validate()?;
         match self.strategy {
             Strategy::Beam | Strategy::Dvts => {
                 if self.beam_width == 0 {
