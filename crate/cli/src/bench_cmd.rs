@@ -192,6 +192,22 @@ fn bench_batch<B: Backend>(
     })
 }
 
+/// Every batch size on one engine.
+fn bench_all<B: Backend>(
+    engine: &mut Engine<B>,
+    args: &BenchArgs,
+    batches: &[usize],
+    bytes_per_step: u64,
+    copy_bw: f64,
+    bar: &ProgressBar,
+) -> Result<Vec<Row>> {
+    bar.set_message("benchmarking");
+    batches
+        .iter()
+        .map(|&b| bench_batch(engine, args, b, bytes_per_step, copy_bw, bar))
+        .collect()
+}
+
 pub fn run(args: &BenchArgs) -> Result<ExitCode> {
     let batches: Vec<usize> = parse_list("batch size", &args.batch)?;
     if batches.contains(&0) || args.prompt_len == 0 || args.gen_tokens == 0 {
@@ -217,22 +233,12 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
             .map_err(|e| Error::InvalidArgument(e.to_string()))?,
     );
     bar.set_message("loading");
-    let mut rows = Vec::new();
+    let rows;
     let (device, copy_bw) = match args.model.backend {
         BackendKind::Cpu => {
             let copy_bw = host_copy_bandwidth();
             let mut engine = Engine::new(args.model.cpu_backend(blocks)?);
-            bar.set_message("benchmarking");
-            for &b in &batches {
-                rows.push(bench_batch(
-                    &mut engine,
-                    args,
-                    b,
-                    bytes_per_step,
-                    copy_bw,
-                    &bar,
-                )?);
-            }
+            rows = bench_all(&mut engine, args, &batches, bytes_per_step, copy_bw, &bar)?;
             let threads = std::thread::available_parallelism().map_or(1, usize::from);
             (format!("cpu ({threads} threads)"), copy_bw)
         }
@@ -240,17 +246,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
             let ctx = block_on(GpuContext::new())?;
             let copy_bw = gpu_copy_bandwidth(&ctx)?;
             let mut engine = Engine::new(args.model.gpu_backend(&ctx, blocks)?);
-            bar.set_message("benchmarking");
-            for &b in &batches {
-                rows.push(bench_batch(
-                    &mut engine,
-                    args,
-                    b,
-                    bytes_per_step,
-                    copy_bw,
-                    &bar,
-                )?);
-            }
+            rows = bench_all(&mut engine, args, &batches, bytes_per_step, copy_bw, &bar)?;
             (ctx.report().name.clone(), copy_bw)
         }
     };

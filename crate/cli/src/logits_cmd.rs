@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use ttsearch::gpu::GpuContext;
 use ttsearch::model::loader::{load_cpu_model, load_gpu_model};
-use ttsearch::model::{CpuKvCache, GpuKvCache, LogitPositions, SequenceInput};
+use ttsearch::model::{CpuKvCache, GpuKvCache, LogitPositions, PagedCache, SequenceInput};
 use ttsearch::quant::WeightFormat;
 use ttsearch::{Error, Result, block_on};
 

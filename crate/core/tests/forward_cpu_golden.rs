@@ -8,7 +8,7 @@
 mod common;
 
 use common::{fixture_model, ids, max_diff, rows};
-use ttsearch::model::{CpuKvCache, CpuModel, LogitPositions, SequenceInput};
+use ttsearch::model::{CpuKvCache, CpuModel, LogitPositions, PagedCache, SequenceInput};
 use ttsearch::quant::WeightFormat;
 
 /// f32 on the same weights: the differences are summation order only.

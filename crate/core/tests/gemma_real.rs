@@ -15,7 +15,7 @@ use serde_json::Value;
 use ttsearch::block_on;
 use ttsearch::model::{
     Architecture, CpuKvCache, CpuModel, FileSource, GgufFile, GgufStore, LayerAttention,
-    LogitPositions, ModelConfig, ModelWeights, SequenceInput,
+    LogitPositions, ModelConfig, ModelWeights, PagedCache, SequenceInput,
 };
 use ttsearch::quant::WeightFormat;
 

@@ -8,7 +8,9 @@ mod common;
 
 use common::{cpu_run, fixture_model, gpu_run, ids, max_diff, rows};
 use ttsearch::block_on;
-use ttsearch::model::{CpuModel, GpuKvCache, GpuModel, LogitPositions, SeqId, SequenceInput};
+use ttsearch::model::{
+    CpuModel, GpuKvCache, GpuModel, LogitPositions, PagedCache, SeqId, SequenceInput,
+};
 use ttsearch::quant::WeightFormat;
 
 const TOLERANCE: f32 = 1e-4;

@@ -7,7 +7,7 @@ use serde_json::Value;
 use ttsearch::gpu::GpuContext;
 use ttsearch::model::{
     CpuKvCache, CpuModel, GpuKvCache, GpuModel, LogitPositions, MemorySource, ModelConfig,
-    ModelWeights, SafetensorsFile, SafetensorsModel, SequenceInput,
+    ModelWeights, PagedCache, SafetensorsFile, SafetensorsModel, SequenceInput,
 };
 use ttsearch::quant::WeightFormat;
 use wasm_bindgen_test::*;

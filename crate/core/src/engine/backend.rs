@@ -6,24 +6,20 @@ use super::params::SamplingParams;
 use super::sampler::{Sampled, sample_with};
 use crate::error::{Error, Result};
 use crate::gpu::GpuContext;
-use crate::kv::{BlockManager, CpuKvCache, GpuKvCache, SeqId};
+use crate::kv::{BlockManager, CpuKvCache, GpuKvCache, PagedCache, SeqId};
 use crate::model::{CpuModel, ForwardOutput, GpuModel, ModelConfig, SequenceInput};
 
 /// A model with its paged KV cache.
 #[allow(async_fn_in_trait)]
 pub trait Backend {
+    /// The cache's storage.
+    type Cache: PagedCache;
     /// The model's config.
     fn config(&self) -> &ModelConfig;
-    /// The cache's block bookkeeping.
-    fn blocks(&self) -> &BlockManager;
-    /// A new, empty sequence.
-    fn create(&mut self) -> SeqId;
-    /// `k` sequences sharing `seq`'s cached positions.
-    fn fork(&mut self, seq: SeqId, k: usize) -> Result<Vec<SeqId>>;
-    /// Shortens `seq` to `len` cached positions.
-    fn truncate(&mut self, seq: SeqId, len: usize) -> Result<()>;
-    /// Releases `seq`.
-    fn release(&mut self, seq: SeqId) -> Result<()>;
+    /// The cache.
+    fn cache(&self) -> &Self::Cache;
+    /// The cache, to change its sequences.
+    fn cache_mut(&mut self) -> &mut Self::Cache;
     /// One batched forward pass (see [`CpuModel::forward`]).
     async fn forward(&mut self, batch: &[SequenceInput<'_>]) -> Result<Vec<ForwardOutput>>;
     /// One decode step: the forward pass of `batch` (last-position logits) and one sampled token
@@ -34,6 +30,27 @@ pub trait Backend {
         params: &SamplingParams,
         uniforms: &[f32],
     ) -> Result<Vec<Sampled>>;
+
+    /// The cache's block bookkeeping.
+    fn blocks(&self) -> &BlockManager {
+        self.cache().blocks()
+    }
+    /// A new, empty sequence.
+    fn create(&mut self) -> SeqId {
+        self.cache_mut().create()
+    }
+    /// `k` sequences sharing `seq`'s cached positions.
+    fn fork(&mut self, seq: SeqId, k: usize) -> Result<Vec<SeqId>> {
+        self.cache_mut().fork(seq, k)
+    }
+    /// Shortens `seq` to `len` cached positions.
+    fn truncate(&mut self, seq: SeqId, len: usize) -> Result<()> {
+        self.cache_mut().truncate(seq, len)
+    }
+    /// Releases `seq`.
+    fn release(&mut self, seq: SeqId) -> Result<()> {
+        self.cache_mut().release(seq)
+    }
 }
 
 /// The CPU backend: a [`CpuModel`] and a [`CpuKvCache`].
@@ -45,23 +62,15 @@ pub struct CpuBackend {
 }
 
 impl Backend for CpuBackend {
+    type Cache = CpuKvCache;
     fn config(&self) -> &ModelConfig {
         self.model.config()
     }
-    fn blocks(&self) -> &BlockManager {
-        self.cache.blocks()
+    fn cache(&self) -> &CpuKvCache {
+        &self.cache
     }
-    fn create(&mut self) -> SeqId {
-        self.cache.create()
-    }
-    fn fork(&mut self, seq: SeqId, k: usize) -> Result<Vec<SeqId>> {
-        self.cache.fork(seq, k)
-    }
-    fn truncate(&mut self, seq: SeqId, len: usize) -> Result<()> {
-        self.cache.truncate(seq, len)
-    }
-    fn release(&mut self, seq: SeqId) -> Result<()> {
-        self.cache.release(seq)
+    fn cache_mut(&mut self) -> &mut CpuKvCache {
+        &mut self.cache
     }
     async fn forward(&mut self, batch: &[SequenceInput<'_>]) -> Result<Vec<ForwardOutput>> {
         self.model.forward(&mut self.cache, batch)
@@ -97,23 +106,15 @@ pub struct GpuBackend<'a> {
 }
 
 impl Backend for GpuBackend<'_> {
+    type Cache = GpuKvCache;
     fn config(&self) -> &ModelConfig {
         self.model.config()
     }
-    fn blocks(&self) -> &BlockManager {
-        self.cache.blocks()
+    fn cache(&self) -> &GpuKvCache {
+        &self.cache
     }
-    fn create(&mut self) -> SeqId {
-        self.cache.create()
-    }
-    fn fork(&mut self, seq: SeqId, k: usize) -> Result<Vec<SeqId>> {
-        self.cache.fork(seq, k)
-    }
-    fn truncate(&mut self, seq: SeqId, len: usize) -> Result<()> {
-        self.cache.truncate(seq, len)
-    }
-    fn release(&mut self, seq: SeqId) -> Result<()> {
-        self.cache.release(seq)
+    fn cache_mut(&mut self) -> &mut GpuKvCache {
+        &mut self.cache
     }
     async fn forward(&mut self, batch: &[SequenceInput<'_>]) -> Result<Vec<ForwardOutput>> {
         self.model.forward(self.ctx, &mut self.cache, batch).await

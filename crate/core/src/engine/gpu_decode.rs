@@ -5,8 +5,8 @@ use super::params::SamplingParams;
 use super::sampler::Sampled;
 use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, MAX_TOP_LOGPROBS, sample_row_words};
-use crate::kv::{GpuKvCache, SeqId};
-use crate::model::forward_cpu::validate_batch;
+use crate::kv::{GpuKvCache, PagedCache};
+use crate::model::batch::place_batch;
 use crate::model::{GpuModel, LogitPositions, SequenceInput};
 
 /// Runs `batch` (one logit row per sequence: `LogitPositions::Last`) and samples each
@@ -30,13 +30,7 @@ pub async fn forward_sample(
             "logprobs is at most {MAX_TOP_LOGPROBS}"
         )));
     }
-    let lens = batch
-        .iter()
-        .map(|s| cache.len(s.seq))
-        .collect::<Result<Vec<_>>>()?;
-    validate_batch(model.config(), &lens, batch)?;
-    let new: Vec<(SeqId, usize)> = batch.iter().map(|s| (s.seq, s.tokens.len())).collect();
-    let placement = cache.blocks_mut().place(&new)?;
+    let (new, placement) = place_batch(model.config(), cache.blocks_mut(), batch)?;
     let result = async {
         let encoded = model.encode(ctx, cache, batch, &placement)?;
         let logits = encoded

@@ -1,7 +1,8 @@
 //! The paged KV cache of the CPU backend: per layer, keys and values [slots, kv_heads, head_dim]
 //! in host memory (grown as blocks are first used), addressed through a [`BlockManager`].
 
-use super::blocks::{BlockCopy, BlockManager, SeqId};
+use super::PagedCache;
+use super::blocks::{BlockCopy, BlockManager};
 use crate::error::{Error, Result};
 use crate::model::ModelConfig;
 
@@ -28,40 +29,6 @@ impl CpuKvCache {
     /// A cache with room for `positions` positions in blocks of 16.
     pub fn with_capacity(config: &ModelConfig, positions: usize) -> Result<Self> {
         Self::new(config, positions.div_ceil(16).max(1), 16)
-    }
-
-    /// The block bookkeeping (sequences, lengths, tables, counters).
-    pub fn blocks(&self) -> &BlockManager {
-        &self.blocks
-    }
-
-    pub(crate) fn blocks_mut(&mut self) -> &mut BlockManager {
-        &mut self.blocks
-    }
-
-    /// A new, empty sequence.
-    pub fn create(&mut self) -> SeqId {
-        self.blocks.create()
-    }
-
-    /// `k` sequences sharing `seq`'s cached positions.
-    pub fn fork(&mut self, seq: SeqId, k: usize) -> Result<Vec<SeqId>> {
-        self.blocks.fork(seq, k)
-    }
-
-    /// Shortens `seq` to `len` positions.
-    pub fn truncate(&mut self, seq: SeqId, len: usize) -> Result<()> {
-        self.blocks.truncate(seq, len)
-    }
-
-    /// Releases `seq`.
-    pub fn release(&mut self, seq: SeqId) -> Result<()> {
-        self.blocks.release(seq)
-    }
-
-    /// Positions cached for `seq`.
-    pub fn len(&self, seq: SeqId) -> Result<usize> {
-        self.blocks.len(seq)
     }
 
     fn ensure(&mut self, slots: usize) {
@@ -118,5 +85,15 @@ impl CpuKvCache {
     /// Keys and values of `layer`, [slots, kv_heads, head_dim] each.
     pub(crate) fn layer(&self, layer: usize) -> (&[f32], &[f32]) {
         (&self.keys[layer], &self.values[layer])
+    }
+}
+
+impl PagedCache for CpuKvCache {
+    fn blocks(&self) -> &BlockManager {
+        &self.blocks
+    }
+
+    fn blocks_mut(&mut self) -> &mut BlockManager {
+        &mut self.blocks
     }
 }

@@ -1,7 +1,8 @@
 //! The paged KV cache on the GPU: per layer, one key and one value buffer [slots, kv_heads,
 //! head_dim] allocated up front, addressed through a [`BlockManager`].
 
-use super::blocks::{BlockCopy, BlockManager, SeqId};
+use super::PagedCache;
+use super::blocks::{BlockCopy, BlockManager};
 use crate::error::{Error, Result};
 use crate::gpu::{GpuBatch, GpuBuffer, GpuContext};
 use crate::model::ModelConfig;
@@ -65,40 +66,6 @@ impl GpuKvCache {
         Self::new(ctx, config, positions.div_ceil(16).max(1), 16)
     }
 
-    /// The block bookkeeping (sequences, lengths, tables, counters).
-    pub fn blocks(&self) -> &BlockManager {
-        &self.blocks
-    }
-
-    pub(crate) fn blocks_mut(&mut self) -> &mut BlockManager {
-        &mut self.blocks
-    }
-
-    /// A new, empty sequence.
-    pub fn create(&mut self) -> SeqId {
-        self.blocks.create()
-    }
-
-    /// `k` sequences sharing `seq`'s cached positions.
-    pub fn fork(&mut self, seq: SeqId, k: usize) -> Result<Vec<SeqId>> {
-        self.blocks.fork(seq, k)
-    }
-
-    /// Shortens `seq` to `len` positions.
-    pub fn truncate(&mut self, seq: SeqId, len: usize) -> Result<()> {
-        self.blocks.truncate(seq, len)
-    }
-
-    /// Releases `seq`.
-    pub fn release(&mut self, seq: SeqId) -> Result<()> {
-        self.blocks.release(seq)
-    }
-
-    /// Positions cached for `seq`.
-    pub fn len(&self, seq: SeqId) -> Result<usize> {
-        self.blocks.len(seq)
-    }
-
     /// Records copy-on-write block copies in every layer (through a staging buffer: WebGPU
     /// copies never read and write one buffer).
     pub(crate) fn copy_blocks(&self, b: &mut GpuBatch<'_>, copies: &[BlockCopy]) -> Result<()> {
@@ -126,5 +93,15 @@ impl GpuKvCache {
     /// Key/value width of one position [kv_heads * head_dim].
     pub(crate) fn row(&self) -> usize {
         self.row
+    }
+}
+
+impl PagedCache for GpuKvCache {
+    fn blocks(&self) -> &BlockManager {
+        &self.blocks
+    }
+
+    fn blocks_mut(&mut self) -> &mut BlockManager {
+        &mut self.blocks
     }
 }

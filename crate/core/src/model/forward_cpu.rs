@@ -2,12 +2,13 @@
 //! paged KV cache, new tokens of all sequences stacked; f32 arithmetic, the oracle the GPU
 //! forward is checked against.
 
+use super::batch::{ForwardOutput, logit_rows, place_batch, split_outputs};
 use super::config::{Activation, Architecture, LayerAttention, ModelConfig};
 use super::rope;
 use super::weights::{LayerWeights, Linear, ModelWeights};
 use crate::cpu;
-use crate::error::{Error, Result};
-use crate::kv::{CpuKvCache, Placement, SeqId};
+use crate::error::Result;
+use crate::kv::{CpuKvCache, PagedCache, Placement, SeqId};
 
 /// Which positions' logits to compute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,49 +41,6 @@ impl LogitPositions {
             LogitPositions::None => 0..0,
         }
     }
-}
-
-/// Checks a batch against the model before anything is placed in a cache.
-pub(crate) fn validate_batch(
-    config: &ModelConfig,
-    lens: &[usize],
-    batch: &[SequenceInput<'_>],
-) -> Result<()> {
-    if batch.is_empty() {
-        return Err(Error::InvalidArgument(
-            "forward needs at least one sequence".into(),
-        ));
-    }
-    for (s, len) in batch.iter().zip(lens) {
-        if s.tokens.is_empty() {
-            return Err(Error::InvalidArgument(
-                "forward needs at least one token per sequence".into(),
-            ));
-        }
-        if let Some(t) = s.tokens.iter().find(|t| **t as usize >= config.vocab_size) {
-            return Err(Error::InvalidArgument(format!(
-                "token {t} outside the vocabulary of {}",
-                config.vocab_size
-            )));
-        }
-        if len + s.tokens.len() > config.max_position_embeddings {
-            return Err(Error::InvalidArgument(format!(
-                "{} positions exceed the model's {}",
-                len + s.tokens.len(),
-                config.max_position_embeddings
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// What a forward call returns for one sequence.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ForwardOutput {
-    /// Logits [vocab] for each requested position, in order.
-    pub logits: Vec<Vec<f32>>,
-    /// Final hidden states (after the final norm) [new tokens, hidden], row-major.
-    pub hidden: Vec<f32>,
 }
 
 /// A model on the CPU.
@@ -141,13 +99,7 @@ impl CpuModel {
         cache: &mut CpuKvCache,
         batch: &[SequenceInput<'_>],
     ) -> Result<Vec<ForwardOutput>> {
-        let lens = batch
-            .iter()
-            .map(|s| cache.len(s.seq))
-            .collect::<Result<Vec<_>>>()?;
-        validate_batch(&self.config, &lens, batch)?;
-        let new: Vec<(SeqId, usize)> = batch.iter().map(|s| (s.seq, s.tokens.len())).collect();
-        let placement = cache.blocks_mut().place(&new)?;
+        let (new, placement) = place_batch(&self.config, cache.blocks_mut(), batch)?;
         match self.forward_placed(cache, batch, &placement) {
             Ok(out) => Ok(out),
             Err(e) => {
@@ -205,27 +157,13 @@ impl CpuModel {
             .as_ref()
             .unwrap_or(&self.weights.embed_tokens);
         // The requested rows of every sequence go through the LM head together (one read).
-        let mut selected = Vec::new();
-        let mut first = 0;
-        for s in batch {
-            for r in s.logits.rows(s.tokens.len()) {
-                selected.extend_from_slice(&hidden[(first + r) * h..(first + r + 1) * h]);
-            }
-            first += s.tokens.len();
+        let rows = logit_rows(batch);
+        let mut selected = Vec::with_capacity(rows.len() * h);
+        for r in &rows {
+            selected.extend_from_slice(&hidden[r * h..(r + 1) * h]);
         }
-        let flat = cpu::linear(&selected, selected.len() / h, head)?;
-        let mut logits = flat.chunks_exact(c.vocab_size).map(<[f32]>::to_vec);
-        let mut outputs = Vec::with_capacity(batch.len());
-        let mut first = 0;
-        for s in batch {
-            let len = s.tokens.len();
-            outputs.push(ForwardOutput {
-                logits: logits.by_ref().take(s.logits.rows(len).len()).collect(),
-                hidden: hidden[first * h..(first + len) * h].to_vec(),
-            });
-            first += len;
-        }
-        Ok(outputs)
+        let logits = cpu::linear(&selected, rows.len(), head)?;
+        Ok(split_outputs(batch, &hidden, h, &logits, c.vocab_size))
     }
 
     /// One decoder layer over x [n, h]; appends this layer's keys and values to the cache.

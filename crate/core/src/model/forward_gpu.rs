@@ -1,15 +1,16 @@
 //! The forward pass on the GPU (f32, f16, q8 or q4 weights), op for op the same as `forward_cpu`: one batch of
 //! dispatches per call, then a readback of the requested logits and the hidden states.
 
+use super::batch::{ForwardOutput, logit_rows, place_batch, split_outputs};
 use super::config::{Activation, Architecture, LayerAttention, ModelConfig};
-use super::forward_cpu::{ForwardOutput, SequenceInput, validate_batch};
+use super::forward_cpu::SequenceInput;
 use super::rope;
 use super::store::TensorStore;
 use super::weights::{LayerWeights, Linear, ModelWeights};
 use crate::cpu::{self, PagedShape};
 use crate::error::Result;
 use crate::gpu::{GpuBatch, GpuBuffer, GpuContext, GpuWeight};
-use crate::kv::{GpuKvCache, Placement, SeqId};
+use crate::kv::{GpuKvCache, PagedCache, Placement};
 use crate::quant::WeightFormat;
 
 struct GpuLinear {
@@ -216,13 +217,7 @@ impl GpuModel {
         cache: &mut GpuKvCache,
         batch: &[SequenceInput<'_>],
     ) -> Result<Vec<ForwardOutput>> {
-        let lens = batch
-            .iter()
-            .map(|s| cache.len(s.seq))
-            .collect::<Result<Vec<_>>>()?;
-        validate_batch(&self.config, &lens, batch)?;
-        let new: Vec<(SeqId, usize)> = batch.iter().map(|s| (s.seq, s.tokens.len())).collect();
-        let placement = cache.blocks_mut().place(&new)?;
+        let (new, placement) = place_batch(&self.config, cache.blocks_mut(), batch)?;
         match self.forward_placed(ctx, cache, batch, &placement).await {
             Ok(out) => Ok(out),
             Err(e) => {
@@ -247,25 +242,11 @@ impl GpuModel {
         let (c, h) = (&self.config, self.config.hidden_size);
         b.submit().await?;
         let hidden = ctx.read_f32(&hidden).await?;
-        let mut logits = match logits {
+        let logits = match logits {
             Some(buffer) => ctx.read_f32(&buffer).await?,
             None => Vec::new(),
-        }
-        .chunks_exact(c.vocab_size)
-        .map(<[f32]>::to_vec)
-        .collect::<Vec<_>>()
-        .into_iter();
-        let mut outputs = Vec::with_capacity(batch.len());
-        let mut first = 0;
-        for s in batch {
-            let len = s.tokens.len();
-            outputs.push(ForwardOutput {
-                logits: logits.by_ref().take(s.logits.rows(len).len()).collect(),
-                hidden: hidden[first * h..(first + len) * h].to_vec(),
-            });
-            first += len;
-        }
-        Ok(outputs)
+        };
+        Ok(split_outputs(batch, &hidden, h, &logits, c.vocab_size))
     }
 
     /// Records the whole forward pass of a placed batch (nothing is submitted): the final hidden
@@ -386,12 +367,7 @@ impl GpuModel {
         let hidden = self.norm(&mut b, &x, n, &self.norm)?;
         let head = self.lm_head.as_ref().unwrap_or(&self.embed_tokens);
         // The requested rows of every sequence, gathered into one matrix for the LM head.
-        let mut wanted = Vec::new();
-        let mut first = 0;
-        for s in batch {
-            wanted.extend(s.logits.rows(s.tokens.len()).map(|r| first + r));
-            first += s.tokens.len();
-        }
+        let wanted = logit_rows(batch);
         let logits = if wanted.is_empty() {
             None
         } else {

@@ -3,6 +3,7 @@
 //! Configs (HF config.json and GGUF metadata), checkpoints (safetensors, GGUF with every common
 //! GGML tensor type), weights by HF name, and the CPU forward pass of Qwen2, Llama 3 and Gemma 3.
 
+pub(crate) mod batch;
 pub mod config;
 pub mod forward_cpu;
 pub mod forward_gpu;
@@ -18,9 +19,10 @@ pub mod source;
 pub mod store;
 pub mod weights;
 
-pub use crate::kv::{CpuKvCache, GpuKvCache, SeqId};
+pub use crate::kv::{CpuKvCache, GpuKvCache, PagedCache, SeqId};
+pub use batch::ForwardOutput;
 pub use config::{Activation, Architecture, LayerAttention, ModelConfig, Rope, RopeScaling};
-pub use forward_cpu::{CpuModel, ForwardOutput, LogitPositions, SequenceInput};
+pub use forward_cpu::{CpuModel, LogitPositions, SequenceInput};
 pub use forward_gpu::GpuModel;
 pub use ggml::GgmlType;
 pub use gguf::{GgufFile, GgufTensorInfo, GgufValue};

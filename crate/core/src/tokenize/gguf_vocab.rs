@@ -64,6 +64,27 @@ fn added(id: usize, content: &str, special: bool) -> Value {
            "normalized": false, "special": special})
 }
 
+/// The vocabulary map of a tokenizer.json, and its added tokens: llama.cpp's control tokens as
+/// special ones, its user-defined tokens as plain added ones.
+fn vocab_and_added(
+    tokens: &[String],
+    types: &[i64],
+) -> (serde_json::Map<String, Value>, Vec<Value>) {
+    let vocab = tokens
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.clone(), json!(i)))
+        .collect();
+    let added_tokens = tokens
+        .iter()
+        .zip(types)
+        .enumerate()
+        .filter(|(_, (_, ty))| **ty == CONTROL || **ty == USER_DEFINED)
+        .map(|(i, (t, ty))| added(i, t, *ty == CONTROL))
+        .collect();
+    (vocab, added_tokens)
+}
+
 fn bos_processor(bos: Option<(&str, u32)>, fallback: Value) -> Value {
     match bos {
         Some((token, id)) => json!({
@@ -199,18 +220,7 @@ impl Tokenizer {
             }
         };
         let merges = strings(file, "tokenizer.ggml.merges")?;
-        let vocab: serde_json::Map<String, Value> = tokens
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.clone(), json!(i)))
-            .collect();
-        let added_tokens: Vec<Value> = tokens
-            .iter()
-            .zip(types)
-            .enumerate()
-            .filter(|(_, (_, ty))| **ty == CONTROL || **ty == USER_DEFINED)
-            .map(|(i, (t, ty))| added(i, t, *ty == CONTROL))
-            .collect();
+        let (vocab, added_tokens) = vocab_and_added(tokens, types);
         let byte_level = json!({"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": false,
                                 "use_regex": false});
         Ok(json!({
@@ -244,18 +254,7 @@ impl Tokenizer {
             .into_iter()
             .map(|(l, r)| json!([l, r]))
             .collect();
-        let vocab: serde_json::Map<String, Value> = tokens
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.clone(), json!(i)))
-            .collect();
-        let added_tokens: Vec<Value> = tokens
-            .iter()
-            .zip(types)
-            .enumerate()
-            .filter(|(_, (_, ty))| **ty == CONTROL || **ty == USER_DEFINED)
-            .map(|(i, (t, ty))| added(i, t, *ty == CONTROL))
-            .collect();
+        let (vocab, added_tokens) = vocab_and_added(&tokens, types);
         json!({
             "version": "1.0",
             "added_tokens": added_tokens,

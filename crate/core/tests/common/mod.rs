@@ -5,6 +5,7 @@
 
 use std::sync::OnceLock;
 use ttsearch::gpu::GpuContext;
+use ttsearch::kv::PagedCache;
 
 /// Whether this machine has any Vulkan driver (an ICD manifest) installed.
 fn vulkan_driver_present() -> bool {
