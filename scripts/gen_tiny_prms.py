@@ -13,6 +13,8 @@ and the step scores the reference formatting gives them (transformers, float32).
 - qwen-prm-tiny: Qwen2 backbone + Qwen2.5-Math-PRM's head (score.0 Linear(h, h), ReLU, score.2
   Linear(h, 2); softmax, class 1), architectures ["Qwen2ForProcessRewardModel"]; input: the chat
   template with the system prompt, the question, and the steps joined and ended by <extra_0>.
+- policy-tiny: a Qwen2 policy whose LM head gives "\n" and EOS fixed offsets, so that its random
+  text comes in steps and ends (search tests).
 - lm-prm-tiny: a Llama causal LM read out as an LM-token PRM: softmax over the "+" and "-"
   logits, P("+"), in RLHFlow's format (user question + " " + step 1, assistant "+", ...; read at
   the position predicting "+") and Math-Shepherd's (question + " " + steps joined by "\n", each
@@ -171,6 +173,29 @@ def save(out_dir, tok_dir, model, extra, architectures):
         json.dump(cfg, f, indent=2)
 
 
+def policy_tiny(tok, small):
+    """A random Qwen2 policy that writes steps: residual dimension 0 is held at a constant (the
+    embedding's column 0; row 0 of every o_proj and down_proj is zero), and the LM head reads
+    that dimension only for "\n" and EOS, which gives them fixed logit offsets. At temperature 0.8
+    P("\n") is about 0.35 and P(EOS) about 0.02: random text cut into steps of about ten tokens,
+    ending after a few steps, so that searches run several iterations."""
+    config = Qwen2Config(**{**small, "max_position_embeddings": 4096}, tie_word_embeddings=False,
+                         rope_theta=1e6, eos_token_id=tok.convert_tokens_to_ids("<|im_end|>"))
+    model = Qwen2ForCausalLM(config).eval()
+    random_init(list(model.named_parameters()))
+    newline = tok.encode("\n", add_special_tokens=False)[-1]
+    with torch.no_grad():
+        model.model.embed_tokens.weight[:, 0] = 8.0
+        for layer in model.model.layers:
+            layer.self_attn.o_proj.weight[0, :] = 0.0
+            layer.mlp.down_proj.weight[0, :] = 0.0
+        model.model.norm.weight[0] = 1.0
+        model.lm_head.weight[:, 0] = 0.0
+        model.lm_head.weight[newline, 0] = 17.5 / 8.0
+        model.lm_head.weight[config.eos_token_id, 0] = 10.5 / 8.0
+    return model
+
+
 def main():
     os.makedirs(root, exist_ok=True)
     for name in os.listdir(root):  # keep README.md
@@ -222,6 +247,8 @@ def main():
             golden.append({**case, "scores": scores, "ids": ids})
     with open(os.path.join(root, "golden.json"), "w") as f:
         json.dump({"cases": golden}, f, indent=1)
+    policy = policy_tiny(tok, small)
+    save(os.path.join(root, "policy-tiny"), tok_dir, policy, {}, ["Qwen2ForCausalLM"])
     for d in sorted(os.listdir(root)):
         path = os.path.join(root, d)
         if os.path.isdir(path):

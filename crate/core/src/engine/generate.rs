@@ -75,6 +75,10 @@ pub struct ExtendOptions<'a> {
     /// Release each sequence as soon as it finishes (its output is kept), so that sequences
     /// waiting for KV blocks resume; for final generations whose cache is not needed after.
     pub release_finished: bool,
+    /// The random stream of each sequence, one per id (default: the sequence id). Searches
+    /// key streams by a sample's place in the search, so that a run's samples do not depend
+    /// on which cache ids they got (smaller runs are prefixes of larger ones).
+    pub streams: Option<&'a [u64]>,
 }
 
 /// Work counters of an engine.
@@ -353,6 +357,11 @@ impl<B: Backend> Engine<B> {
                 "stop strings need a tokenizer (codec)".into(),
             ));
         }
+        if options.streams.is_some_and(|s| s.len() != ids.len()) {
+            return Err(Error::InvalidArgument(
+                "streams must give one key per sequence".into(),
+            ));
+        }
         for (i, id) in ids.iter().enumerate() {
             self.state(*id)?;
             if ids[..i].contains(id) {
@@ -424,7 +433,8 @@ impl<B: Backend> Engine<B> {
                 .map(|&i| {
                     let id = running[i].id;
                     let step = self.seqs.get(&id).map_or(0, |s| s.tokens.len()) as u64;
-                    uniform(params.seed, id.0, step)
+                    let stream = options.streams.map_or(id.0, |s| s[i]);
+                    uniform(params.seed, stream, step)
                 })
                 .collect();
             let sampled = self.backend.decode(&batch, params, &uniforms).await?;

@@ -198,6 +198,18 @@ fn architecture_of(v: &Value) -> Result<Architecture> {
 }
 
 impl ModelConfig {
+    /// Parameters of the weight matrices (embedding, attention, MLP, LM head when untied);
+    /// norms and biases are left out.
+    pub fn parameter_count(&self) -> u64 {
+        let h = self.hidden_size as u64;
+        let q = (self.num_attention_heads * self.head_dim) as u64;
+        let kv = (self.num_key_value_heads * self.head_dim) as u64;
+        let layer = h * q * 2 + h * kv * 2 + 3 * h * self.intermediate_size as u64;
+        let embed = self.vocab_size as u64 * h;
+        let head = if self.tie_word_embeddings { 0 } else { embed };
+        embed + head + layer * self.num_hidden_layers as u64
+    }
+
     /// Parses an HF config.json.
     pub fn from_hf_json(text: &str) -> Result<Self> {
         let v: Value = serde_json::from_str(text)

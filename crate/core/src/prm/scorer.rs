@@ -112,6 +112,12 @@ impl<B: Backend> Prm<B> {
         &mut self.engine
     }
 
+    /// The engine and the tokenizer at once: a policy generating on the verifier's engine
+    /// needs both.
+    pub fn engine_and_tokenizer(&mut self) -> (&mut Engine<B>, Option<&Tokenizer>) {
+        (&mut self.engine, self.tokenizer.as_ref())
+    }
+
     /// A sequence holding the question's prefix, ready for steps.
     pub async fn start(&mut self, question: &str) -> Result<SeqId> {
         let prefix = self.format.prefix(self.tokenizer()?, question)?;

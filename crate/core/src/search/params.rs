@@ -21,10 +21,12 @@ pub enum Strategy {
     Beam,
     /// Diverse verifier tree search: N / M greedy subtrees of M candidates.
     Dvts,
+    /// Compute-optimal choice from probe samples and the policy's size.
+    Auto,
 }
 
 impl Strategy {
-    /// From its CLI name: cot, majority, bon, weighted-bon, beam, dvts.
+    /// From its CLI name: cot, majority, bon, weighted-bon, beam, dvts, auto.
     pub fn parse(name: &str) -> Result<Self> {
         Ok(match name {
             "cot" => Self::Cot,
@@ -33,9 +35,10 @@ impl Strategy {
             "weighted-bon" => Self::WeightedBon,
             "beam" => Self::Beam,
             "dvts" => Self::Dvts,
+            "auto" => Self::Auto,
             other => {
                 return Err(Error::InvalidArgument(format!(
-                    "strategy {other:?}: use cot, majority, bon, weighted-bon, beam or dvts"
+                    "strategy {other:?}: use cot, majority, bon, weighted-bon, beam, dvts or auto"
                 )));
             }
         })
@@ -65,6 +68,17 @@ pub struct SearchParams {
     pub max_tokens: usize,
     /// Seed of every sample's random stream.
     pub seed: u64,
+    /// Beam search: drop beams whose text equals an earlier beam's (search-and-learn's
+    /// filter_duplicates).
+    pub filter_duplicates: bool,
+    /// Beam search: return the completed beams best first (search-and-learn's sort_completed);
+    /// otherwise in the order they completed.
+    pub sort_completed: bool,
+    /// Beam search: the beams in flight shrink as beams complete (cotts) instead of being
+    /// refilled to n (search-and-learn).
+    pub shrink_width: bool,
+    /// Auto: probe samples drawn to estimate the difficulty.
+    pub auto_probes: usize,
 }
 
 impl Default for SearchParams {
@@ -82,6 +96,10 @@ impl Default for SearchParams {
             top_p: 1.0,
             max_tokens: 2048,
             seed: 42,
+            filter_duplicates: false,
+            sort_completed: false,
+            shrink_width: false,
+            auto_probes: 4,
         }
     }
 }
@@ -128,6 +146,9 @@ impl SearchParams {
                         self.n
                     ));
                 }
+            }
+            Strategy::Auto if self.auto_probes == 0 || self.beam_width == 0 => {
+                return bad("auto needs auto_probes and beam_width of at least 1".into());
             }
             Strategy::Cot if self.n != 1 => {
                 return bad(format!(

@@ -3,6 +3,7 @@
 //! (largest group; ties go to the group seen first).
 
 use super::aggregate::AggStrategy;
+use super::params::Strategy;
 use crate::grade::{extract_answer, group_answers};
 
 /// A finished completion and its step scores.
@@ -12,6 +13,8 @@ pub struct Completion {
     pub text: String,
     /// The PRM score of each step.
     pub scores: Vec<f32>,
+    /// Tokens the policy generated for it (search-and-learn's completion_tokens).
+    pub tokens: usize,
 }
 
 /// The three selections over a set of completions.
@@ -27,6 +30,25 @@ pub struct Selection {
     pub weighted: Option<String>,
     /// The answer of the largest group.
     pub majority: Option<String>,
+}
+
+impl Selection {
+    /// The answer a strategy gives: CoT and Best-of-N the best-scored completion's, majority
+    /// vote the largest group's, weighted Best-of-N, beam search, DVTS and auto the group with
+    /// the largest summed score (the three are always reported side by side).
+    pub fn answer_for(&self, strategy: Strategy) -> Option<String> {
+        match strategy {
+            Strategy::Cot | Strategy::Bon => self
+                .naive
+                .and_then(|i| self.answers.get(i))
+                .filter(|a| !a.is_empty())
+                .cloned(),
+            Strategy::Majority => self.majority.clone(),
+            Strategy::WeightedBon | Strategy::Beam | Strategy::Dvts | Strategy::Auto => {
+                self.weighted.clone()
+            }
+        }
+    }
 }
 
 /// Selects over `completions` with step scores aggregated by `agg`.
@@ -76,6 +98,7 @@ mod tests {
         Completion {
             text: text.to_string(),
             scores: scores.to_vec(),
+            tokens: 0,
         }
     }
 

@@ -1,0 +1,176 @@
+//! Diverse verifier tree search (REFERENCE.md §3): n / M independent greedy subtrees; every
+//! iteration each live subtree samples M candidate steps (all subtrees in one batched call),
+//! scores them (with lookahead), keeps the best and frees the others. A subtree ends on EOS,
+//! length, an empty step or once "boxed{" is in its text. The output is each subtree's last M
+//! siblings, subtree by subtree, so a run with a smaller n gives exactly the first subtrees of
+//! a larger one (candidate c of subtree t at iteration i draws from stream (t, i, c)).
+
+use super::beam::ends;
+use super::events::{PruneReason, SearchEvent};
+use super::policy::{Policy, StepScorer, Until};
+use super::run::{Candidate, Run, stream_key};
+use super::vote::{Completion, select};
+use crate::error::{Error, Result};
+use crate::grade::extract_answer;
+use crate::kv::SeqId;
+
+/// Stream tag of DVTS candidates.
+const DVTS: u64 = 3;
+
+struct Subtree {
+    policy: SeqId,
+    scorer: SeqId,
+    text: String,
+    scores: Vec<f32>,
+    tokens: usize,
+    node: u32,
+    done: bool,
+    /// The last iteration's candidates as completions (prefix + candidate).
+    siblings: Vec<Completion>,
+}
+
+/// Runs DVTS; returns n completions (M per subtree).
+pub async fn dvts<M: Policy + StepScorer>(run: &mut Run<'_, M>) -> Result<Vec<Completion>> {
+    let p = run.params.clone();
+    let m = p.beam_width;
+    let (root, scorer_root) = run.start(true).await?;
+    let scorer_root =
+        scorer_root.ok_or_else(|| Error::InvalidArgument("DVTS needs a scorer".into()))?;
+    let policies = run.fork_policy(root, p.n / m)?;
+    let scorers = run.fork_scorer(scorer_root, p.n / m)?;
+    run.release_policy(root)?;
+    run.release_scorer(scorer_root)?;
+    let mut trees: Vec<Subtree> = policies
+        .into_iter()
+        .zip(scorers)
+        .map(|(policy, scorer)| Subtree {
+            policy,
+            scorer,
+            text: String::new(),
+            scores: Vec::new(),
+            tokens: 0,
+            node: 0,
+            done: false,
+            siblings: Vec::new(),
+        })
+        .collect();
+    for i in 0..p.num_iterations {
+        run.check()?;
+        let live: Vec<usize> = (0..trees.len()).filter(|&t| !trees[t].done).collect();
+        if live.is_empty() {
+            break;
+        }
+        run.iterations = i + 1;
+        let last = i + 1 == p.num_iterations;
+        let until = if last { Until::End } else { Until::Step };
+        let lookahead = if last { 0 } else { p.lookahead };
+        // M candidates per live subtree: forks of its sequences (the parents are freed).
+        let mut keyed: Vec<(SeqId, u64)> = Vec::new();
+        let mut scorers: Vec<SeqId> = Vec::new();
+        for &t in &live {
+            let (tp, ts) = (trees[t].policy, trees[t].scorer);
+            let kids = run.fork_policy(tp, m)?;
+            scorers.extend(run.fork_scorer(ts, m)?);
+            run.release_policy(tp)?;
+            run.release_scorer(ts)?;
+            for (c, kid) in kids.into_iter().enumerate() {
+                keyed.push((kid, stream_key(&[DVTS, t as u64, i as u64, c as u64])));
+            }
+        }
+        let gens = run.generate(&keyed, until, None, false).await?;
+        let candidates: Vec<Candidate<'_>> = keyed
+            .iter()
+            .zip(&scorers)
+            .zip(&gens)
+            .map(|(((policy, _), scorer), g)| Candidate {
+                policy: *policy,
+                scorer: *scorer,
+                text: &g.text,
+                ended: ends(g),
+            })
+            .collect();
+        let scored = run.score_candidates(&candidates, lookahead).await?;
+        for (k, &t) in live.iter().enumerate() {
+            let range = k * m..(k + 1) * m;
+            let mut aggs = Vec::with_capacity(m);
+            let mut nodes = Vec::with_capacity(m);
+            let mut siblings = Vec::with_capacity(m);
+            for c in range.clone() {
+                let tree = &trees[t];
+                let scores: Vec<f32> = tree.scores.iter().chain(&scored[c].step).copied().collect();
+                let with_rollout: Vec<f32> =
+                    scores.iter().chain(&scored[c].rollout).copied().collect();
+                let aggregated = p.agg_strategy.apply(&with_rollout);
+                let node = run.node();
+                let parent = trees[t].node;
+                run.emit(SearchEvent::StepProposed {
+                    node,
+                    parent,
+                    iteration: i,
+                    text: gens[c].text.clone(),
+                    scores: scored[c].step.clone(),
+                    aggregated,
+                });
+                siblings.push(Completion {
+                    text: format!("{}{}", trees[t].text, gens[c].text),
+                    scores,
+                    tokens: trees[t].tokens + gens[c].tokens,
+                });
+                aggs.push(aggregated);
+                nodes.push(node);
+            }
+            // The best candidate (ties: the first) continues the subtree.
+            let best = (0..m).fold(0, |b, c| if aggs[c] > aggs[b] { c } else { b });
+            for (j, c) in range.clone().enumerate() {
+                if j != best {
+                    run.emit(SearchEvent::Pruned {
+                        node: nodes[j],
+                        iteration: i,
+                        reason: PruneReason::Sibling,
+                    });
+                    run.release_policy(keyed[c].0)?;
+                    run.release_scorer(scorers[c])?;
+                }
+            }
+            let c = range.start + best;
+            let tree = &mut trees[t];
+            tree.policy = keyed[c].0;
+            tree.scorer = scorers[c];
+            tree.text.push_str(&gens[c].text);
+            tree.scores.extend(&scored[c].step);
+            tree.tokens += gens[c].tokens;
+            tree.node = nodes[best];
+            tree.siblings = siblings;
+            tree.done = ends(&gens[c]) || tree.text.contains("boxed{");
+            if tree.done {
+                let (policy, scorer) = (tree.policy, tree.scorer);
+                let event = SearchEvent::Completed {
+                    node: tree.node,
+                    iteration: i,
+                    text: tree.text.clone(),
+                    aggregated: p.agg_strategy.apply(&tree.scores),
+                    answer: extract_answer(&tree.text).answer,
+                };
+                run.release_policy(policy)?;
+                run.release_scorer(scorer)?;
+                run.emit(event);
+            }
+        }
+        let so_far: Vec<Completion> = trees
+            .iter()
+            .filter(|t| t.done)
+            .flat_map(|t| t.siblings.iter().cloned())
+            .collect();
+        let answer = select(&so_far, p.agg_strategy).answer_for(p.strategy);
+        run.answer_now(answer);
+    }
+    let mut out = Vec::with_capacity(p.n);
+    for tree in trees {
+        if !tree.done {
+            run.release_policy(tree.policy)?;
+            run.release_scorer(tree.scorer)?;
+        }
+        out.extend(tree.siblings);
+    }
+    Ok(out)
+}
