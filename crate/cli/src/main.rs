@@ -1,6 +1,9 @@
 //! The `ttsearch` command line: diagnostics, forward passes, generation and benchmarks.
 
 mod bench_cmd;
+mod eval_cmd;
+mod eval_data;
+mod eval_summary;
 mod generate_cmd;
 mod gpu_cmd;
 mod grade_cmd;
@@ -9,6 +12,8 @@ mod logits_cmd;
 mod model_args;
 mod prm_bench_cmd;
 mod score_cmd;
+mod search_models;
+mod solve_cmd;
 mod tokenize_cmd;
 
 use clap::{Parser, Subcommand};
@@ -49,6 +54,10 @@ enum Command {
     Score(score_cmd::ScoreArgs),
     /// PRM tokens fed and scoring time per iteration in a simulated beam search.
     PrmBench(prm_bench_cmd::PrmBenchArgs),
+    /// Search for the answer to one problem (Best-of-N, beam search, DVTS, ...).
+    Solve(solve_cmd::SolveArgs),
+    /// Evaluate a search strategy on MATH-500 / AIME24 problems for several budgets.
+    Eval(eval_cmd::EvalArgs),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +74,8 @@ fn main() -> ExitCode {
         Command::Prompt(args) => tokenize_cmd::prompt(&args),
         Command::Score(args) => score_cmd::run(&args),
         Command::PrmBench(args) => prm_bench_cmd::run(&args),
+        Command::Solve(args) => solve_cmd::run(&args),
+        Command::Eval(args) => eval_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

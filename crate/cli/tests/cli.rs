@@ -468,3 +468,217 @@ fn score_steps_with_a_prm() {
         case["ids"]["skywork"].as_array().expect("ids").len()
     );
 }
+
+const TINY_SEARCH: [&str; 8] = [
+    "--num-iterations",
+    "3",
+    "--max-tokens",
+    "16",
+    "--dtype",
+    "f32",
+    "--beam-width",
+    "2",
+];
+
+#[test]
+fn solve_with_a_prm_and_with_self_verification() {
+    let policy = fixture("prms/policy-tiny");
+    let prm = fixture("prms/skywork-tiny");
+    let trace = std::env::temp_dir().join(format!("ttsearch-trace-{}.jsonl", std::process::id()));
+    let trace_arg = trace.display().to_string();
+    let mut args = vec![
+        "solve",
+        "--policy",
+        &policy,
+        "--prm",
+        &prm,
+        "--problem",
+        "What is $1+1$?",
+        "--strategy",
+        "beam",
+        "--n",
+        "4",
+        "--trace",
+        &trace_arg,
+        "--json",
+    ];
+    args.extend(TINY_SEARCH);
+    let o = ttsearch(&args, None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let outcome = &v["outcome"];
+    assert_eq!(outcome["strategy"], "beam");
+    let completions = outcome["completions"].as_array().expect("completions");
+    assert!(!completions.is_empty() && completions.len() <= 4);
+    let report = &outcome["report"];
+    assert!(report["prm_tokens_fed"].as_u64().expect("fed") > 0);
+    assert!(
+        report["prm_tokens_fed"].as_u64() < report["prm_rescore_tokens"].as_u64(),
+        "{report}"
+    );
+    // The trace: started first, finished last, every line an event.
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&trace)
+        .expect("trace")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("event"))
+        .collect();
+    assert_eq!(lines[0]["event"], "started");
+    assert_eq!(lines[lines.len() - 1]["event"], "finished");
+    assert!(lines.iter().any(|e| e["event"] == "step_proposed"));
+    let _ = std::fs::remove_file(&trace);
+
+    let mut args = vec![
+        "solve",
+        "--policy",
+        &policy,
+        "--verifier",
+        "self",
+        "--problem",
+        "What is $1+1$?",
+        "--strategy",
+        "dvts",
+        "--n",
+        "4",
+        "--json",
+    ];
+    args.extend(TINY_SEARCH);
+    let o = ttsearch(&args, None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(
+        v["outcome"]["completions"].as_array().map(Vec::len),
+        Some(4)
+    );
+
+    // Invalid parameters: a typed error that says what to change.
+    let mut args = vec![
+        "solve",
+        "--policy",
+        &policy,
+        "--prm",
+        &prm,
+        "--problem",
+        "x",
+        "--strategy",
+        "dvts",
+        "--n",
+        "3",
+    ];
+    args.extend(TINY_SEARCH);
+    let o = ttsearch(&args, None);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("invalid_argument") && err.contains("use n = 4"),
+        "{err}"
+    );
+}
+
+#[test]
+fn eval_writes_records_and_summary_and_resumes() {
+    let out = std::env::temp_dir().join(format!("ttsearch-eval-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let out_arg = out.display().to_string();
+    let dataset = format!(
+        "{}/../../../shared/data/math500.jsonl",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let policy = fixture("prms/policy-tiny");
+    let prm = fixture("prms/skywork-tiny");
+    let eval = |limit: &str| {
+        let mut args = vec![
+            "eval",
+            "--dataset",
+            &dataset,
+            "--policy",
+            &policy,
+            "--prm",
+            &prm,
+            "--strategy",
+            "weighted-bon",
+            "--n",
+            "1,2,4",
+            "--levels",
+            "1-5",
+            "--limit",
+            limit,
+            "--out",
+            &out_arg,
+        ];
+        args.extend(TINY_SEARCH);
+        ttsearch(&args, None)
+    };
+    let o = eval("2");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows = |_: ()| -> Vec<serde_json::Value> {
+        std::fs::read_to_string(out.join("results.jsonl"))
+            .expect("results")
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("row"))
+            .collect()
+    };
+    let first = rows(());
+    assert_eq!(first.len(), 2);
+    for row in &first {
+        for key in [
+            "completions",
+            "scores",
+            "pred",
+            "completion_tokens",
+            "pred_naive@1",
+            "pred_weighted@2",
+            "pred_maj@4",
+            "answer@4",
+        ] {
+            assert!(row.get(key).is_some(), "{key} missing");
+        }
+        assert_eq!(row["completions"].as_array().map(Vec::len), Some(4));
+        assert!(
+            row["pred_weighted@4"]
+                .as_str()
+                .expect("pred")
+                .starts_with("\\boxed{")
+        );
+    }
+    // An interrupted write (a torn last line) is dropped; the run resumes after the done ones.
+    let mut text = std::fs::read_to_string(out.join("results.jsonl")).expect("results");
+    text.push_str("{\"unique_id\": \"torn");
+    std::fs::write(out.join("results.jsonl"), text).expect("writes");
+    let o = eval("3");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("2 problems done, 1 to go"));
+    let all = rows(());
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[..2], first[..]);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("summary"))
+            .expect("JSON");
+    assert_eq!(summary["problems"], 3);
+    assert_eq!(summary["by_n"]["4"]["weighted"]["problems"], 3);
+    assert!(
+        summary["by_level"]
+            .as_object()
+            .is_some_and(|m| !m.is_empty())
+    );
+    // Other settings in the same folder are refused.
+    let o = ttsearch(
+        &[
+            "eval",
+            "--dataset",
+            &dataset,
+            "--policy",
+            &policy,
+            "--prm",
+            &prm,
+            "--strategy",
+            "bon",
+            "--n",
+            "4",
+            "--out",
+            &out_arg,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&out);
+}

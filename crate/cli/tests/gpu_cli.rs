@@ -56,3 +56,71 @@ fn gpu_backend_matches_cpu_backend() {
         assert!(d < 1e-4, "{dtype}: |gpu - cpu| = {d}");
     }
 }
+
+fn solve(backend: &str) -> Result<serde_json::Value, String> {
+    let fixture = |p: &str| {
+        format!(
+            "{}/../../tests/fixtures/prms/{p}",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    };
+    let o = Command::new(env!("CARGO_BIN_EXE_ttsearch"))
+        .args(["solve", "--policy", &fixture("policy-tiny")])
+        .args([
+            "--prm",
+            &fixture("skywork-tiny"),
+            "--problem",
+            "What is $1+1$?",
+        ])
+        .args(["--strategy", "dvts", "--n", "4", "--beam-width", "2"])
+        .args([
+            "--num-iterations",
+            "3",
+            "--max-tokens",
+            "12",
+            "--dtype",
+            "f32",
+        ])
+        .args(["--kv-blocks", "256", "--backend", backend, "--json"])
+        .output()
+        .expect("runs");
+    if !o.status.success() {
+        return Err(String::from_utf8_lossy(&o.stderr).into_owned());
+    }
+    Ok(serde_json::from_slice(&o.stdout).expect("JSON"))
+}
+
+#[test]
+fn search_on_the_gpu_backend_matches_the_cpu_backend() {
+    let gpu = match solve("gpu") {
+        Ok(v) => v,
+        Err(e)
+            if e.contains("[no_adapter]")
+                && std::env::var("TTSEARCH_REQUIRE_GPU").as_deref() != Ok("1") =>
+        {
+            eprintln!("SKIPPED: ttsearch solve --backend gpu: no adapter ({e})");
+            return;
+        }
+        Err(e) => panic!("--backend gpu: {e}"),
+    };
+    let cpu = solve("cpu").expect("cpu backend");
+    let (g, c) = (
+        &gpu["outcome"]["completions"],
+        &cpu["outcome"]["completions"],
+    );
+    let (g, c) = (g.as_array().expect("list"), c.as_array().expect("list"));
+    assert_eq!(g.len(), c.len());
+    for (g, c) in g.iter().zip(c) {
+        // Same samples (the draws do not depend on the backend) and the same step scores.
+        assert_eq!(g["text"], c["text"]);
+        let (gs, cs) = (
+            g["scores"].as_array().expect("s"),
+            c["scores"].as_array().expect("s"),
+        );
+        assert_eq!(gs.len(), cs.len());
+        for (a, b) in gs.iter().zip(cs) {
+            let d = (a.as_f64().expect("f") - b.as_f64().expect("f")).abs();
+            assert!(d < 1e-4, "score differs by {d}");
+        }
+    }
+}

@@ -186,6 +186,9 @@ impl<B: Backend> StepScorer for Prm<B> {
             kv_blocks_peak: self.engine().counters().kv_blocks_peak,
         }
     }
+    fn sequence_tokens(&self, seq: SeqId) -> Option<usize> {
+        self.engine().tokens(seq).ok().map(<[u32]>::len)
+    }
 }
 
 /// One model as policy and generative verifier ([`crate::prm::PrmFormat::Generative`]): one copy
@@ -266,5 +269,8 @@ impl<B: Backend> StepScorer for SelfVerified<B> {
     }
     fn stats(&self) -> ScorerStats {
         StepScorer::stats(&self.prm)
+    }
+    fn sequence_tokens(&self, seq: SeqId) -> Option<usize> {
+        self.prm.sequence_tokens(seq)
     }
 }

@@ -45,8 +45,9 @@ pub struct SearchReport {
     pub policy_resubmitted_tokens: u64,
     /// Tokens fed to the scorer.
     pub prm_tokens_fed: u64,
-    /// Tokens search-and-learn's procedure would have fed the scorer (each scored text's
-    /// whole prefix at every scoring).
+    /// Tokens search-and-learn's procedure would have fed the scorer: every scored text's
+    /// whole sequence at every scoring (once per iteration per beam, lookahead rollouts
+    /// included).
     pub prm_rescore_tokens: u64,
     /// Most KV blocks in use at once (policy; the scorer's when it has its own cache).
     pub policy_kv_blocks_peak: usize,
@@ -105,6 +106,7 @@ pub async fn search<'a, M: Policy + StepScorer>(
     let mut seconds = run.seconds;
     seconds.total = run.now() - t0;
     let iterations = run.iterations;
+    let rescore_tokens = run.rescore_tokens;
     let policy = Policy::stats(run.models);
     let scorer = StepScorer::stats(run.models);
     let selection = select(&completions, params.agg_strategy);
@@ -125,7 +127,8 @@ pub async fn search<'a, M: Policy + StepScorer>(
             generated_tokens: policy.generated_tokens - policy_before.generated_tokens,
             policy_resubmitted_tokens: policy.resubmitted_tokens - policy_before.resubmitted_tokens,
             prm_tokens_fed: scorer.tokens_fed - scorer_before.tokens_fed,
-            prm_rescore_tokens: scorer.rescore_tokens - scorer_before.rescore_tokens,
+            prm_rescore_tokens: rescore_tokens
+                .unwrap_or(scorer.rescore_tokens - scorer_before.rescore_tokens),
             policy_kv_blocks_peak: policy.kv_blocks_peak,
             prm_kv_blocks_peak: scorer.kv_blocks_peak,
             iterations,

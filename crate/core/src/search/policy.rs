@@ -131,6 +131,11 @@ pub trait StepScorer {
     fn release(&mut self, seq: SeqId) -> Result<()>;
     /// Work so far.
     fn stats(&self) -> ScorerStats;
+    /// Tokens in `seq` (problem and steps), when the scorer knows: the search then counts what
+    /// re-scoring every scored text from scratch would feed.
+    fn sequence_tokens(&self, _seq: SeqId) -> Option<usize> {
+        None
+    }
 }
 
 /// No scorer: for strategies that need none (CoT, majority vote).
@@ -216,5 +221,8 @@ impl<P, S: StepScorer> StepScorer for Models<P, S> {
     }
     fn stats(&self) -> ScorerStats {
         self.scorer.stats()
+    }
+    fn sequence_tokens(&self, seq: SeqId) -> Option<usize> {
+        self.scorer.sequence_tokens(seq)
     }
 }

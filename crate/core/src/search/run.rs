@@ -103,6 +103,9 @@ pub struct Run<'a, M> {
     pub seconds: PhaseSeconds,
     /// Iterations run.
     pub iterations: usize,
+    /// What search-and-learn's scoring would feed for the same calls (each scored text's
+    /// whole sequence, once per scoring), when the scorer reports sequence lengths.
+    pub rescore_tokens: Option<u64>,
     last_answer: Option<String>,
 }
 
@@ -129,6 +132,7 @@ impl<'a, M: Policy + StepScorer> Run<'a, M> {
             next_node: 1,
             seconds: PhaseSeconds::default(),
             iterations: 0,
+            rescore_tokens: Some(0),
             last_answer: None,
         }
     }
@@ -293,6 +297,22 @@ impl<'a, M: Policy + StepScorer> Run<'a, M> {
         Ok(scores)
     }
 
+    /// Counts what search-and-learn would feed to score `seq`'s text from scratch (its whole
+    /// sequence), once per scored text.
+    pub fn count_rescore(&mut self, seq: SeqId) {
+        let len = self.models.sequence_tokens(seq);
+        self.rescore_tokens = self.rescore_tokens.zip(len).map(|(a, b)| a + b as u64);
+    }
+
+    /// Scores whole texts (Best-of-N samples), counting each as one scoring.
+    pub async fn score_finished(&mut self, items: &[(SeqId, &str)]) -> Result<Vec<Vec<f32>>> {
+        let scores = self.score_texts(items).await?;
+        for (seq, _) in items {
+            self.count_rescore(*seq);
+        }
+        Ok(scores)
+    }
+
     /// Scores each candidate's step on its scorer sequence and, with `lookahead` > 0, rolls
     /// out `lookahead` more steps greedily from each candidate that has not ended and scores
     /// them on a fork of its scorer sequence (the rollouts are then freed).
@@ -313,6 +333,12 @@ impl<'a, M: Policy + StepScorer> Run<'a, M> {
         let rolling: Vec<usize> = (0..candidates.len())
             .filter(|&i| lookahead > 0 && !candidates[i].ended)
             .collect();
+        // search-and-learn scores each candidate once: with its rollout when it has one.
+        for (i, c) in candidates.iter().enumerate() {
+            if !rolling.contains(&i) {
+                self.count_rescore(c.scorer);
+            }
+        }
         if rolling.is_empty() {
             return Ok(out);
         }
@@ -345,6 +371,7 @@ impl<'a, M: Policy + StepScorer> Run<'a, M> {
             open = still;
         }
         for (p, s) in policy.into_iter().zip(scorer) {
+            self.count_rescore(s);
             self.release_policy(p)?;
             self.release_scorer(s)?;
         }

@@ -39,7 +39,7 @@ pub async fn sample<M: Policy + StepScorer>(
                 .zip(&gens)
                 .map(|(&s, g)| (s, g.text.as_str()))
                 .collect();
-            let scores = run.score_texts(&items).await?;
+            let scores = run.score_finished(&items).await?;
             for s in kids {
                 run.release_scorer(s)?;
             }
