@@ -3,6 +3,11 @@
 //! extends sequences and a [`StepScorer`] that scores steps. Every search reports typed events,
 //! can be cancelled (every sequence is then released), and returns its completions, the three
 //! selections and a report of the work done.
+//!
+//! Departures from search-and-learn, on purpose: an empty step is never scored; ties go to the
+//! earlier beam or candidate; beam search returns up to n completed beams (no copies to fill n);
+//! a DVTS subtree also ends when its step reached max_tokens; completions carry their own steps'
+//! scores, not the lookahead rollout's; beam search, DVTS and auto answer with weighted Best-of-N.
 
 mod aggregate;
 mod auto;
