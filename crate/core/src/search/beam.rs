@@ -6,36 +6,17 @@
 //! completed, so that at most n completions are made.
 
 use super::events::{PruneReason, SearchEvent};
+use super::path::Path;
 use super::policy::{Generated, Policy, StepEnd, StepScorer, Until};
 use super::run::{Candidate, Run, stream_key};
 use super::vote::{Completion, select};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::grade::extract_answer;
 use crate::kv::SeqId;
 use std::collections::HashSet;
 
 /// Stream tag of beam steps.
 const BEAM: u64 = 2;
-
-/// A beam in flight.
-pub(super) struct Beam {
-    pub policy: SeqId,
-    pub scorer: SeqId,
-    pub text: String,
-    pub scores: Vec<f32>,
-    pub tokens: usize,
-    pub node: u32,
-}
-
-impl Beam {
-    fn completion(&self) -> Completion {
-        Completion {
-            text: self.text.clone(),
-            scores: self.scores.clone(),
-            tokens: self.tokens,
-        }
-    }
-}
 
 /// Whether a path ends with this generated piece: EOS, length, or an empty step.
 pub(super) fn ends(g: &Generated) -> bool {
@@ -46,20 +27,19 @@ pub(super) fn ends(g: &Generated) -> bool {
 /// search-and-learn's `(active * repeats)[:n]`.
 fn refill<M: Policy + StepScorer>(
     run: &mut Run<'_, M>,
-    mut active: Vec<Beam>,
+    mut active: Vec<Path>,
     target: usize,
-) -> Result<Vec<Beam>> {
+) -> Result<Vec<Path>> {
     let len = active.len();
     while active.len() > target {
         if let Some(b) = active.pop() {
-            run.release_policy(b.policy)?;
-            run.release_scorer(b.scorer)?;
+            run.release_path(&b)?;
         }
     }
     for j in len..target {
         let src = &active[j % len];
         let (p, s) = (src.policy, src.scorer);
-        let copy = Beam {
+        let copy = Path {
             policy: run.fork_policy(p, 1)?[0],
             scorer: run.fork_scorer(s, 1)?[0],
             text: src.text.clone(),
@@ -77,25 +57,7 @@ fn refill<M: Policy + StepScorer>(
 pub async fn beam_search<M: Policy + StepScorer>(run: &mut Run<'_, M>) -> Result<Vec<Completion>> {
     let p = run.params.clone();
     let n = p.n;
-    let (root, scorer_root) = run.start(true).await?;
-    let scorer_root =
-        scorer_root.ok_or_else(|| Error::InvalidArgument("beam search needs a scorer".into()))?;
-    let policies = run.fork_policy(root, n)?;
-    let scorers = run.fork_scorer(scorer_root, n)?;
-    run.release_policy(root)?;
-    run.release_scorer(scorer_root)?;
-    let mut active: Vec<Beam> = policies
-        .into_iter()
-        .zip(scorers)
-        .map(|(policy, scorer)| Beam {
-            policy,
-            scorer,
-            text: String::new(),
-            scores: Vec::new(),
-            tokens: 0,
-            node: 0,
-        })
-        .collect();
+    let mut active: Vec<Path> = run.start_paths(n).await?;
     let mut completed: Vec<(Completion, f32)> = Vec::new();
     for i in 0..p.num_iterations {
         run.check()?;
@@ -131,7 +93,7 @@ pub async fn beam_search<M: Policy + StepScorer>(run: &mut Run<'_, M>) -> Result
             })
             .collect();
         let scored = run.score_candidates(&candidates, lookahead).await?;
-        let mut survivors: Vec<(Beam, f32)> = Vec::new();
+        let mut survivors: Vec<(Path, f32)> = Vec::new();
         let mut finished_now = false;
         for ((mut b, g), s) in active.drain(..).zip(&gens).zip(scored) {
             b.text.push_str(&g.text);
@@ -158,8 +120,7 @@ pub async fn beam_search<M: Policy + StepScorer>(run: &mut Run<'_, M>) -> Result
                     aggregated: final_score,
                     answer: extract_answer(&b.text).answer,
                 });
-                run.release_policy(b.policy)?;
-                run.release_scorer(b.scorer)?;
+                run.release_path(&b)?;
                 completed.push((b.completion(), final_score));
                 finished_now = true;
             } else {
@@ -181,13 +142,7 @@ pub async fn beam_search<M: Policy + StepScorer>(run: &mut Run<'_, M>) -> Result
                 if seen.insert(b.text.clone()) {
                     unique.push((b, score));
                 } else {
-                    run.emit(SearchEvent::Pruned {
-                        node: b.node,
-                        iteration: i,
-                        reason: PruneReason::Duplicate,
-                    });
-                    run.release_policy(b.policy)?;
-                    run.release_scorer(b.scorer)?;
+                    run.prune(b.policy, b.scorer, b.node, i, PruneReason::Duplicate)?;
                 }
             }
             survivors = unique;
@@ -201,19 +156,12 @@ pub async fn beam_search<M: Policy + StepScorer>(run: &mut Run<'_, M>) -> Result
             if kept.contains(&j) {
                 active.push(b);
             } else {
-                run.emit(SearchEvent::Pruned {
-                    node: b.node,
-                    iteration: i,
-                    reason: PruneReason::Score,
-                });
-                run.release_policy(b.policy)?;
-                run.release_scorer(b.scorer)?;
+                run.prune(b.policy, b.scorer, b.node, i, PruneReason::Score)?;
             }
         }
     }
     for b in active {
-        run.release_policy(b.policy)?;
-        run.release_scorer(b.scorer)?;
+        run.release_path(&b)?;
     }
     if p.sort_completed {
         completed.sort_by(|a, b| b.1.total_cmp(&a.1));

@@ -7,10 +7,11 @@
 
 use super::beam::ends;
 use super::events::{PruneReason, SearchEvent};
+use super::path::Path;
 use super::policy::{Policy, StepScorer, Until};
 use super::run::{Candidate, Run, stream_key};
 use super::vote::{Completion, select};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::grade::extract_answer;
 use crate::kv::SeqId;
 
@@ -18,12 +19,7 @@ use crate::kv::SeqId;
 const DVTS: u64 = 3;
 
 struct Subtree {
-    policy: SeqId,
-    scorer: SeqId,
-    text: String,
-    scores: Vec<f32>,
-    tokens: usize,
-    node: u32,
+    path: Path,
     done: bool,
     /// The last iteration's candidates as completions (prefix + candidate).
     siblings: Vec<Completion>,
@@ -33,23 +29,12 @@ struct Subtree {
 pub async fn dvts<M: Policy + StepScorer>(run: &mut Run<'_, M>) -> Result<Vec<Completion>> {
     let p = run.params.clone();
     let m = p.beam_width;
-    let (root, scorer_root) = run.start(true).await?;
-    let scorer_root =
-        scorer_root.ok_or_else(|| Error::InvalidArgument("DVTS needs a scorer".into()))?;
-    let policies = run.fork_policy(root, p.n / m)?;
-    let scorers = run.fork_scorer(scorer_root, p.n / m)?;
-    run.release_policy(root)?;
-    run.release_scorer(scorer_root)?;
-    let mut trees: Vec<Subtree> = policies
+    let mut trees: Vec<Subtree> = run
+        .start_paths(p.n / m)
+        .await?
         .into_iter()
-        .zip(scorers)
-        .map(|(policy, scorer)| Subtree {
-            policy,
-            scorer,
-            text: String::new(),
-            scores: Vec::new(),
-            tokens: 0,
-            node: 0,
+        .map(|path| Subtree {
+            path,
             done: false,
             siblings: Vec::new(),
         })
@@ -68,7 +53,7 @@ pub async fn dvts<M: Policy + StepScorer>(run: &mut Run<'_, M>) -> Result<Vec<Co
         let mut keyed: Vec<(SeqId, u64)> = Vec::new();
         let mut scorers: Vec<SeqId> = Vec::new();
         for &t in &live {
-            let (tp, ts) = (trees[t].policy, trees[t].scorer);
+            let (tp, ts) = (trees[t].path.policy, trees[t].path.scorer);
             let kids = run.fork_policy(tp, m)?;
             scorers.extend(run.fork_scorer(ts, m)?);
             run.release_policy(tp)?;
@@ -97,12 +82,18 @@ pub async fn dvts<M: Policy + StepScorer>(run: &mut Run<'_, M>) -> Result<Vec<Co
             let mut siblings = Vec::with_capacity(m);
             for c in range.clone() {
                 let tree = &trees[t];
-                let scores: Vec<f32> = tree.scores.iter().chain(&scored[c].step).copied().collect();
+                let scores: Vec<f32> = tree
+                    .path
+                    .scores
+                    .iter()
+                    .chain(&scored[c].step)
+                    .copied()
+                    .collect();
                 let with_rollout: Vec<f32> =
                     scores.iter().chain(&scored[c].rollout).copied().collect();
                 let aggregated = p.agg_strategy.apply(&with_rollout);
                 let node = run.node();
-                let parent = trees[t].node;
+                let parent = trees[t].path.node;
                 run.emit(SearchEvent::StepProposed {
                     node,
                     parent,
@@ -112,9 +103,9 @@ pub async fn dvts<M: Policy + StepScorer>(run: &mut Run<'_, M>) -> Result<Vec<Co
                     aggregated,
                 });
                 siblings.push(Completion {
-                    text: format!("{}{}", trees[t].text, gens[c].text),
+                    text: format!("{}{}", trees[t].path.text, gens[c].text),
                     scores,
-                    tokens: trees[t].tokens + gens[c].tokens,
+                    tokens: trees[t].path.tokens + gens[c].tokens,
                 });
                 aggs.push(aggregated);
                 nodes.push(node);
@@ -123,36 +114,28 @@ pub async fn dvts<M: Policy + StepScorer>(run: &mut Run<'_, M>) -> Result<Vec<Co
             let best = (0..m).fold(0, |b, c| if aggs[c] > aggs[b] { c } else { b });
             for (j, c) in range.clone().enumerate() {
                 if j != best {
-                    run.emit(SearchEvent::Pruned {
-                        node: nodes[j],
-                        iteration: i,
-                        reason: PruneReason::Sibling,
-                    });
-                    run.release_policy(keyed[c].0)?;
-                    run.release_scorer(scorers[c])?;
+                    run.prune(keyed[c].0, scorers[c], nodes[j], i, PruneReason::Sibling)?;
                 }
             }
             let c = range.start + best;
             let tree = &mut trees[t];
-            tree.policy = keyed[c].0;
-            tree.scorer = scorers[c];
-            tree.text.push_str(&gens[c].text);
-            tree.scores.extend(&scored[c].step);
-            tree.tokens += gens[c].tokens;
-            tree.node = nodes[best];
+            tree.path.policy = keyed[c].0;
+            tree.path.scorer = scorers[c];
+            tree.path.text.push_str(&gens[c].text);
+            tree.path.scores.extend(&scored[c].step);
+            tree.path.tokens += gens[c].tokens;
+            tree.path.node = nodes[best];
             tree.siblings = siblings;
-            tree.done = ends(&gens[c]) || tree.text.contains("boxed{");
+            tree.done = ends(&gens[c]) || tree.path.text.contains("boxed{");
             if tree.done {
-                let (policy, scorer) = (tree.policy, tree.scorer);
                 let event = SearchEvent::Completed {
-                    node: tree.node,
+                    node: tree.path.node,
                     iteration: i,
-                    text: tree.text.clone(),
-                    aggregated: p.agg_strategy.apply(&tree.scores),
-                    answer: extract_answer(&tree.text).answer,
+                    text: tree.path.text.clone(),
+                    aggregated: p.agg_strategy.apply(&tree.path.scores),
+                    answer: extract_answer(&tree.path.text).answer,
                 };
-                run.release_policy(policy)?;
-                run.release_scorer(scorer)?;
+                run.release_path(&trees[t].path)?;
                 run.emit(event);
             }
         }
@@ -167,8 +150,7 @@ pub async fn dvts<M: Policy + StepScorer>(run: &mut Run<'_, M>) -> Result<Vec<Co
     let mut out = Vec::with_capacity(p.n);
     for tree in trees {
         if !tree.done {
-            run.release_policy(tree.policy)?;
-            run.release_scorer(tree.scorer)?;
+            run.release_path(&tree.path)?;
         }
         out.extend(tree.siblings);
     }

@@ -16,6 +16,7 @@ mod dvts;
 mod engine_models;
 mod events;
 mod params;
+mod path;
 mod policy;
 mod run;
 mod sample;
