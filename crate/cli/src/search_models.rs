@@ -48,7 +48,7 @@ pub struct SearchModelArgs {
     /// Weight format in the engine: f32, f16, q8 or q4.
     #[arg(long, default_value = "q8")]
     pub dtype: String,
-    /// KV-cache blocks of 16 positions per model.
+    /// KV-cache blocks of 16 positions per model (on the GPU at most what one binding holds).
     #[arg(long, default_value_t = 4096)]
     pub kv_blocks: usize,
 }
@@ -179,7 +179,13 @@ impl SearchModelArgs {
                 let ctx = block_on(GpuContext::new())?;
                 let config = block_on(load_config(&self.policy))?;
                 let model = block_on(load_gpu_model(&ctx, &self.policy, format))?;
-                let cache = GpuKvCache::new(&ctx, &config, self.kv_blocks, 16)?;
+                // No more blocks than one binding can hold.
+                let fit = |config: &ttsearch::model::ModelConfig| {
+                    self.kv_blocks
+                        .min(GpuKvCache::max_blocks(&ctx, config, 16, u64::MAX))
+                        .max(1)
+                };
+                let cache = GpuKvCache::new(&ctx, &config, fit(&config), 16)?;
                 let engine = Engine::new(GpuBackend {
                     ctx: &ctx,
                     model,
@@ -188,13 +194,8 @@ impl SearchModelArgs {
                 let scorer = match &self.prm {
                     Some(path) => {
                         let kind = prm_format(path, self.prm_kind.as_deref())?;
-                        Some(block_on(load_gpu_prm(
-                            &ctx,
-                            path,
-                            format,
-                            kind,
-                            self.kv_blocks,
-                        ))?)
+                        let blocks = fit(&block_on(load_config(path))?);
+                        Some(block_on(load_gpu_prm(&ctx, path, format, kind, blocks))?)
                     }
                     None => None,
                 };
