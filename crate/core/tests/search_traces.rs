@@ -2,6 +2,8 @@
 //! are kept, pruned, refilled, which complete and which answer wins; lookahead changing a
 //! choice; cancellation and errors releasing every sequence.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use std::collections::HashMap;
 use ttsearch::engine::CancelToken;
 use ttsearch::kv::SeqId;
