@@ -132,12 +132,9 @@ fn logits_match_transformers_on_a_fixture() {
     );
     assert_eq!(got.len(), want.len());
     for (g, w) in got.iter().zip(want) {
-        for (a, b) in g
-            .as_array()
-            .expect("row")
-            .iter()
-            .zip(w.as_array().expect("row"))
-        {
+        let (g, w) = (g.as_array().expect("row"), w.as_array().expect("row"));
+        assert_eq!(g.len(), w.len());
+        for (a, b) in g.iter().zip(w) {
             let (a, b) = (a.as_f64().expect("number"), b.as_f64().expect("number"));
             assert!((a - b).abs() < 1e-4, "{a} vs {b}");
         }
@@ -214,11 +211,16 @@ fn logits_in_quantized_formats_stay_near_f32() {
     };
     let f32_logits = run("f32");
     for (dtype, bound) in [("f16", 0.01), ("q8", 0.1), ("q4", 1.0)] {
-        let d = run(dtype)
+        let logits = run(dtype);
+        assert_eq!(logits.len(), f32_logits.len());
+        let d = logits
             .iter()
             .zip(&f32_logits)
             .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f64::max);
+            .fold(
+                0.0,
+                |m: f64, d| if d.is_nan() { f64::INFINITY } else { m.max(d) },
+            );
         assert!(d < bound, "{dtype}: max |logit - f32| = {d}");
     }
     let bad = ttsearch(

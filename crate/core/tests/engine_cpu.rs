@@ -102,6 +102,7 @@ fn seeded_sampling_is_reproducible_across_batch_compositions() {
             .remove(0);
         assert_eq!(got.tokens, want.tokens);
         assert_eq!(got.top_logprobs.len(), got.tokens.len());
+        assert_eq!(got.logprobs.len(), want.logprobs.len());
         for (a, b) in got.logprobs.iter().zip(&want.logprobs) {
             assert!((a.expect("lp") - b.expect("lp")).abs() < 1e-4);
         }
@@ -330,6 +331,7 @@ fn samples_wait_for_blocks_and_resume_when_others_release() {
     // 7 blocks: the shared prompt takes 2, a sample may need 3 more: one starts, two wait.
     let (tight, counters) = run(7, true);
     let tight = tight.expect("waits, then runs");
+    assert_eq!(tight.len(), roomy.len());
     for (a, b) in tight.iter().zip(&roomy) {
         assert_eq!(a.tokens, b.tokens, "same draws whatever the schedule");
     }

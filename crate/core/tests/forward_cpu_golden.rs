@@ -38,6 +38,7 @@ fn check(name: &str) {
             .forward(&mut cache, &[input(id, &tokens, LogitPositions::All)])
             .expect("forward")
             .remove(0);
+        assert_eq!(out.logits.len(), want_logits.len(), "{name}: logit rows");
         for (p, (got, want)) in out.logits.iter().zip(&want_logits).enumerate() {
             let d = max_diff(got, want);
             worst = worst.max(d);
@@ -133,7 +134,9 @@ fn forked_prefixes_decode_in_one_batch() {
             .map(|(&k, n)| input(k, &tokens[6..6 + n], LogitPositions::All))
             .collect();
         let outs = model.forward(&mut cache, &batch).expect("forked decode");
+        assert_eq!(outs.len(), steps.len());
         for (out, n) in outs.iter().zip(steps) {
+            assert_eq!(out.logits.len(), n);
             for (i, got) in out.logits.iter().enumerate() {
                 let d = max_diff(got, &want[6 + i]);
                 assert!(d < TOLERANCE, "{name} fork of {n}, position {}: {d}", 6 + i);

@@ -60,11 +60,7 @@ fn q8_on_gpu_matches_q8_on_cpu_and_the_reference_top1() {
             .collect();
         let g = common::gpu_run(ctx, &gpu, &tokens, LogitPositions::Last);
         let c = common::cpu_run(&cpu, &tokens, LogitPositions::Last);
-        let d = g.logits[0]
-            .iter()
-            .zip(&c.logits[0])
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f32::max);
+        let d = common::max_diff(&g.logits[0], &c.logits[0]);
         worst = worst.max(d);
         assert!(
             d < 2e-3,

@@ -139,6 +139,10 @@ fn logits_and_greedy_match_the_exact_reference() {
             )
             .expect("forward")
             .remove(0);
+        assert_eq!(
+            out.logits.len(),
+            prompt["positions"].as_array().expect("positions").len()
+        );
         for (p, (got, want)) in out
             .logits
             .iter()
@@ -294,6 +298,7 @@ fn quantized_formats_stay_close_to_f32() {
             );
         }
         let (mut agree, mut kl) = (0usize, 0f64);
+        assert_eq!(f32_logits.len(), q_logits.len());
         for (p, q) in f32_logits.iter().zip(&q_logits) {
             agree += usize::from(argmax(p) == argmax(q));
             let (lp, lq) = (log_softmax(p), log_softmax(q));

@@ -50,6 +50,7 @@ fn exact_gguf_files_match_transformers() {
         let model = load(file, WeightFormat::F32);
         for seq in golden["sequences"].as_array().expect("sequences") {
             let (logits, hidden) = forward(&model, &ids(&seq["tokens"]));
+            assert_eq!(logits.len(), rows(&seq["logits"]).len(), "{file}");
             for (p, (got, want)) in logits.iter().zip(rows(&seq["logits"])).enumerate() {
                 let d = max_diff(got, &want);
                 assert!(d < 1e-4, "{file} position {p}: max |logit diff| {d}");
@@ -105,6 +106,7 @@ fn every_gguf_file_matches_llama_cpp() {
         let (mut worst, mut clear, mut agree) = (0f32, 0, 0);
         for seq in entry["sequences"].as_array().expect("sequences") {
             let (logits, _) = forward(&model, &ids(&seq["tokens"]));
+            assert_eq!(logits.len(), rows(&seq["logits"]).len(), "{file}");
             for (got, want) in logits.iter().zip(rows(&seq["logits"])) {
                 worst = worst.max(max_diff(got, &want));
                 let mut order: Vec<usize> = (0..want.len()).collect();
@@ -140,6 +142,7 @@ fn k_quant_files_against_transformers() {
         let mut worst = 0f32;
         for seq in golden["sequences"].as_array().expect("sequences") {
             let (logits, _) = forward(&model, &ids(&seq["tokens"]));
+            assert_eq!(logits.len(), rows(&seq["logits"]).len(), "{file}");
             for (got, want) in logits.iter().zip(rows(&seq["logits"])) {
                 worst = worst.max(max_diff(got, &want));
             }

@@ -55,8 +55,10 @@ fn gpu_engine_generates_what_the_cpu_engine_generates() {
             assert_eq!(g_kids, c_kids);
             let g = block_on(gpu.extend(&g_kids, &params, ExtendOptions::default())).expect("gpu");
             let c = block_on(cpu.extend(&c_kids, &params, ExtendOptions::default())).expect("cpu");
+            assert_eq!(g.len(), c.len());
             for (a, b) in g.iter().zip(&c) {
                 assert_eq!(a.tokens, b.tokens, "{name}");
+                assert_eq!(a.logprobs.len(), b.logprobs.len());
                 for (x, y) in a.logprobs.iter().zip(&b.logprobs) {
                     assert!((x.expect("lp") - y.expect("lp")).abs() < 1e-4);
                 }

@@ -136,6 +136,7 @@ fn forked_batches_match_the_cpu_backend() {
             .map(|(&k, n)| input(k, &tokens[6..6 + n], LogitPositions::All))
             .collect();
         let outs = block_on(gpu.forward(ctx, &mut cache, &batch)).expect("forked decode");
+        assert_eq!(outs.len(), steps.len());
         for (out, n) in outs.iter().zip(steps) {
             assert_eq!(out.logits.len(), n);
             for (i, got) in out.logits.iter().enumerate() {
@@ -168,6 +169,7 @@ fn quantized_formats_match_the_cpu_backend() {
             let cpu = CpuModel::new(config, weights);
             let want = cpu_run(&cpu, &tokens, LogitPositions::All);
             let got = gpu_run(ctx, &gpu, &tokens, LogitPositions::All);
+            assert_eq!(got.logits.len(), want.logits.len());
             for (p, (g, w)) in got.logits.iter().zip(&want.logits).enumerate() {
                 let d = max_diff(g, w);
                 assert!(

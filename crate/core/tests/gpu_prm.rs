@@ -38,9 +38,7 @@ fn every_family_scores_like_the_reference_on_the_gpu() {
             let (question, steps, want) = common::prm_case(case, key);
             let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
             let got = block_on(prm.score(&question, &steps)).expect("scores");
-            for (g, w) in got.iter().zip(&want) {
-                assert!((*g as f64 - w).abs() < 1e-4, "{key}: {got:?} vs {want:?}");
-            }
+            common::assert_close(&got, &want, 1e-4, key);
         }
     }
 }

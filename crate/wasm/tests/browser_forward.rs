@@ -54,11 +54,9 @@ fn token_ids(v: &Value) -> Vec<u32> {
         .collect()
 }
 
+/// Largest |a - b|: panics on a length mismatch, infinite on NaN.
 fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
+    ttsearch::selfcheck::max_abs_error(a, b).unwrap_or_else(|e| panic!("{e}"))
 }
 
 async fn check(name: &str, f: &Fixture) {
@@ -94,12 +92,9 @@ async fn check(name: &str, f: &Fixture) {
         .expect("forward")
         .remove(0);
     let mut worst = 0f32;
-    for (p, (got, want)) in out
-        .logits
-        .iter()
-        .zip(seq["logits"].as_array().expect("logits"))
-        .enumerate()
-    {
+    let want_logits = seq["logits"].as_array().expect("logits");
+    assert_eq!(out.logits.len(), want_logits.len());
+    for (p, (got, want)) in out.logits.iter().zip(want_logits).enumerate() {
         let want: Vec<f32> = want
             .as_array()
             .expect("row")
@@ -233,6 +228,7 @@ async fn engine_samples_on_the_gpu_like_the_cpu() {
         .extend(&c_kids, &params, ExtendOptions::default())
         .await
         .expect("cpu extend");
+    assert_eq!(g.len(), c.len());
     for (a, b) in g.iter().zip(&c) {
         assert_eq!(a.tokens, b.tokens);
         assert_eq!(a.top_logprobs.len(), 6);

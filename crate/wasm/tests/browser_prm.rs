@@ -98,10 +98,9 @@ async fn check(ctx: &GpuContext, files: Files, format: PrmFormat, key: &str) {
             .score(case["question"].as_str().expect("q"), &steps)
             .await
             .expect("scores");
-        for (g, w) in got
-            .iter()
-            .zip(case["scores"][key].as_array().expect("scores"))
-        {
+        let want = case["scores"][key].as_array().expect("scores");
+        assert_eq!(got.len(), want.len(), "{key}: {got:?}");
+        for (g, w) in got.iter().zip(want) {
             let w = w.as_f64().expect("score");
             assert!((*g as f64 - w).abs() < 1e-4, "{key}: {got:?}");
         }

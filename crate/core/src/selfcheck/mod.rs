@@ -232,26 +232,9 @@ pub async fn check_kernel(
             )));
         }
     };
-    if gpu.len() != want.len() {
-        return Err(Error::shape(
-            "self-check",
-            format!("gpu gave {} outputs, cpu {}", gpu.len(), want.len()),
-        ));
-    }
     let scale = want.iter().fold(1.0f32, |m, v| m.max(v.abs()));
     let tolerance = rel_tol * scale;
-    // NaN compares false, so a NaN output fails the case.
-    let max_abs_error = gpu
-        .iter()
-        .zip(&want)
-        .map(|(g, w)| {
-            if (g - w).is_nan() {
-                f32::INFINITY
-            } else {
-                (g - w).abs()
-            }
-        })
-        .fold(0.0f32, f32::max);
+    let max_abs_error = max_abs_error(&gpu, &want)?;
     Ok(CheckCase {
         kernel: kernel.name(),
         shape: shape.to_vec(),
@@ -259,6 +242,24 @@ pub async fn check_kernel(
         tolerance,
         passed: max_abs_error <= tolerance,
     })
+}
+
+/// The largest |a - b| over two slices of equal length; infinite where any difference is NaN
+/// (a NaN output must fail every comparison), a `shape` error where the lengths differ.
+pub fn max_abs_error(a: &[f32], b: &[f32]) -> Result<f32> {
+    if a.len() != b.len() {
+        return Err(Error::shape(
+            "comparison",
+            format!("{} values against {}", a.len(), b.len()),
+        ));
+    }
+    Ok(a.iter()
+        .zip(b)
+        .map(|(x, y)| {
+            let d = (x - y).abs();
+            if d.is_nan() { f32::INFINITY } else { d }
+        })
+        .fold(0.0f32, f32::max))
 }
 
 /// Checks every kernel on its [`default_shapes`], drawing each case's inputs from `seed`.
@@ -276,4 +277,22 @@ pub async fn run(ctx: &GpuContext, seed: u64) -> Result<SelfCheckReport> {
         cases,
         passed,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::max_abs_error;
+
+    #[test]
+    fn comparisons_fail_on_nan_and_on_length() {
+        assert_eq!(max_abs_error(&[1.0, 2.0], &[1.0, 2.5]).ok(), Some(0.5));
+        // A NaN anywhere, on either side, is an infinite error: it passes no tolerance.
+        assert_eq!(
+            max_abs_error(&[f32::NAN, 0.0], &[0.0, 0.0]).ok(),
+            Some(f32::INFINITY)
+        );
+        assert_eq!(max_abs_error(&[0.0], &[f32::NAN]).ok(), Some(f32::INFINITY));
+        assert!(max_abs_error(&[1.0], &[1.0, 2.0]).is_err());
+        assert!(max_abs_error(&[], &[0.0]).is_err());
+    }
 }

@@ -112,13 +112,28 @@ pub fn ids(v: &serde_json::Value) -> Vec<u32> {
         .collect()
 }
 
-/// Largest |a - b| over two equally long slices.
+/// Largest |a - b| over two equally long slices: panics when the lengths differ, infinite where
+/// a value is NaN (so a NaN output passes no tolerance).
 pub fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
+    ttsearch::selfcheck::max_abs_error(a, b).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Asserts that two lists of numbers have the same length and agree within `tolerance`
+/// everywhere (NaN never agrees).
+pub fn assert_close<T: Copy + Into<f64>, U: Copy + Into<f64>>(
+    got: &[T],
+    want: &[U],
+    tolerance: f64,
+    what: &str,
+) {
+    assert_eq!(got.len(), want.len(), "{what}: lengths differ");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        let (g, w): (f64, f64) = ((*g).into(), (*w).into());
+        assert!(
+            (g - w).abs() < tolerance,
+            "{what}: item {i}: {g} vs {w} (tolerance {tolerance})"
+        );
+    }
 }
 
 /// One sequence through the CPU model from an empty cache.
