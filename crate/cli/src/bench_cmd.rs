@@ -1,15 +1,16 @@
 //! `ttsearch bench`: prefill and batched decode throughput per batch size against the machine's
 //! measured memory-copy bandwidth, on a checkpoint or on random weights of a real shape.
 
-use crate::model_args::{BackendKind, ModelArgs, parse_list};
+use crate::model_args::{ModelArgs, parse_list};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
-use ttsearch::engine::{Backend, Engine, ExtendOptions, SamplingParams};
+use ttsearch::engine::{AnyBackend, Backend, Engine, ExtendOptions, SamplingParams};
 use ttsearch::gpu::GpuContext;
+use ttsearch::load::Device;
 use ttsearch::model::ModelConfig;
 use ttsearch::quant::{WeightFormat, WeightMatrix};
 use ttsearch::{Error, Result, block_on};
@@ -130,8 +131,8 @@ fn peak_rss() -> Option<u64> {
     Some(kb * 1024)
 }
 
-fn bench_batch<B: Backend>(
-    engine: &mut Engine<B>,
+fn bench_batch(
+    engine: &mut Engine<AnyBackend>,
     args: &BenchArgs,
     batch: usize,
     bytes_per_step: u64,
@@ -193,8 +194,8 @@ fn bench_batch<B: Backend>(
 }
 
 /// Every batch size on one engine.
-fn bench_all<B: Backend>(
-    engine: &mut Engine<B>,
+fn bench_all(
+    engine: &mut Engine<AnyBackend>,
     args: &BenchArgs,
     batches: &[usize],
     bytes_per_step: u64,
@@ -233,23 +234,17 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
             .map_err(|e| Error::InvalidArgument(e.to_string()))?,
     );
     bar.set_message("loading");
-    let rows;
-    let (device, copy_bw) = match args.model.backend {
-        BackendKind::Cpu => {
-            let copy_bw = host_copy_bandwidth();
-            let mut engine = Engine::new(args.model.cpu_backend(blocks)?);
-            rows = bench_all(&mut engine, args, &batches, bytes_per_step, copy_bw, &bar)?;
+    let device = args.model.backend.device()?;
+    let (name, copy_bw) = match &device {
+        Device::Cpu => {
             let threads = std::thread::available_parallelism().map_or(1, usize::from);
-            (format!("cpu ({threads} threads)"), copy_bw)
+            (format!("cpu ({threads} threads)"), host_copy_bandwidth())
         }
-        BackendKind::Gpu => {
-            let ctx = block_on(GpuContext::new())?;
-            let copy_bw = gpu_copy_bandwidth(&ctx)?;
-            let mut engine = Engine::new(args.model.gpu_backend(&ctx, blocks)?);
-            rows = bench_all(&mut engine, args, &batches, bytes_per_step, copy_bw, &bar)?;
-            (ctx.report().name.clone(), copy_bw)
-        }
+        Device::Gpu(ctx) => (ctx.report().name.clone(), gpu_copy_bandwidth(ctx)?),
     };
+    let mut engine = args.model.engine(device, blocks)?;
+    let rows = bench_all(&mut engine, args, &batches, bytes_per_step, copy_bw, &bar)?;
+    let device = name;
     bar.finish_and_clear();
     let report = Report {
         model: args.model.name(),

@@ -1,18 +1,14 @@
 //! `ttsearch generate`: one prompt prefilled once, forked into n sequences that decode together
 //! in batched steps; prints the outputs, the work counters and the time per phase as JSON.
 
-use crate::model_args::{BackendKind, ModelArgs, parse_list};
+use crate::model_args::{ModelArgs, parse_list};
 use clap::Args;
 use serde::Serialize;
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
-use ttsearch::engine::{
-    Backend, Counters, Engine, ExtendOptions, SamplingParams, SeqOutput, TokenCodec,
-};
-use ttsearch::gpu::GpuContext;
-use ttsearch::model::loader::load_tokenizer;
-use ttsearch::tokenize::Tokenizer;
+use ttsearch::engine::{AnyBackend, Counters, Engine, ExtendOptions, SamplingParams, SeqOutput};
+use ttsearch::tokenize::{TokenCodec, Tokenizer};
 use ttsearch::{Error, Result, block_on};
 
 #[derive(Args, Debug)]
@@ -89,8 +85,8 @@ impl GenerateArgs {
     }
 }
 
-fn run_with<B: Backend>(
-    mut engine: Engine<B>,
+fn run_with(
+    mut engine: Engine<AnyBackend>,
     args: &GenerateArgs,
     params: &SamplingParams,
     prompt: &[u32],
@@ -121,7 +117,7 @@ fn run_with<B: Backend>(
 pub fn run(args: &GenerateArgs) -> Result<ExitCode> {
     // The tokenizer, where the model has one: it gives text, stop strings and text prompts.
     let tokenizer = match &args.model.model {
-        Some(path) => match block_on(load_tokenizer(path)) {
+        Some(_) => match args.model.tokenizer() {
             Ok(t) => Some(t),
             Err(_) if args.stop.is_empty() && args.prompt.is_none() => None,
             Err(e) => return Err(e),
@@ -151,25 +147,8 @@ pub fn run(args: &GenerateArgs) -> Result<ExitCode> {
     let bs = args.model.block_size.max(1);
     // The prompt's blocks once, then every sample's own blocks (and a copied partial block).
     let blocks = prompt.len().div_ceil(bs) + args.n * (positions.div_ceil(bs) + 1);
-    let out = match args.model.backend {
-        BackendKind::Cpu => run_with(
-            Engine::new(args.model.cpu_backend(blocks)?),
-            args,
-            &params,
-            &prompt,
-            tokenizer.as_ref(),
-        )?,
-        BackendKind::Gpu => {
-            let ctx = block_on(GpuContext::new())?;
-            run_with(
-                Engine::new(args.model.gpu_backend(&ctx, blocks)?),
-                args,
-                &params,
-                &prompt,
-                tokenizer.as_ref(),
-            )?
-        }
-    };
+    let engine = args.model.engine(args.model.backend.device()?, blocks)?;
+    let out = run_with(engine, args, &params, &prompt, tokenizer.as_ref())?;
     let json = serde_json::to_string(&out).map_err(|e| Error::InvalidArgument(e.to_string()))?;
     let _ = writeln!(std::io::stdout(), "{json}");
     Ok(ExitCode::SUCCESS)

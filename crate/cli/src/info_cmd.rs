@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
 use ttsearch::SafetensorsDtype as Dtype;
-use ttsearch::model::loader::load_config;
-use ttsearch::model::safetensors::open_dir;
+use ttsearch::load::{self, AnyStore};
 use ttsearch::model::{ByteSource, FileSource, GgufFile, GgufValue, ModelConfig};
 use ttsearch::{Error, Result, block_on};
 
@@ -99,8 +98,13 @@ fn gguf_info(path: &str) -> Result<Info> {
 }
 
 fn safetensors_info(path: &Path) -> Result<Info> {
-    let config = block_on(load_config(path))?;
-    let store = block_on(open_dir(path))?;
+    let checkpoint = block_on(load::open(&load::path_source(path)?, None))?;
+    let (config, AnyStore::Safetensors(store)) = (checkpoint.config, checkpoint.store) else {
+        return Err(Error::InvalidArgument(format!(
+            "{} is not a safetensors folder",
+            path.display()
+        )));
+    };
     let file_bytes = std::fs::read_dir(path)
         .map_err(|e| Error::Io(format!("{}: {e}", path.display())))?
         .filter_map(|e| e.ok())

@@ -1,22 +1,17 @@
 //! `ttsearch logits`: run token ids through a model on the CPU or GPU backend (any weight
 //! format) and print the logits.
 
+use crate::model_args::BackendKind;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use ttsearch::gpu::GpuContext;
-use ttsearch::model::loader::{load_cpu_model, load_gpu_model};
-use ttsearch::model::{CpuKvCache, GpuKvCache, LogitPositions, PagedCache, SequenceInput};
+use ttsearch::engine::Backend;
+use ttsearch::load::{self, KvBudget, LoadOptions};
+use ttsearch::model::{Rows, SequenceInput};
 use ttsearch::quant::WeightFormat;
 use ttsearch::{Error, Result, block_on};
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Backend {
-    Cpu,
-    Gpu,
-}
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Positions {
@@ -34,7 +29,7 @@ pub struct LogitsArgs {
     tokens: String,
     /// Where the forward pass runs (gpu: the default adapter; WGPU_BACKEND picks the API).
     #[arg(long, value_enum, default_value = "cpu")]
-    backend: Backend,
+    backend: BackendKind,
     /// Weight format in the engine: f32 (reference), f16, q8 or q4 (group-32, f16 scales).
     #[arg(long, default_value = "f32")]
     dtype: String,
@@ -64,39 +59,29 @@ pub fn run(args: &LogitsArgs) -> Result<ExitCode> {
         .collect::<Result<_>>()?;
     let format = WeightFormat::parse(&args.dtype)?;
     let want = match args.positions {
-        Positions::All => LogitPositions::All,
-        Positions::Last => LogitPositions::Last,
+        Positions::All => Rows::All,
+        Positions::Last => Rows::Last,
     };
-    let out = match args.backend {
-        Backend::Cpu => {
-            let model = block_on(load_cpu_model(&args.model, format))?;
-            let mut cache = CpuKvCache::with_capacity(model.config(), tokens.len())?;
-            let seq = cache.create();
-            model.forward(
-                &mut cache,
-                &[SequenceInput {
-                    seq,
-                    tokens: &tokens,
-                    logits: want,
-                }],
-            )?
-        }
-        Backend::Gpu => {
-            let ctx = block_on(GpuContext::new())?;
-            let model = block_on(load_gpu_model(&ctx, &args.model, format))?;
-            let mut cache = GpuKvCache::with_capacity(&ctx, model.config(), tokens.len())?;
-            let seq = cache.create();
-            block_on(model.forward(
-                &ctx,
-                &mut cache,
-                &[SequenceInput {
-                    seq,
-                    tokens: &tokens,
-                    logits: want,
-                }],
-            ))?
-        }
+    let options = LoadOptions {
+        dtype: format,
+        device: args.backend.device()?,
+        kv: KvBudget::Blocks(tokens.len().div_ceil(16).max(1)),
+        ..LoadOptions::default()
     };
+    let source = load::path_source(&args.model)?;
+    let checkpoint = block_on(load::open(&source, None))?;
+    let mut backend = block_on(load::backend(
+        &checkpoint.config,
+        &checkpoint.store,
+        &options,
+    ))?;
+    let seq = backend.create();
+    let out = block_on(backend.forward(&[SequenceInput {
+        seq,
+        tokens: &tokens,
+        logits: want,
+        hidden: Rows::None,
+    }]))?;
     let logits = out.first().map(|o| o.logits.as_slice()).unwrap_or_default();
     let json = serde_json::to_string(&Output {
         tokens: &tokens,

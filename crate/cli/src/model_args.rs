@@ -3,14 +3,12 @@
 
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
-use ttsearch::engine::{CpuBackend, GpuBackend};
+use ttsearch::engine::{AnyBackend, Engine};
 use ttsearch::gpu::GpuContext;
-use ttsearch::model::loader::{load_config, load_weights};
-use ttsearch::model::{
-    CpuKvCache, CpuModel, GgufStore, GpuKvCache, GpuModel, ModelConfig, ModelWeights, RandomStore,
-};
-use ttsearch::model::{FileSource, safetensors::open_dir};
+use ttsearch::load::{self, Device, KvBudget, LoadOptions};
+use ttsearch::model::{ModelConfig, RandomStore};
 use ttsearch::quant::WeightFormat;
+use ttsearch::tokenize::Tokenizer;
 use ttsearch::{Error, Result, block_on};
 
 /// Where a command runs the model.
@@ -79,6 +77,16 @@ pub struct ModelArgs {
     pub block_size: usize,
 }
 
+impl BackendKind {
+    /// The device: a new GPU context for `gpu`.
+    pub fn device(self) -> Result<Device> {
+        Ok(match self {
+            BackendKind::Cpu => Device::Cpu,
+            BackendKind::Gpu => Device::Gpu(block_on(GpuContext::new())?),
+        })
+    }
+}
+
 impl ModelArgs {
     /// A short name of the model for reports.
     pub fn name(&self) -> String {
@@ -97,60 +105,48 @@ impl ModelArgs {
     /// The model's config.
     pub fn config(&self) -> Result<ModelConfig> {
         match (&self.model, self.shape) {
-            (Some(path), _) => block_on(load_config(path)),
+            (Some(path), _) => block_on(load::open_config(&load::path_source(path)?)),
             (None, Some(shape)) => shape.config(),
             (None, None) => Err(Error::InvalidArgument("give --model or --shape".into())),
         }
     }
 
-    /// Host weights (CPU backend).
-    pub fn weights(&self) -> Result<(ModelConfig, ModelWeights)> {
-        let format = self.format()?;
-        match (&self.model, self.shape) {
-            (Some(path), _) => block_on(load_weights(path, format)),
-            (None, Some(shape)) => {
-                let config = shape.config()?;
-                let store = RandomStore::new(config.clone(), 1);
-                let weights = block_on(ModelWeights::load(&config, &store, format))?;
-                Ok((config, weights))
-            }
-            (None, None) => Err(Error::InvalidArgument("give --model or --shape".into())),
+    /// The model's tokenizer (a checkpoint's; random weights have none).
+    pub fn tokenizer(&self) -> Result<Tokenizer> {
+        match &self.model {
+            Some(path) => block_on(load::path_tokenizer(path)),
+            None => Err(Error::InvalidArgument(
+                "random weights have no tokenizer: give --model".into(),
+            )),
         }
     }
 
-    /// A CPU backend with a cache of `blocks` blocks.
-    pub fn cpu_backend(&self, blocks: usize) -> Result<CpuBackend> {
-        let (config, weights) = self.weights()?;
-        let cache = CpuKvCache::new(&config, blocks, self.block_size)?;
-        Ok(CpuBackend {
-            model: CpuModel::new(config, weights),
-            cache,
+    /// Load options on `device` with a cache of `blocks` blocks.
+    pub fn options(&self, device: Device, blocks: usize) -> Result<LoadOptions> {
+        Ok(LoadOptions {
+            dtype: self.format()?,
+            device,
+            block_size: self.block_size,
+            kv: KvBudget::Blocks(blocks),
         })
     }
 
-    /// A GPU backend on `ctx` with a cache of `blocks` blocks, weights streamed to the device.
-    pub fn gpu_backend<'a>(&self, ctx: &'a GpuContext, blocks: usize) -> Result<GpuBackend<'a>> {
-        let format = self.format()?;
-        let config = self.config()?;
-        let model = match (&self.model, self.shape) {
-            (Some(path), _) if path.is_dir() => block_on(GpuModel::load(
-                ctx,
-                config,
-                &block_on(open_dir(path))?,
-                format,
-            ))?,
+    /// The engine on `device` with a cache of `blocks` blocks, weights loaded tensor by tensor.
+    pub fn engine(&self, device: Device, blocks: usize) -> Result<Engine<AnyBackend>> {
+        let options = self.options(device, blocks)?;
+        match (&self.model, self.shape) {
             (Some(path), _) => {
-                let (config, store) = block_on(GgufStore::open(FileSource::open(path)?))?;
-                block_on(GpuModel::load(ctx, config, &store, format))?
+                let checkpoint = block_on(load::open(&load::path_source(path)?, None))?;
+                block_on(load::engine(&checkpoint, &options))
             }
-            (None, Some(_)) => {
+            (None, Some(shape)) => {
+                let config = shape.config()?;
                 let store = RandomStore::new(config.clone(), 1);
-                block_on(GpuModel::load(ctx, config, &store, format))?
+                let backend = block_on(load::backend(&config, &store, &options))?;
+                Ok(Engine::new(backend))
             }
-            (None, None) => return Err(Error::InvalidArgument("give --model or --shape".into())),
-        };
-        let cache = GpuKvCache::new(ctx, model.config(), blocks, self.block_size)?;
-        Ok(GpuBackend { ctx, model, cache })
+            (None, None) => Err(Error::InvalidArgument("give --model or --shape".into())),
+        }
     }
 }
 

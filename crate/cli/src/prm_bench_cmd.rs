@@ -4,16 +4,16 @@
 //! without a cache feeds under search-and-learn's rule (every candidate's whole prefix, every
 //! iteration), and the scoring time per iteration.
 
-use crate::model_args::{BackendKind, ModelArgs};
+use crate::model_args::ModelArgs;
 use clap::Args;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
-use ttsearch::engine::{Backend, Engine};
-use ttsearch::gpu::GpuContext;
+use ttsearch::engine::{AnyBackend, Backend};
 use ttsearch::kv::SeqId;
+use ttsearch::load::Device;
 use ttsearch::prm::{Prm, PrmFormat, PrmHead};
 use ttsearch::{Error, Result, block_on};
 
@@ -56,7 +56,7 @@ struct Report {
     kv_blocks_peak: usize,
 }
 
-fn simulate<B: Backend>(prm: &mut Prm<B>, args: &PrmBenchArgs) -> Result<Vec<f64>> {
+fn simulate(prm: &mut Prm<AnyBackend>, args: &PrmBenchArgs) -> Result<Vec<f64>> {
     let vocab = prm.engine().backend().config().vocab_size as u32;
     let mut rng = rand::rngs::SmallRng::seed_from_u64(3);
     let mut tokens =
@@ -115,42 +115,23 @@ pub fn run(args: &PrmBenchArgs) -> Result<ExitCode> {
             .collect(),
         bias: 0.0,
     };
-    let (device, times, fed, sal, peak) = match args.model.backend {
-        BackendKind::Cpu => {
-            let mut prm = Prm::from_tokens(
-                Engine::new(args.model.cpu_backend(blocks)?),
-                head,
-                PrmFormat::Skywork,
-            );
-            let times = simulate(&mut prm, args)?;
+    let device = args.model.backend.device()?;
+    let name = match &device {
+        Device::Cpu => {
             let threads = std::thread::available_parallelism().map_or(1, usize::from);
-            let c = prm.engine().counters();
-            (
-                format!("cpu ({threads} threads)"),
-                times,
-                prm.tokens_fed(),
-                prm.rescore_tokens(),
-                c.kv_blocks_peak,
-            )
+            format!("cpu ({threads} threads)")
         }
-        BackendKind::Gpu => {
-            let ctx = block_on(GpuContext::new())?;
-            let mut prm = Prm::from_tokens(
-                Engine::new(args.model.gpu_backend(&ctx, blocks)?),
-                head,
-                PrmFormat::Skywork,
-            );
-            let times = simulate(&mut prm, args)?;
-            let c = prm.engine().counters();
-            (
-                ctx.report().name.clone(),
-                times,
-                prm.tokens_fed(),
-                prm.rescore_tokens(),
-                c.kv_blocks_peak,
-            )
-        }
+        Device::Gpu(ctx) => ctx.report().name.clone(),
     };
+    let engine = args.model.engine(device, blocks)?;
+    let mut prm = Prm::from_tokens(engine, head, PrmFormat::Skywork);
+    let times = simulate(&mut prm, args)?;
+    let (device, fed, sal, peak) = (
+        name,
+        prm.tokens_fed(),
+        prm.rescore_tokens(),
+        prm.engine().counters().kv_blocks_peak,
+    );
     let mean = times.iter().sum::<f64>() / times.len().max(1) as f64;
     let report = Report {
         model: args.model.name(),

@@ -4,9 +4,8 @@ use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use ttsearch::model::loader::{load_config, load_cpu_prm};
-use ttsearch::model::safetensors::open_dir;
-use ttsearch::prm::{PrmFormat, PrmHead};
+use ttsearch::load::{self, KvBudget, LoadOptions};
+use ttsearch::prm::PrmFormat;
 use ttsearch::quant::WeightFormat;
 use ttsearch::{Error, Result, block_on};
 
@@ -26,7 +25,8 @@ enum Kind {
 
 #[derive(Args, Debug)]
 pub struct ScoreArgs {
-    /// The PRM: a folder with config.json, *.safetensors (with its head) and tokenizer files.
+    /// The PRM: a folder with config.json, *.safetensors (with its head) and tokenizer files,
+    /// or a chat model (folder or .gguf file) as generative verifier.
     #[arg(long)]
     prm: PathBuf,
     /// The PRM family (its input format and head); by default, from the checkpoint's head.
@@ -55,25 +55,20 @@ pub fn run(args: &ScoreArgs) -> Result<ExitCode> {
             args.steps.display()
         ))
     })?;
-    let format = match args.kind {
-        Some(Kind::Skywork) => PrmFormat::Skywork,
-        Some(Kind::QwenPrm) => PrmFormat::QwenPrm,
-        Some(Kind::Rlhflow) => PrmFormat::Rlhflow,
-        Some(Kind::MathShepherd) => PrmFormat::MathShepherd,
-        Some(Kind::Generative) => PrmFormat::Generative,
-        None => {
-            let config = block_on(load_config(&args.prm))?;
-            let store = block_on(open_dir(&args.prm))?;
-            let head = block_on(PrmHead::load(&store, config.hidden_size))?;
-            PrmFormat::detect(head.as_ref())?
-        }
+    let kind = args.kind.map(|k| match k {
+        Kind::Skywork => PrmFormat::Skywork,
+        Kind::QwenPrm => PrmFormat::QwenPrm,
+        Kind::Rlhflow => PrmFormat::Rlhflow,
+        Kind::MathShepherd => PrmFormat::MathShepherd,
+        Kind::Generative => PrmFormat::Generative,
+    });
+    let options = LoadOptions {
+        dtype: WeightFormat::parse(&args.dtype)?,
+        kv: KvBudget::Blocks(256),
+        ..LoadOptions::default()
     };
-    let mut prm = block_on(load_cpu_prm(
-        &args.prm,
-        WeightFormat::parse(&args.dtype)?,
-        format,
-        256,
-    ))?;
+    let model = block_on(load::load(&load::path_source(&args.prm)?, None, &options))?;
+    let mut prm = model.into_prm(kind)?;
     let refs: Vec<&str> = steps.iter().map(String::as_str).collect();
     let scores = block_on(prm.score(&args.question, &refs))?;
     let json = serde_json::json!({"scores": scores, "tokens_fed": prm.tokens_fed()});

@@ -5,21 +5,14 @@
 
 use crate::model_args::BackendKind;
 use clap::Args;
-use std::path::{Path, PathBuf};
-use ttsearch::engine::{Backend, CpuBackend, Engine, GpuBackend};
-use ttsearch::gpu::GpuContext;
-use ttsearch::kv::{CpuKvCache, GpuKvCache};
-use ttsearch::model::loader::{
-    load_config, load_cpu_model, load_cpu_prm, load_gpu_model, load_gpu_prm, load_tokenizer,
-};
-use ttsearch::model::safetensors::open_dir;
-use ttsearch::prm::{Prm, PrmFormat, PrmHead};
+use std::path::PathBuf;
+use ttsearch::load::{self, KvBudget, LoadOptions, LoadedModel};
+use ttsearch::prm::PrmFormat;
 use ttsearch::quant::WeightFormat;
 use ttsearch::search::{
     AggStrategy, EnginePolicy, Models, NoScorer, Policy, PolicyPrompt, SearchParams, SelfVerified,
     StepScorer, Strategy,
 };
-use ttsearch::tokenize::Tokenizer;
 use ttsearch::{Error, Result, block_on};
 
 /// Where the policy and the scorer come from.
@@ -32,7 +25,8 @@ pub struct SearchModelArgs {
     /// without a chat template).
     #[arg(long)]
     pub tokenizer: Option<PathBuf>,
-    /// The PRM folder (config.json, *.safetensors with its head, tokenizer files).
+    /// The PRM: a folder (config.json, *.safetensors with its head, tokenizer files), or a chat
+    /// model (folder or .gguf file) with --prm-kind generative.
     #[arg(long, conflicts_with = "verifier")]
     pub prm: Option<PathBuf>,
     /// The PRM family: skywork, qwen-prm, rlhflow, math-shepherd, generative (default: from
@@ -126,26 +120,17 @@ pub trait SearchJob {
     fn run<M: Policy + StepScorer>(self, models: &mut M) -> Result<Self::Output>;
 }
 
-/// The PRM format of the checkpoint at `path`: `kind` when given, else from its head.
-pub fn prm_format(path: &Path, kind: Option<&str>) -> Result<PrmFormat> {
-    if let Some(kind) = kind {
-        return PrmFormat::parse(kind);
-    }
-    let config = block_on(load_config(path))?;
-    let store = block_on(open_dir(path))?;
-    let head = block_on(PrmHead::load(&store, config.hidden_size))?;
-    PrmFormat::detect(head.as_ref())
-}
-
 impl SearchModelArgs {
-    fn format(&self) -> Result<WeightFormat> {
-        WeightFormat::parse(&self.dtype)
-    }
-
-    fn tokenizer(&self) -> Result<Tokenizer> {
-        block_on(load_tokenizer(
-            self.tokenizer.as_ref().unwrap_or(&self.policy),
-        ))
+    fn load(
+        &self,
+        path: &std::path::Path,
+        tokenizer_dir: Option<&PathBuf>,
+        options: &LoadOptions,
+    ) -> Result<LoadedModel> {
+        let tokenizer = tokenizer_dir
+            .map(|dir| block_on(load::path_tokenizer(dir)))
+            .transpose()?;
+        block_on(load::load(&load::path_source(path)?, tokenizer, options))
     }
 
     fn self_verify(&self) -> Result<bool> {
@@ -160,65 +145,25 @@ impl SearchModelArgs {
 
     /// Builds the models and runs `job` on them.
     pub fn with_models<J: SearchJob>(&self, job: J) -> Result<J::Output> {
-        let format = self.format()?;
-        match self.backend {
-            BackendKind::Cpu => {
-                let model = block_on(load_cpu_model(&self.policy, format))?;
-                let cache = CpuKvCache::new(model.config(), self.kv_blocks, 16)?;
-                let engine = Engine::new(CpuBackend { model, cache });
-                let scorer = match &self.prm {
-                    Some(path) => {
-                        let kind = prm_format(path, self.prm_kind.as_deref())?;
-                        Some(block_on(load_cpu_prm(path, format, kind, self.kv_blocks))?)
-                    }
-                    None => None,
-                };
-                self.dispatch(engine, scorer, job)
-            }
-            BackendKind::Gpu => {
-                let ctx = block_on(GpuContext::new())?;
-                let config = block_on(load_config(&self.policy))?;
-                let model = block_on(load_gpu_model(&ctx, &self.policy, format))?;
-                // No more blocks than one binding can hold.
-                let fit = |config: &ttsearch::model::ModelConfig| {
-                    self.kv_blocks
-                        .min(GpuKvCache::max_blocks(&ctx, config, 16, u64::MAX))
-                        .max(1)
-                };
-                let cache = GpuKvCache::new(&ctx, &config, fit(&config), 16)?;
-                let engine = Engine::new(GpuBackend {
-                    ctx: &ctx,
-                    model,
-                    cache,
-                });
-                let scorer = match &self.prm {
-                    Some(path) => {
-                        let kind = prm_format(path, self.prm_kind.as_deref())?;
-                        let blocks = fit(&block_on(load_config(path))?);
-                        Some(block_on(load_gpu_prm(&ctx, path, format, kind, blocks))?)
-                    }
-                    None => None,
-                };
-                self.dispatch(engine, scorer, job)
-            }
-        }
-    }
-
-    fn dispatch<B: Backend, J: SearchJob>(
-        &self,
-        engine: Engine<B>,
-        scorer: Option<Prm<B>>,
-        job: J,
-    ) -> Result<J::Output> {
-        let tokenizer = self.tokenizer()?;
+        let options = LoadOptions {
+            dtype: WeightFormat::parse(&self.dtype)?,
+            device: self.backend.device()?,
+            kv: KvBudget::Blocks(self.kv_blocks),
+            ..LoadOptions::default()
+        };
+        let self_verify = self.self_verify()?;
+        let kind = self.prm_kind.as_deref().map(PrmFormat::parse).transpose()?;
+        let policy = self.load(&self.policy, self.tokenizer.as_ref(), &options)?;
         let prompt = PolicyPrompt::default();
-        if self.self_verify()? {
-            let format = PrmFormat::Generative;
-            let head = Prm::<B>::head_for(None, format, &tokenizer)?;
-            let prm = Prm::new(engine, tokenizer, head, format);
+        if self_verify {
+            let prm = policy.into_prm(Some(PrmFormat::Generative))?;
             return job.run(&mut SelfVerified::new(prm, prompt));
         }
-        let policy = EnginePolicy::new(engine, tokenizer, prompt);
+        let scorer = match &self.prm {
+            Some(path) => Some(self.load(path, None, &options)?.into_prm(kind)?),
+            None => None,
+        };
+        let policy = EnginePolicy::new(policy.engine, policy.tokenizer?, prompt);
         match scorer {
             Some(scorer) => job.run(&mut Models { policy, scorer }),
             None => job.run(&mut Models {

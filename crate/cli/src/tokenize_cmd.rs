@@ -6,7 +6,7 @@ use serde::Serialize;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use ttsearch::model::loader::{load_config, load_tokenizer};
+use ttsearch::load;
 use ttsearch::tokenize::{Date, RenderOptions, system_prompt_for};
 use ttsearch::{Error, Result, block_on};
 
@@ -55,7 +55,7 @@ fn print<T: Serialize>(value: &T) -> Result<ExitCode> {
 }
 
 pub fn tokenize(args: &TokenizeArgs) -> Result<ExitCode> {
-    let tokenizer = block_on(load_tokenizer(&args.model))?;
+    let tokenizer = block_on(load::path_tokenizer(&args.model))?;
     let ids = tokenizer.encode(&args.text, args.add_special_tokens)?;
     #[derive(Serialize)]
     struct Out {
@@ -86,11 +86,11 @@ fn parse_date(text: &str) -> Result<Date> {
 }
 
 pub fn prompt(args: &PromptArgs) -> Result<ExitCode> {
-    let tokenizer = block_on(load_tokenizer(&args.model))?;
+    let tokenizer = block_on(load::path_tokenizer(&args.model))?;
     let system = match &args.system {
         Some(s) => s.clone(),
         None => {
-            let config = block_on(load_config(&args.model))?;
+            let config = block_on(load::open_config(&load::path_source(&args.model)?))?;
             system_prompt_for(config.architecture).to_string()
         }
     };

@@ -72,6 +72,21 @@ pub enum Error {
     /// The operation was cancelled by its caller.
     #[error("cancelled")]
     Cancelled,
+    /// A file the model needs is missing (a folder without it, a 404).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The server refused the request (401/403: a gated or private repository).
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    /// The network failed (connection, an unexpected HTTP status, a short download).
+    #[error("network: {0}")]
+    Network(String),
+    /// The model, in the chosen weight format, with its KV cache, does not fit the device.
+    #[error("out of memory: {0}")]
+    OutOfMemory(String),
+    /// A bug: ttsearch panicked (the message says where).
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl Error {
@@ -93,6 +108,11 @@ impl Error {
             Error::KvCacheFull { .. } => "kv_cache_full",
             Error::Template(_) => "template",
             Error::Cancelled => "cancelled",
+            Error::NotFound(_) => "not_found",
+            Error::Unauthorized(_) => "unauthorized",
+            Error::Network(_) => "network",
+            Error::OutOfMemory(_) => "out_of_memory",
+            Error::Internal(_) => "internal",
         }
     }
 

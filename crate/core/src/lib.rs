@@ -1,7 +1,9 @@
 //! ttsearch core: test-time search for small language models on WebGPU and CPU.
 //!
-//! This crate holds everything that is not JavaScript glue: the GPU runtime (wgpu + WGSL kernels),
-//! the CPU backend that implements the same ops (fallback and test oracle), and the weight formats.
+//! This crate holds everything that is not JavaScript glue. Its modules depend on each other in
+//! one direction, lowest first: `error`, `quant`, `layout`, `grade`; `cpu`, `gpu`; `kv`;
+//! `model`; `tokenize`; `engine`; `prm`; `search`; `load` (the one place that builds engines,
+//! PRMs and tokenizers together); `selfcheck` sits beside them over `cpu` and `gpu`.
 //! Public functions that read back from the GPU are `async`; native callers block on them with
 //! [`block_on`].
 
@@ -11,6 +13,8 @@ pub mod error;
 pub mod gpu;
 pub mod grade;
 pub mod kv;
+pub mod layout;
+pub mod load;
 pub mod model;
 pub mod prm;
 pub mod quant;

@@ -9,11 +9,11 @@ mod common;
 use common::{cpu_run, fixture_model};
 use ttsearch::block_on;
 use ttsearch::engine::{
-    CancelToken, CpuBackend, Engine, ExtendOptions, FinishReason, SamplingParams, TokenCodec,
-    decode_bytes,
+    CancelToken, CpuBackend, Engine, ExtendOptions, FinishReason, SamplingParams,
 };
-use ttsearch::model::{CpuKvCache, CpuModel, LogitPositions};
+use ttsearch::model::{CpuKvCache, CpuModel, Rows};
 use ttsearch::quant::WeightFormat;
+use ttsearch::tokenize::{TokenCodec, decode_bytes};
 
 const PROMPT: [u32; 7] = [5, 17, 200, 3, 99, 42, 7];
 
@@ -58,7 +58,7 @@ fn greedy_tokens_and_logprobs_match_teacher_forcing() {
         .chain(out.tokens.iter().copied())
         .collect();
     let model = &e.backend().model;
-    let full = cpu_run(model, &all, LogitPositions::All);
+    let full = cpu_run(model, &all, Rows::All);
     for (i, token) in out.tokens.iter().enumerate() {
         let row = &full.logits[PROMPT.len() - 1 + i];
         let lp = log_softmax(row);
@@ -233,14 +233,14 @@ fn score_and_append_match_the_forward_pass() {
     let mut e = engine(64, 4);
     let seq = block_on(e.prefill(&PROMPT[..3])).expect("prefill");
     let lp = block_on(e.score(seq, &PROMPT[3..])).expect("score");
-    let full = cpu_run(&e.backend().model, &PROMPT, LogitPositions::All);
+    let full = cpu_run(&e.backend().model, &PROMPT, Rows::All);
     for (i, t) in PROMPT[3..].iter().enumerate() {
         let want = log_softmax(&full.logits[2 + i])[*t as usize];
         assert!((lp[i] - want).abs() < 1e-4);
     }
     let hidden = block_on(e.append(&[(seq, &[11, 12][..])])).expect("append");
     let all: Vec<u32> = PROMPT.iter().copied().chain([11, 12]).collect();
-    let full = cpu_run(&e.backend().model, &all, LogitPositions::None);
+    let full = cpu_run(&e.backend().model, &all, Rows::None);
     let h = e.backend().model.config().hidden_size;
     assert_eq!(hidden[0].len(), 2 * h);
     let d = common::max_diff(&hidden[0], &full.hidden[7 * h..]);

@@ -8,17 +8,18 @@
 mod common;
 
 use common::{fixture_model, ids, max_diff, rows};
-use ttsearch::model::{CpuKvCache, CpuModel, LogitPositions, PagedCache, SequenceInput};
+use ttsearch::model::{CpuKvCache, CpuModel, PagedCache, Rows, SequenceInput};
 use ttsearch::quant::WeightFormat;
 
 /// f32 on the same weights: the differences are summation order only.
 const TOLERANCE: f32 = 1e-4;
 
-fn input(seq: ttsearch::model::SeqId, tokens: &[u32], logits: LogitPositions) -> SequenceInput<'_> {
+fn input(seq: ttsearch::model::SeqId, tokens: &[u32], logits: Rows) -> SequenceInput<'_> {
     SequenceInput {
         seq,
         tokens,
         logits,
+        hidden: Rows::All,
     }
 }
 
@@ -35,7 +36,7 @@ fn check(name: &str) {
         // Whole sequence at once.
         let id = cache.create();
         let out = model
-            .forward(&mut cache, &[input(id, &tokens, LogitPositions::All)])
+            .forward(&mut cache, &[input(id, &tokens, Rows::All)])
             .expect("forward")
             .remove(0);
         assert_eq!(out.logits.len(), want_logits.len(), "{name}: logit rows");
@@ -52,14 +53,11 @@ fn check(name: &str) {
         // Prefill two tokens, then one token at a time from the cache.
         let id = cache.create();
         model
-            .forward(&mut cache, &[input(id, &tokens[..2], LogitPositions::None)])
+            .forward(&mut cache, &[input(id, &tokens[..2], Rows::None)])
             .expect("prefill");
         for p in 2..tokens.len() {
             let out = model
-                .forward(
-                    &mut cache,
-                    &[input(id, &tokens[p..=p], LogitPositions::Last)],
-                )
+                .forward(&mut cache, &[input(id, &tokens[p..=p], Rows::Last)])
                 .expect("decode")
                 .remove(0);
             let d = max_diff(&out.logits[0], &want_logits[p]);
@@ -76,8 +74,8 @@ fn check(name: &str) {
         .forward(
             &mut cache,
             &[
-                input(a, &seqs[0], LogitPositions::Last),
-                input(b, &seqs[1], LogitPositions::All),
+                input(a, &seqs[0], Rows::Last),
+                input(b, &seqs[1], Rows::All),
             ],
         )
         .expect("batch");
@@ -119,10 +117,7 @@ fn forked_prefixes_decode_in_one_batch() {
         let root = cache.create();
         // 6 tokens: one full block and a partial one.
         model
-            .forward(
-                &mut cache,
-                &[input(root, &tokens[..6], LogitPositions::None)],
-            )
+            .forward(&mut cache, &[input(root, &tokens[..6], Rows::None)])
             .expect("prefill");
         let kids = cache.fork(root, 3).expect("fork");
         assert_eq!(cache.blocks().blocks_in_use(), 2, "a fork copies nothing");
@@ -131,7 +126,7 @@ fn forked_prefixes_decode_in_one_batch() {
         let batch: Vec<SequenceInput<'_>> = kids
             .iter()
             .zip(steps)
-            .map(|(&k, n)| input(k, &tokens[6..6 + n], LogitPositions::All))
+            .map(|(&k, n)| input(k, &tokens[6..6 + n], Rows::All))
             .collect();
         let outs = model.forward(&mut cache, &batch).expect("forked decode");
         assert_eq!(outs.len(), steps.len());
@@ -144,10 +139,7 @@ fn forked_prefixes_decode_in_one_batch() {
         }
         // The root is untouched by its forks: it continues with the same logits.
         let out = model
-            .forward(
-                &mut cache,
-                &[input(root, &tokens[6..7], LogitPositions::Last)],
-            )
+            .forward(&mut cache, &[input(root, &tokens[6..7], Rows::Last)])
             .expect("root continues")
             .remove(0);
         assert!(
@@ -157,10 +149,7 @@ fn forked_prefixes_decode_in_one_batch() {
         // Truncate a fork back into the shared block, then extend it again.
         cache.truncate(kids[2], 3).expect("truncate");
         let out = model
-            .forward(
-                &mut cache,
-                &[input(kids[2], &tokens[3..8], LogitPositions::All)],
-            )
+            .forward(&mut cache, &[input(kids[2], &tokens[3..8], Rows::All)])
             .expect("re-extend")
             .remove(0);
         assert!(max_diff(&out.logits.concat(), &want[3..8].concat()) < TOLERANCE);
@@ -179,13 +168,13 @@ fn bad_input_is_a_typed_error_and_changes_nothing() {
     let id = cache.create();
     for tokens in [&[9999u32][..], &[]] {
         let err = model
-            .forward(&mut cache, &[input(id, tokens, LogitPositions::Last)])
+            .forward(&mut cache, &[input(id, tokens, Rows::Last)])
             .unwrap_err();
         assert_eq!(err.code(), "invalid_argument");
     }
     // 9 positions do not fit 2 blocks of 4.
     let err = model
-        .forward(&mut cache, &[input(id, &[1; 9], LogitPositions::Last)])
+        .forward(&mut cache, &[input(id, &[1; 9], Rows::Last)])
         .unwrap_err();
     assert_eq!(err.code(), "kv_cache_full");
     assert_eq!(cache.len(id).expect("len"), 0);
@@ -194,16 +183,13 @@ fn bad_input_is_a_typed_error_and_changes_nothing() {
     let err = model
         .forward(
             &mut cache,
-            &[
-                input(id, &[1], LogitPositions::Last),
-                input(id, &[2], LogitPositions::Last),
-            ],
+            &[input(id, &[1], Rows::Last), input(id, &[2], Rows::Last)],
         )
         .unwrap_err();
     assert_eq!(err.code(), "invalid_argument");
     cache.release(id).expect("release");
     let err = model
-        .forward(&mut cache, &[input(id, &[1], LogitPositions::Last)])
+        .forward(&mut cache, &[input(id, &[1], Rows::Last)])
         .unwrap_err();
     assert_eq!(err.code(), "invalid_argument");
 }

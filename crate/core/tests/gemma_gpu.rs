@@ -11,7 +11,7 @@ mod common;
 use serde_json::Value;
 use ttsearch::block_on;
 use ttsearch::model::{
-    CpuModel, FileSource, GgufFile, GgufStore, GpuModel, LogitPositions, ModelConfig, ModelWeights,
+    CpuModel, FileSource, GgufFile, GgufStore, GpuModel, ModelConfig, ModelWeights, Rows,
 };
 use ttsearch::quant::WeightFormat;
 
@@ -47,7 +47,7 @@ fn q8_on_gpu_matches_q8_on_cpu_and_the_reference_top1() {
     let config = ModelConfig::from_gguf(&file).expect("config");
     let store = GgufStore::new(file, source, &config);
     let weights = block_on(ModelWeights::load(&config, &store, WeightFormat::Q8)).expect("weights");
-    let gpu = GpuModel::upload(ctx, config.clone(), &weights).expect("upload");
+    let mut gpu = GpuModel::upload(ctx, config.clone(), &weights).expect("upload");
     let cpu = CpuModel::new(config, weights);
     let reference: Value = serde_json::from_str(REFERENCE).expect("reference");
     let mut worst = 0f32;
@@ -58,8 +58,8 @@ fn q8_on_gpu_matches_q8_on_cpu_and_the_reference_top1() {
             .iter()
             .map(|t| t.as_u64().expect("id") as u32)
             .collect();
-        let g = common::gpu_run(ctx, &gpu, &tokens, LogitPositions::Last);
-        let c = common::cpu_run(&cpu, &tokens, LogitPositions::Last);
+        let g = common::gpu_run(&mut gpu, &tokens, Rows::Last);
+        let c = common::cpu_run(&cpu, &tokens, Rows::Last);
         let d = common::max_diff(&g.logits[0], &c.logits[0]);
         worst = worst.max(d);
         assert!(

@@ -15,7 +15,7 @@ use serde_json::Value;
 use ttsearch::block_on;
 use ttsearch::model::{
     Architecture, CpuKvCache, CpuModel, FileSource, GgufFile, GgufStore, LayerAttention,
-    LogitPositions, ModelConfig, ModelWeights, PagedCache, SequenceInput,
+    ModelConfig, ModelWeights, PagedCache, Rows, SequenceInput,
 };
 use ttsearch::quant::WeightFormat;
 
@@ -134,7 +134,8 @@ fn logits_and_greedy_match_the_exact_reference() {
                 &[SequenceInput {
                     seq,
                     tokens: &tokens,
-                    logits: LogitPositions::All,
+                    logits: Rows::All,
+                    hidden: Rows::All,
                 }],
             )
             .expect("forward")
@@ -174,7 +175,8 @@ fn logits_and_greedy_match_the_exact_reference() {
                     &[SequenceInput {
                         seq,
                         tokens: &[next],
-                        logits: LogitPositions::Last,
+                        logits: Rows::Last,
+                        hidden: Rows::All,
                     }],
                 )
                 .expect("decode")
@@ -220,7 +222,7 @@ fn quantized_formats_stay_close_to_f32() {
         let model = CpuModel::new(config, weights);
         prompts
             .iter()
-            .flat_map(|tokens| common::cpu_run(&model, tokens, LogitPositions::All).logits)
+            .flat_map(|tokens| common::cpu_run(&model, tokens, Rows::All).logits)
             .collect()
     };
     let probes = ids(&reference["probe_ids"]);

@@ -5,12 +5,14 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
+use common::{load_cpu_model, load_tokenizer};
 use std::path::PathBuf;
 use ttsearch::block_on;
 use ttsearch::engine::{CpuBackend, Engine};
 use ttsearch::kv::CpuKvCache;
-use ttsearch::model::loader::{load_cpu_model, load_tokenizer};
-use ttsearch::prm::{Prm, PrmFormat};
+use ttsearch::prm::{Prm, PrmFormat, PrmHead};
 use ttsearch::quant::WeightFormat;
 use ttsearch::search::{
     PolicyPrompt, SearchEvent, SearchOptions, SearchParams, SelfVerified, Strategy, search,
@@ -49,7 +51,7 @@ fn gemma_searches_and_verifies_itself() {
     let cache = CpuKvCache::new(model.config(), 512, 16).expect("cache");
     let tokenizer = block_on(load_tokenizer(&tokenizer_dir)).expect("tokenizer");
     let format = PrmFormat::Generative;
-    let head = Prm::<CpuBackend>::head_for(None, format, &tokenizer).expect("Yes/No head");
+    let head = PrmHead::for_format(None, format, &tokenizer).expect("Yes/No head");
     let engine = Engine::new(CpuBackend { model, cache });
     let prompt = PolicyPrompt::default();
     let prompt_len = prompt

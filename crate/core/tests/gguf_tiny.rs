@@ -10,8 +10,7 @@ mod common;
 use common::{ids, max_diff, rows};
 use std::path::PathBuf;
 use ttsearch::model::{
-    Architecture, CpuModel, FileSource, GgufStore, LayerAttention, LogitPositions, ModelWeights,
-    RopeScaling,
+    Architecture, CpuModel, FileSource, GgufStore, LayerAttention, ModelWeights, RopeScaling, Rows,
 };
 use ttsearch::quant::WeightFormat;
 
@@ -33,7 +32,7 @@ fn load(file: &str, format: WeightFormat) -> CpuModel {
 
 /// Logits of every position of `tokens`, and the final hidden states.
 fn forward(model: &CpuModel, tokens: &[u32]) -> (Vec<Vec<f32>>, Vec<f32>) {
-    let out = common::cpu_run(model, tokens, LogitPositions::All);
+    let out = common::cpu_run(model, tokens, Rows::All);
     (out.logits, out.hidden)
 }
 

@@ -18,7 +18,6 @@ fn gpu_engine_generates_what_the_cpu_engine_generates() {
     for name in ["qwen2-tiny", "gemma3-tiny"] {
         let (config, weights, _) = fixture_model(name, WeightFormat::F32);
         let mut gpu = Engine::new(GpuBackend {
-            ctx,
             model: GpuModel::upload(ctx, config.clone(), &weights).expect("upload"),
             cache: GpuKvCache::new(ctx, &config, 64, 4).expect("cache"),
         });

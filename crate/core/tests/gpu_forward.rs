@@ -8,35 +8,33 @@ mod common;
 
 use common::{cpu_run, fixture_model, gpu_run, ids, max_diff, rows};
 use ttsearch::block_on;
-use ttsearch::model::{
-    CpuModel, GpuKvCache, GpuModel, LogitPositions, PagedCache, SeqId, SequenceInput,
-};
+use ttsearch::model::{CpuModel, GpuKvCache, GpuModel, PagedCache, Rows, SeqId, SequenceInput};
 use ttsearch::quant::WeightFormat;
 
 const TOLERANCE: f32 = 1e-4;
 
-fn input(seq: SeqId, tokens: &[u32], logits: LogitPositions) -> SequenceInput<'_> {
+fn input(seq: SeqId, tokens: &[u32], logits: Rows) -> SequenceInput<'_> {
     SequenceInput {
         seq,
         tokens,
         logits,
+        hidden: Rows::All,
     }
 }
 
 fn check(name: &str) {
     let Some(ctx) = common::gpu() else { return };
     let (config, weights, golden) = fixture_model(name, WeightFormat::F32);
-    let model = GpuModel::upload(ctx, config, &weights).expect("uploads");
+    let mut model = GpuModel::upload(ctx, config, &weights).expect("uploads");
     let mut worst = 0f32;
     let mut cache = GpuKvCache::new(ctx, model.config(), 16, 4).expect("cache");
     for seq in golden["sequences"].as_array().expect("sequences") {
         let tokens = ids(&seq["tokens"]);
         let want = rows(&seq["logits"]);
         let id = cache.create();
-        let out =
-            block_on(model.forward(ctx, &mut cache, &[input(id, &tokens, LogitPositions::All)]))
-                .expect("forward")
-                .remove(0);
+        let out = block_on(model.forward(&mut cache, &[input(id, &tokens, Rows::All)]))
+            .expect("forward")
+            .remove(0);
         assert_eq!(out.logits.len(), tokens.len());
         for (p, (got, w)) in out.logits.iter().zip(&want).enumerate() {
             let d = max_diff(got, w);
@@ -51,10 +49,9 @@ fn check(name: &str) {
         // Token by token from an empty sequence: every step reads the paged cache.
         let id = cache.create();
         for (p, t) in tokens.iter().enumerate() {
-            let out =
-                block_on(model.forward(ctx, &mut cache, &[input(id, &[*t], LogitPositions::Last)]))
-                    .expect("decode")
-                    .remove(0);
+            let out = block_on(model.forward(&mut cache, &[input(id, &[*t], Rows::Last)]))
+                .expect("decode")
+                .remove(0);
             let d = max_diff(&out.logits[0], &want[p]);
             assert!(d < TOLERANCE, "{name} decode position {p}: {d}");
         }
@@ -87,23 +84,17 @@ fn gemma3_on_gpu_matches_transformers() {
 fn gpu_forward_errors_leave_the_cache_alone() {
     let Some(ctx) = common::gpu() else { return };
     let (config, weights, _) = fixture_model("qwen2-tiny", WeightFormat::F32);
-    let model = GpuModel::upload(ctx, config, &weights).expect("uploads");
+    let mut model = GpuModel::upload(ctx, config, &weights).expect("uploads");
     let mut cache = GpuKvCache::new(ctx, model.config(), 2, 4).expect("cache");
     let id = cache.create();
-    block_on(model.forward(
-        ctx,
-        &mut cache,
-        &[input(id, &[1, 2, 3], LogitPositions::None)],
-    ))
-    .expect("prefill");
+    block_on(model.forward(&mut cache, &[input(id, &[1, 2, 3], Rows::None)])).expect("prefill");
     for (tokens, code) in [
         (&[4u32, 999][..], "invalid_argument"),
         (&[], "invalid_argument"),
         (&[1; 6], "kv_cache_full"),
     ] {
         let err =
-            block_on(model.forward(ctx, &mut cache, &[input(id, tokens, LogitPositions::Last)]))
-                .unwrap_err();
+            block_on(model.forward(&mut cache, &[input(id, tokens, Rows::Last)])).unwrap_err();
         assert_eq!(err.code(), code);
         assert_eq!(cache.len(id).expect("len"), 3);
     }
@@ -119,23 +110,19 @@ fn forked_batches_match_the_cpu_backend() {
         let (config, weights, golden) = fixture_model(name, WeightFormat::F32);
         let tokens = ids(&golden["sequences"][0]["tokens"]);
         let want = rows(&golden["sequences"][0]["logits"]);
-        let gpu = GpuModel::upload(ctx, config, &weights).expect("uploads");
+        let mut gpu = GpuModel::upload(ctx, config, &weights).expect("uploads");
         let mut cache = GpuKvCache::new(ctx, gpu.config(), 32, 4).expect("cache");
         let root = cache.create();
-        block_on(gpu.forward(
-            ctx,
-            &mut cache,
-            &[input(root, &tokens[..6], LogitPositions::None)],
-        ))
-        .expect("prefill");
+        block_on(gpu.forward(&mut cache, &[input(root, &tokens[..6], Rows::None)]))
+            .expect("prefill");
         let kids = cache.fork(root, 3).expect("fork");
         let steps = [1usize, 2, 5];
         let batch: Vec<SequenceInput<'_>> = kids
             .iter()
             .zip(steps)
-            .map(|(&k, n)| input(k, &tokens[6..6 + n], LogitPositions::All))
+            .map(|(&k, n)| input(k, &tokens[6..6 + n], Rows::All))
             .collect();
-        let outs = block_on(gpu.forward(ctx, &mut cache, &batch)).expect("forked decode");
+        let outs = block_on(gpu.forward(&mut cache, &batch)).expect("forked decode");
         assert_eq!(outs.len(), steps.len());
         for (out, n) in outs.iter().zip(steps) {
             assert_eq!(out.logits.len(), n);
@@ -144,13 +131,9 @@ fn forked_batches_match_the_cpu_backend() {
                 assert!(d < TOLERANCE, "{name} fork of {n}, position {}: {d}", 6 + i);
             }
         }
-        let out = block_on(gpu.forward(
-            ctx,
-            &mut cache,
-            &[input(root, &tokens[6..7], LogitPositions::Last)],
-        ))
-        .expect("root")
-        .remove(0);
+        let out = block_on(gpu.forward(&mut cache, &[input(root, &tokens[6..7], Rows::Last)]))
+            .expect("root")
+            .remove(0);
         assert!(
             max_diff(&out.logits[0], &want[6]) < TOLERANCE,
             "{name} root"
@@ -165,10 +148,10 @@ fn quantized_formats_match_the_cpu_backend() {
         for format in [WeightFormat::F16, WeightFormat::Q8, WeightFormat::Q4] {
             let (config, weights, golden) = fixture_model(name, format);
             let tokens = ids(&golden["sequences"][0]["tokens"]);
-            let gpu = GpuModel::upload(ctx, config.clone(), &weights).expect("uploads");
+            let mut gpu = GpuModel::upload(ctx, config.clone(), &weights).expect("uploads");
             let cpu = CpuModel::new(config, weights);
-            let want = cpu_run(&cpu, &tokens, LogitPositions::All);
-            let got = gpu_run(ctx, &gpu, &tokens, LogitPositions::All);
+            let want = cpu_run(&cpu, &tokens, Rows::All);
+            let got = gpu_run(&mut gpu, &tokens, Rows::All);
             assert_eq!(got.logits.len(), want.logits.len());
             for (p, (g, w)) in got.logits.iter().zip(&want.logits).enumerate() {
                 let d = max_diff(g, w);
@@ -188,17 +171,17 @@ fn loading_straight_to_the_gpu_equals_uploading_loaded_weights() {
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/fixtures/models/gemma3-tiny");
     let store = block_on(ttsearch::model::safetensors::open_dir(&dir)).expect("opens");
-    let streamed = block_on(GpuModel::load(
+    let mut streamed = block_on(GpuModel::load(
         ctx,
         config.clone(),
         &store,
         WeightFormat::Q8,
     ))
     .expect("load");
-    let uploaded = GpuModel::upload(ctx, config, &weights).expect("upload");
+    let mut uploaded = GpuModel::upload(ctx, config, &weights).expect("upload");
     let tokens = ids(&golden["sequences"][0]["tokens"]);
-    let a = gpu_run(ctx, &streamed, &tokens, LogitPositions::All);
-    let b = gpu_run(ctx, &uploaded, &tokens, LogitPositions::All);
+    let a = gpu_run(&mut streamed, &tokens, Rows::All);
+    let b = gpu_run(&mut uploaded, &tokens, Rows::All);
     assert_eq!(
         a, b,
         "the two loading paths must give bit-identical results"
@@ -227,9 +210,9 @@ fn gguf_files_on_gpu_match_the_cpu_backend() {
         let weights = block_on(ttsearch::model::ModelWeights::load(&config, &store, format))
             .expect("weights");
         let cpu = CpuModel::new(config.clone(), weights);
-        let gpu = block_on(GpuModel::load(ctx, config, &open().1, format)).expect("GPU load");
-        let want = cpu_run(&cpu, &tokens, LogitPositions::All);
-        let got = gpu_run(ctx, &gpu, &tokens, LogitPositions::All);
+        let mut gpu = block_on(GpuModel::load(ctx, config, &open().1, format)).expect("GPU load");
+        let want = cpu_run(&cpu, &tokens, Rows::All);
+        let got = gpu_run(&mut gpu, &tokens, Rows::All);
         let d = max_diff(&got.logits.concat(), &want.logits.concat());
         assert!(d < 1e-3, "{file} as {format:?}: GPU vs CPU {d}");
     }

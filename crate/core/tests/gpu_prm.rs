@@ -5,10 +5,10 @@
 
 mod common;
 
+use common::load_gpu_prm;
 use serde_json::Value;
 use std::path::PathBuf;
 use ttsearch::block_on;
-use ttsearch::model::loader::load_gpu_prm;
 use ttsearch::prm::PrmFormat;
 use ttsearch::quant::WeightFormat;
 

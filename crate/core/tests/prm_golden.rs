@@ -7,10 +7,10 @@
 
 mod common;
 
+use common::load_cpu_prm;
 use serde_json::Value;
 use std::path::PathBuf;
 use ttsearch::block_on;
-use ttsearch::model::loader::load_cpu_prm;
 use ttsearch::prm::PrmFormat;
 use ttsearch::quant::WeightFormat;
 

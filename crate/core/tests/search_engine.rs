@@ -6,11 +6,13 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
+use common::{load_cpu_model, load_cpu_prm, load_tokenizer};
 use std::path::{Path, PathBuf};
 use ttsearch::block_on;
-use ttsearch::engine::{CancelToken, CpuBackend, Engine};
+use ttsearch::engine::{AnyBackend, CancelToken, CpuBackend, Engine};
 use ttsearch::kv::CpuKvCache;
-use ttsearch::model::loader::{load_cpu_model, load_cpu_prm, load_tokenizer};
 use ttsearch::prm::{Prm, PrmFormat};
 use ttsearch::quant::WeightFormat;
 use ttsearch::search::{
@@ -38,7 +40,7 @@ fn policy(blocks: usize) -> EnginePolicy<CpuBackend> {
     )
 }
 
-fn prm() -> Prm<CpuBackend> {
+fn prm() -> Prm<AnyBackend> {
     block_on(load_cpu_prm(
         &dir("skywork-tiny"),
         WeightFormat::F32,
@@ -48,7 +50,7 @@ fn prm() -> Prm<CpuBackend> {
     .expect("prm")
 }
 
-fn models(blocks: usize) -> Models<EnginePolicy<CpuBackend>, Prm<CpuBackend>> {
+fn models(blocks: usize) -> Models<EnginePolicy<CpuBackend>, Prm<AnyBackend>> {
     Models {
         policy: policy(blocks),
         scorer: prm(),
@@ -73,7 +75,7 @@ fn run<M: ttsearch::search::Policy + ttsearch::search::StepScorer>(
     block_on(search(models, PROBLEM, p, SearchOptions::default())).expect("searches")
 }
 
-fn assert_released(m: &Models<EnginePolicy<CpuBackend>, Prm<CpuBackend>>) {
+fn assert_released(m: &Models<EnginePolicy<CpuBackend>, Prm<AnyBackend>>) {
     assert!(m.policy.engine.live().is_empty(), "policy sequences left");
     assert_eq!(m.policy.engine.counters().kv_blocks_in_use, 0);
     assert!(m.scorer.engine().live().is_empty(), "PRM sequences left");

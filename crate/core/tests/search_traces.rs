@@ -104,7 +104,7 @@ impl Policy for Scripted {
         if cancel.is_some_and(CancelToken::is_cancelled) {
             return Err(Error::Cancelled);
         }
-        let greedy = request.temperature == 0.0;
+        let greedy = request.params.temperature == 0.0;
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut out = Vec::new();
         for (seq, _) in seqs {

@@ -5,13 +5,15 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
+use common::load_tokenizer;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use ttsearch::block_on;
-use ttsearch::engine::{TokenCodec, decode_bytes};
-use ttsearch::model::loader::load_tokenizer;
 use ttsearch::tokenize::{Message, RenderOptions, Tokenizer};
+use ttsearch::tokenize::{TokenCodec, decode_bytes};
 
 const GOLDEN: &str = include_str!("../../../tests/fixtures/tokenizers/golden.json");
 

@@ -6,8 +6,8 @@
 use serde_json::Value;
 use ttsearch::gpu::GpuContext;
 use ttsearch::model::{
-    CpuKvCache, CpuModel, GpuKvCache, GpuModel, LogitPositions, MemorySource, ModelConfig,
-    ModelWeights, PagedCache, SafetensorsFile, SafetensorsModel, SequenceInput,
+    CpuKvCache, CpuModel, GpuKvCache, GpuModel, MemorySource, ModelConfig, ModelWeights,
+    PagedCache, Rows, SafetensorsFile, SafetensorsModel, SequenceInput,
 };
 use ttsearch::quant::WeightFormat;
 use wasm_bindgen_test::*;
@@ -69,7 +69,7 @@ async fn check(name: &str, f: &Fixture) {
         .await
         .expect("safetensors");
     let store = SafetensorsModel::from_files(vec![file]).expect("store");
-    let model = GpuModel::load(&ctx, config, &store, WeightFormat::F32)
+    let mut model = GpuModel::load(&ctx, config, &store, WeightFormat::F32)
         .await
         .expect("load");
     let golden: Value = serde_json::from_str(f.golden).expect("golden");
@@ -80,12 +80,12 @@ async fn check(name: &str, f: &Fixture) {
     let root = cache.create();
     let out = model
         .forward(
-            &ctx,
             &mut cache,
             &[SequenceInput {
                 seq: root,
                 tokens: &tokens,
-                logits: LogitPositions::All,
+                logits: Rows::All,
+                hidden: Rows::All,
             }],
         )
         .await
@@ -113,11 +113,12 @@ async fn check(name: &str, f: &Fixture) {
         .map(|&seq| SequenceInput {
             seq,
             tokens: &[7],
-            logits: LogitPositions::Last,
+            logits: Rows::Last,
+            hidden: Rows::All,
         })
         .collect();
     let next = model
-        .forward(&ctx, &mut cache, &batch)
+        .forward(&mut cache, &batch)
         .await
         .expect("forked decode");
     assert_eq!(cache.len(kids[1]).expect("len"), tokens.len() + 1);
@@ -132,7 +133,8 @@ async fn check(name: &str, f: &Fixture) {
             &[SequenceInput {
                 seq,
                 tokens: &extended,
-                logits: LogitPositions::Last,
+                logits: Rows::Last,
+                hidden: Rows::All,
             }],
         )
         .expect("cpu")
@@ -171,7 +173,8 @@ async fn cpu_forward_in_wasm_matches_too() {
             &[SequenceInput {
                 seq: id,
                 tokens: &tokens,
-                logits: LogitPositions::Last,
+                logits: Rows::Last,
+                hidden: Rows::All,
             }],
         )
         .expect("forward")
@@ -199,7 +202,6 @@ async fn engine_samples_on_the_gpu_like_the_cpu() {
         .unwrap_or_else(|e| panic!("WebGPU adapter required: {e}"));
     let (config, weights) = weights(&QWEN2).await;
     let mut gpu = Engine::new(GpuBackend {
-        ctx: &ctx,
         model: GpuModel::upload(&ctx, config.clone(), &weights).expect("upload"),
         cache: GpuKvCache::new(&ctx, &config, 32, 4).expect("cache"),
     });

@@ -68,7 +68,7 @@ async fn check(ctx: &GpuContext, files: Files, format: PrmFormat, key: &str) {
     let mut tokenizer =
         Tokenizer::from_hf(files.tokenizer, Some(files.tokenizer_config), None).expect("tokenizer");
     tokenizer.chat_template = Some(files.chat_template.to_string());
-    let head = Prm::<GpuBackend<'_>>::head_for(
+    let head = PrmHead::for_format(
         PrmHead::load(&store, config.hidden_size)
             .await
             .expect("head"),
@@ -81,7 +81,7 @@ async fn check(ctx: &GpuContext, files: Files, format: PrmFormat, key: &str) {
         .await
         .expect("model");
     let mut prm = Prm::new(
-        Engine::new(GpuBackend { ctx, model, cache }),
+        Engine::new(GpuBackend { model, cache }),
         tokenizer,
         head,
         format,

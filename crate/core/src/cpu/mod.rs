@@ -8,7 +8,7 @@ mod linear;
 mod norm;
 mod softmax;
 
-pub use attention::{PagedShape, attention_meta, paged_attention};
+pub use attention::paged_attention;
 pub use linear::{linear, matmul, matvec, q4_matvec};
 pub use norm::rms_norm;
 pub use softmax::softmax;

@@ -1,21 +1,24 @@
 //! Generation: batched decoding of many sequences over a paged KV cache with seeded sampling,
 //! stop conditions, logprobs and teacher-forced scoring; the API the search layer uses.
+//!
+//! The files follow the engine's jobs: the sequences it holds (`registry`), which of them
+//! decode each step (`admission`), the decode loop (`extend`), when a sequence stops
+//! (`stopping`), teacher forcing (`scoring`), and the backends it runs on.
 
+mod admission;
 mod backend;
-mod codec;
-mod generate;
+mod extend;
 mod gpu_decode;
 mod params;
 mod random;
+mod registry;
 mod sampler;
-mod stop;
+mod scoring;
+mod stopping;
 
-pub use backend::{Backend, CpuBackend, GpuBackend};
-pub use codec::{ByteCodec, TokenCodec, Utf8Stream, decode_bytes};
-pub use generate::{
-    CancelToken, Counters, Engine, ExtendOptions, FinishReason, SeqOutput, TextCallback,
-};
-pub use gpu_decode::forward_sample;
+pub use backend::{AnyBackend, Backend, CpuBackend, GpuBackend};
+pub use extend::{CancelToken, ExtendOptions, FinishReason, SeqOutput, TextCallback};
 pub use params::SamplingParams;
 pub use random::{pcg_hash, uniform};
+pub use registry::{Counters, Engine, PauseFn};
 pub use sampler::{Sampled, sample, sample_with};

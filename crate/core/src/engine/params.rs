@@ -1,6 +1,7 @@
 //! Generation parameters (search-and-learn names) and their validation.
 
 use crate::error::{Error, Result};
+use crate::gpu::MAX_TOP_LOGPROBS;
 
 /// How an [`super::Engine::extend`] call samples and when each sequence stops.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,8 +61,11 @@ impl SamplingParams {
         if self.stop.iter().any(String::is_empty) {
             return bad("stop strings must not be empty".into());
         }
-        if self.logprobs > 20 {
-            return bad(format!("logprobs is at most 20, got {}", self.logprobs));
+        if self.logprobs > MAX_TOP_LOGPROBS {
+            return bad(format!(
+                "logprobs is at most {MAX_TOP_LOGPROBS}, got {}",
+                self.logprobs
+            ));
         }
         Ok(())
     }

@@ -1,17 +1,27 @@
 //! A batch of kernel dispatches recorded on the CPU and submitted as one command buffer.
 //!
-//! Dispatches are recorded as plain data; `submit` compiles any missing pipeline, then creates
-//! bind groups and encodes every dispatch inside one error scope, so a validation or
-//! out-of-memory error surfaces as a typed [`Error`] from `submit` instead of a log line.
+//! Dispatches are recorded as plain data; `submit` compiles any missing pipeline, writes every
+//! dispatch's parameters into one uniform buffer (each at its own dynamic offset), binds, and
+//! encodes every dispatch inside one error scope, so a validation or out-of-memory error
+//! surfaces as a typed [`Error`] from `submit` instead of a log line. A batch made with a
+//! [`DispatchCache`] reuses the cache's uniform buffer and the bind groups of earlier steps.
 
 use super::buffer::GpuBuffer;
 use super::context::GpuContext;
 use super::kernels::Kernel;
+use super::pool::PooledBuffer;
 use crate::error::{Error, Result};
+use std::collections::HashMap;
 
 /// Uniform parameters of one dispatch: up to eight 32-bit words (f32 values pass as their
 /// bits); kernels declare the first four or all eight.
 pub(crate) type Params = [u32; 8];
+
+/// Bytes of one dispatch's parameters.
+pub(crate) const PARAMS_BYTES: u64 = std::mem::size_of::<Params>() as u64;
+
+/// Bind groups kept by a cache before it starts over.
+const MAX_BIND_GROUPS: usize = 4096;
 
 /// One recorded command.
 enum Command {
@@ -30,10 +40,49 @@ enum Command {
     },
 }
 
+type BindKey = (Kernel, Vec<wgpu::Buffer>);
+
+/// What a model's steps reuse from one submission to the next: the uniform buffer of the
+/// dispatch parameters and the bind groups (its buffers come from a pool and its weights stay,
+/// so a step binds the same buffers as the last one of its shape).
+#[derive(Default)]
+pub struct DispatchCache {
+    uniform: Option<wgpu::Buffer>,
+    bind_groups: HashMap<BindKey, wgpu::BindGroup>,
+    stats: DispatchStats,
+}
+
+/// Counters of the submissions made with a [`DispatchCache`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DispatchStats {
+    /// Submissions.
+    pub submits: u64,
+    /// Dispatches recorded.
+    pub dispatches: u64,
+    /// Buffer copies recorded.
+    pub copies: u64,
+    /// Bind groups created (the other dispatches reused one).
+    pub bind_groups_created: u64,
+}
+
+impl DispatchCache {
+    /// Forgets every bind group (their buffers may be freed now).
+    pub fn clear(&mut self) {
+        self.bind_groups.clear();
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> DispatchStats {
+        self.stats
+    }
+}
+
 /// Kernel dispatches waiting to be submitted together. Create with [`GpuContext::batch`].
 pub struct GpuBatch<'a> {
     pub(crate) ctx: &'a GpuContext,
     commands: Vec<Command>,
+    held: Vec<PooledBuffer>,
+    cache: Option<&'a mut DispatchCache>,
 }
 
 impl GpuContext {
@@ -42,6 +91,18 @@ impl GpuContext {
         GpuBatch {
             ctx: self,
             commands: Vec::new(),
+            held: Vec::new(),
+            cache: None,
+        }
+    }
+
+    /// Starts an empty batch that reuses `cache`'s uniform buffer and bind groups.
+    pub fn batch_with<'a>(&'a self, cache: &'a mut DispatchCache) -> GpuBatch<'a> {
+        GpuBatch {
+            ctx: self,
+            commands: Vec::new(),
+            held: Vec::new(),
+            cache: Some(cache),
         }
     }
 }
@@ -73,7 +134,7 @@ impl GpuBatch<'_> {
                 buffers.len()
             )));
         }
-        let max = self.ctx.limits.max_compute_workgroups_per_dimension as usize;
+        let max = self.ctx.limits().max_compute_workgroups_per_dimension as usize;
         let x = workgroups.clamp(1, max);
         let y = workgroups.div_ceil(x).max(1);
         if y > max {
@@ -122,6 +183,14 @@ impl GpuBatch<'_> {
         Ok(())
     }
 
+    /// Keeps an uploaded buffer out of its pool until this batch is submitted, so that no
+    /// later upload overwrites it before the batch has read it.
+    pub fn hold(&mut self, buffer: PooledBuffer) -> &GpuBuffer {
+        self.held.push(buffer);
+        let last = self.held.len() - 1;
+        &self.held[last]
+    }
+
     /// Number of commands recorded so far.
     pub fn len(&self) -> usize {
         self.commands.len()
@@ -135,7 +204,7 @@ impl GpuBatch<'_> {
     /// Encodes and submits every recorded command, in order, as one command buffer.
     ///
     /// Completes when the work is queued (not when it has run); a later readback waits for it.
-    pub async fn submit(self) -> Result<()> {
+    pub async fn submit(mut self) -> Result<()> {
         let ctx = self.ctx;
         ctx.check_healthy()?;
         let mut pipelines = Vec::with_capacity(self.commands.len());
@@ -145,15 +214,56 @@ impl GpuBatch<'_> {
                 Command::Copy { .. } => None,
             });
         }
-        let oom = ctx.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-        let validation = ctx.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let mut encoder = ctx
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("ttsearch batch"),
-            });
+        let device = &ctx.inner.device;
+        // Every dispatch's parameters in one uniform buffer, each at an aligned offset.
+        let stride = u64::from(ctx.limits().min_uniform_buffer_offset_alignment).max(PARAMS_BYTES);
+        let dispatches = self
+            .commands
+            .iter()
+            .filter(|c| matches!(c, Command::Dispatch { .. }))
+            .count() as u64;
+        let mut uniform_bytes = vec![0u8; (stride * dispatches.max(1)) as usize];
+        let mut slot = 0usize;
+        for c in &self.commands {
+            if let Command::Dispatch { params, .. } = c {
+                let at = slot * stride as usize;
+                uniform_bytes[at..at + PARAMS_BYTES as usize]
+                    .copy_from_slice(bytemuck::cast_slice(params));
+                slot += 1;
+            }
+        }
+        let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let validation = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let needed = uniform_bytes.len() as u64;
+        let mut cache = self.cache.take();
+        let uniform = match cache.as_deref_mut() {
+            Some(cache) => {
+                if cache.uniform.as_ref().is_none_or(|u| u.size() < needed) {
+                    // A new uniform buffer: every cached bind group names the old one.
+                    cache.bind_groups.clear();
+                    cache.uniform = Some(create_uniform(device, needed.next_power_of_two()));
+                }
+                cache
+                    .uniform
+                    .clone()
+                    .ok_or_else(|| Error::Gpu("no uniform buffer".to_string()))?
+            }
+            None => create_uniform(device, needed),
+        };
+        ctx.inner.queue.write_buffer(&uniform, 0, &uniform_bytes);
+        if let Some(cache) = cache.as_deref_mut()
+            && cache.bind_groups.len() > MAX_BIND_GROUPS
+        {
+            cache.bind_groups.clear();
+        }
+        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("ttsearch batch"),
+        });
+        let mut created = 0u64;
+        let mut copies = 0u64;
         // Consecutive dispatches share a compute pass; a copy ends the pass.
         let mut i = 0;
+        let mut slot = 0u32;
         while i < self.commands.len() {
             if let Command::Copy {
                 src,
@@ -164,6 +274,7 @@ impl GpuBatch<'_> {
             } = &self.commands[i]
             {
                 encoder.copy_buffer_to_buffer(src, *src_offset, dst, *dst_offset, *bytes);
+                copies += 1;
                 i += 1;
                 continue;
             }
@@ -175,44 +286,65 @@ impl GpuBatch<'_> {
                 Some(Command::Dispatch {
                     kernel,
                     buffers,
-                    params,
                     workgroups,
+                    ..
                 }),
                 Some(Some(pipeline)),
             ) = (self.commands.get(i), pipelines.get(i))
             {
-                let params_buffer = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("ttsearch params"),
-                    size: std::mem::size_of::<Params>() as u64,
-                    usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-                    mapped_at_creation: false,
-                });
-                ctx.queue
-                    .write_buffer(&params_buffer, 0, bytemuck::cast_slice(params));
-                let mut entries: Vec<wgpu::BindGroupEntry> = buffers
-                    .iter()
-                    .enumerate()
-                    .map(|(b, buffer)| wgpu::BindGroupEntry {
-                        binding: b as u32,
-                        resource: buffer.as_entire_binding(),
+                let make = || {
+                    let mut entries: Vec<wgpu::BindGroupEntry> = buffers
+                        .iter()
+                        .enumerate()
+                        .map(|(b, buffer)| wgpu::BindGroupEntry {
+                            binding: b as u32,
+                            resource: buffer.as_entire_binding(),
+                        })
+                        .collect();
+                    entries.push(wgpu::BindGroupEntry {
+                        binding: buffers.len() as u32,
+                        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                            buffer: &uniform,
+                            offset: 0,
+                            size: wgpu::BufferSize::new(PARAMS_BYTES),
+                        }),
+                    });
+                    device.create_bind_group(&wgpu::BindGroupDescriptor {
+                        label: Some(kernel.name()),
+                        layout: &pipeline.layout,
+                        entries: &entries,
                     })
-                    .collect();
-                entries.push(wgpu::BindGroupEntry {
-                    binding: buffers.len() as u32,
-                    resource: params_buffer.as_entire_binding(),
-                });
-                let bind_group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                    label: Some(kernel.name()),
-                    layout: &pipeline.get_bind_group_layout(0),
-                    entries: &entries,
-                });
-                pass.set_pipeline(pipeline);
-                pass.set_bind_group(0, &bind_group, &[]);
+                };
+                let bind_group = match cache.as_deref_mut() {
+                    Some(cache) => {
+                        let key = (*kernel, buffers.clone());
+                        match cache.bind_groups.get(&key) {
+                            Some(group) => group.clone(),
+                            None => {
+                                let group = make();
+                                created += 1;
+                                cache.bind_groups.insert(key, group.clone());
+                                group
+                            }
+                        }
+                    }
+                    None => make(),
+                };
+                pass.set_pipeline(&pipeline.pipeline);
+                pass.set_bind_group(0, &bind_group, &[slot * stride as u32]);
                 pass.dispatch_workgroups(workgroups.0, workgroups.1, 1);
+                slot += 1;
                 i += 1;
             }
         }
-        ctx.queue.submit([encoder.finish()]);
+        ctx.inner.queue.submit([encoder.finish()]);
+        if let Some(cache) = cache {
+            cache.stats.submits += 1;
+            cache.stats.dispatches += dispatches;
+            cache.stats.copies += copies;
+            cache.stats.bind_groups_created += created;
+        }
+        self.held.clear();
         let validation = validation.pop();
         let oom = oom.pop();
         if let Some(error) = validation.await {
@@ -223,4 +355,13 @@ impl GpuBatch<'_> {
         }
         Ok(())
     }
+}
+
+fn create_uniform(device: &wgpu::Device, bytes: u64) -> wgpu::Buffer {
+    device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("ttsearch params"),
+        size: bytes.max(PARAMS_BYTES),
+        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    })
 }

@@ -13,27 +13,42 @@ pub struct GpuBuffer {
 }
 
 impl GpuBuffer {
+    /// Wraps a buffer whose first `words` words are in use.
+    pub(crate) fn from_raw(buffer: wgpu::Buffer, words: usize) -> Self {
+        Self { buffer, words }
+    }
+
     /// Number of 32-bit words the buffer holds.
     pub fn words(&self) -> usize {
         self.words
     }
 
-    /// Size in bytes.
+    /// Size in bytes of the words in use.
     pub fn byte_len(&self) -> u64 {
-        self.buffer.size()
+        self.words.max(1) as u64 * 4
     }
 }
 
 impl GpuContext {
     /// Creates a zero-filled storage buffer of `words` 32-bit words.
     pub fn create_buffer(&self, words: usize, label: &str) -> Result<GpuBuffer> {
-        self.check_healthy()?;
         // Bindings of size zero are invalid: keep at least one word.
-        let bytes = (words.max(1) as u64) * 4;
+        self.create_buffer_bytes((words.max(1) as u64) * 4, words, label)
+    }
+
+    /// Creates a zero-filled storage buffer of `bytes` bytes whose first `words` words are in use.
+    pub(crate) fn create_buffer_bytes(
+        &self,
+        bytes: u64,
+        words: usize,
+        label: &str,
+    ) -> Result<GpuBuffer> {
+        self.check_healthy()?;
+        let limits = self.limits();
         for (limit, what) in [
-            (self.limits.max_buffer_size, "max_buffer_size"),
+            (limits.max_buffer_size, "max_buffer_size"),
             (
-                self.limits.max_storage_buffer_binding_size,
+                limits.max_storage_buffer_binding_size,
                 "max_storage_buffer_binding_size",
             ),
         ] {
@@ -45,7 +60,7 @@ impl GpuContext {
                 });
             }
         }
-        let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
+        let buffer = self.inner.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some(label),
             size: bytes,
             usage: wgpu::BufferUsages::STORAGE
@@ -75,6 +90,11 @@ impl GpuContext {
         self.write_words(buffer, offset, bytemuck::cast_slice(data))
     }
 
+    /// Writes u32 words into `buffer` starting at word `offset`.
+    pub fn write_u32(&self, buffer: &GpuBuffer, offset: usize, data: &[u32]) -> Result<()> {
+        self.write_words(buffer, offset, bytemuck::cast_slice(data))
+    }
+
     fn write_words(&self, buffer: &GpuBuffer, offset: usize, bytes: &[u8]) -> Result<()> {
         self.check_healthy()?;
         let words = bytes.len() / 4;
@@ -88,7 +108,8 @@ impl GpuContext {
             ));
         }
         if !bytes.is_empty() {
-            self.queue
+            self.inner
+                .queue
                 .write_buffer(&buffer.buffer, (offset as u64) * 4, bytes);
         }
         Ok(())
@@ -96,32 +117,60 @@ impl GpuContext {
 
     /// Reads a whole buffer back as f32 values.
     pub async fn read_f32(&self, buffer: &GpuBuffer) -> Result<Vec<f32>> {
-        let bytes = self.read_bytes(buffer).await?;
-        Ok(bytemuck::pod_collect_to_vec(&bytes[..buffer.words * 4]))
+        let words = self.read_ranges(&[(buffer, 0, buffer.words)]).await?;
+        Ok(bytemuck::cast_slice(&words).to_vec())
     }
 
     /// Reads a whole buffer back as u32 words.
     pub async fn read_u32(&self, buffer: &GpuBuffer) -> Result<Vec<u32>> {
-        let bytes = self.read_bytes(buffer).await?;
-        Ok(bytemuck::pod_collect_to_vec(&bytes[..buffer.words * 4]))
+        self.read_ranges(&[(buffer, 0, buffer.words)]).await
     }
 
-    async fn read_bytes(&self, buffer: &GpuBuffer) -> Result<Vec<u8>> {
+    /// Reads word ranges `(buffer, first word, words)` of several buffers back with one copy
+    /// submission and one mapping; the ranges' words are concatenated in order.
+    pub async fn read_ranges(&self, ranges: &[(&GpuBuffer, usize, usize)]) -> Result<Vec<u32>> {
         self.check_healthy()?;
-        let size = buffer.byte_len();
-        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+        let total: usize = ranges.iter().map(|r| r.2).sum();
+        for (buffer, first, words) in ranges {
+            if first + words > buffer.words {
+                return Err(Error::shape(
+                    "read",
+                    format!(
+                        "{words} words at {first} of a buffer of {} words",
+                        buffer.words
+                    ),
+                ));
+            }
+        }
+        if total == 0 {
+            return Ok(Vec::new());
+        }
+        let device = &self.inner.device;
+        let size = total as u64 * 4;
+        let staging = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("ttsearch readback"),
             size,
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let mut encoder = self
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("ttsearch readback"),
-            });
-        encoder.copy_buffer_to_buffer(&buffer.buffer, 0, &staging, 0, size);
-        self.queue.submit([encoder.finish()]);
+        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("ttsearch readback"),
+        });
+        let mut at = 0u64;
+        for (buffer, first, words) in ranges {
+            let bytes = *words as u64 * 4;
+            if bytes > 0 {
+                encoder.copy_buffer_to_buffer(
+                    &buffer.buffer,
+                    *first as u64 * 4,
+                    &staging,
+                    at,
+                    bytes,
+                );
+            }
+            at += bytes;
+        }
+        self.inner.queue.submit([encoder.finish()]);
 
         let (sender, receiver) = futures_channel::oneshot::channel();
         staging
@@ -141,15 +190,15 @@ impl GpuContext {
             self.check_healthy()?;
             return Err(error);
         }
-        let bytes = {
+        let words = {
             let view = staging
                 .slice(..)
                 .get_mapped_range()
                 .map_err(|e| Error::Readback(e.to_string()))?;
-            view.to_vec()
+            bytemuck::pod_collect_to_vec(&view[..])
         };
         staging.unmap();
         staging.destroy();
-        Ok(bytes)
+        Ok(words)
     }
 }

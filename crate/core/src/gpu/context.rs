@@ -1,6 +1,7 @@
 //! Adapter and device acquisition, device-lost and uncaptured-error tracking.
 
-use super::pipeline::PipelineCache;
+use super::kernels::Kernel;
+use super::pipeline::{Pipeline, PipelineCache};
 use super::report::{AdapterReport, LimitsReport, device_type_name};
 use crate::error::{Error, Result};
 use std::sync::{Arc, Mutex};
@@ -14,12 +15,20 @@ pub struct GpuOptions {
     pub backends: Option<wgpu::Backends>,
 }
 
-/// A GPU device with its queue, limits and pipeline cache. Cheap to share by reference.
+/// A GPU device with its queue, limits and pipeline cache. Cloning it is cheap and shares the
+/// device: models and caches keep a clone, so whatever owns them (an engine, a JS object) owns
+/// what they run on.
+#[derive(Clone)]
 pub struct GpuContext {
+    pub(crate) inner: Arc<Device>,
+}
+
+/// What a [`GpuContext`] shares.
+pub(crate) struct Device {
     pub(crate) device: wgpu::Device,
     pub(crate) queue: wgpu::Queue,
     pub(crate) limits: wgpu::Limits,
-    pub(crate) pipelines: PipelineCache,
+    pipelines: PipelineCache,
     report: AdapterReport,
     lost: Arc<Mutex<Option<String>>>,
     uncaptured: Arc<Mutex<Option<String>>>,
@@ -87,7 +96,9 @@ impl GpuContext {
             }
         }));
 
-        Ok(Self {
+        // On the web everything runs on one thread; natively wgpu's types are Send and Sync.
+        #[allow(clippy::arc_with_non_send_sync)]
+        let inner = Arc::new(Device {
             device,
             queue,
             limits,
@@ -95,26 +106,36 @@ impl GpuContext {
             report,
             lost,
             uncaptured,
-        })
+        });
+        Ok(Self { inner })
+    }
+
+    /// The compiled pipeline of `kernel` (compiled on first use; see [`PipelineCache`]).
+    pub(crate) async fn pipeline(&self, kernel: Kernel) -> Result<Pipeline> {
+        self.check_healthy()?;
+        self.inner
+            .pipelines
+            .get_or_compile(&self.inner.device, kernel)
+            .await
     }
 
     /// The adapter's description and the device limits.
     pub fn report(&self) -> &AdapterReport {
-        &self.report
+        &self.inner.report
     }
 
     /// The limits the device was created with.
     pub fn limits(&self) -> &wgpu::Limits {
-        &self.limits
+        &self.inner.limits
     }
 
     /// Fails with [`Error::DeviceLost`] once the device is gone, or with [`Error::Gpu`] if the
     /// runtime reported an error outside any error scope.
     pub fn check_healthy(&self) -> Result<()> {
-        if let Some(message) = self.lost.lock().ok().and_then(|s| s.clone()) {
+        if let Some(message) = self.inner.lost.lock().ok().and_then(|s| s.clone()) {
             return Err(Error::DeviceLost(message));
         }
-        if let Some(message) = self.uncaptured.lock().ok().and_then(|mut s| s.take()) {
+        if let Some(message) = self.inner.uncaptured.lock().ok().and_then(|mut s| s.take()) {
             return Err(Error::Gpu(message));
         }
         Ok(())
@@ -122,8 +143,8 @@ impl GpuContext {
 
     /// Destroys the device: every later operation fails with [`Error::DeviceLost`].
     pub fn destroy(&self) {
-        self.device.destroy();
-        if let Ok(mut slot) = self.lost.lock() {
+        self.inner.device.destroy();
+        if let Ok(mut slot) = self.inner.lost.lock() {
             slot.get_or_insert_with(|| "destroyed by the caller".to_string());
         }
     }
@@ -132,7 +153,8 @@ impl GpuContext {
     /// On the web the browser polls by itself and this returns at once.
     pub(crate) fn poll_wait(&self) -> Result<()> {
         #[cfg(not(target_arch = "wasm32"))]
-        self.device
+        self.inner
+            .device
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| Error::Gpu(e.to_string()))?;
         Ok(())

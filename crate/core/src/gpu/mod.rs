@@ -12,14 +12,16 @@ mod ops;
 mod ops_model;
 mod ops_sample;
 mod pipeline;
+mod pool;
 mod report;
 mod weight;
 
-pub use batch::GpuBatch;
+pub use batch::{DispatchCache, DispatchStats, GpuBatch};
 pub use buffer::GpuBuffer;
 pub use context::{GpuContext, GpuOptions};
 pub use kernels::Kernel;
 pub use ops::GpuQ4Matrix;
 pub use ops_sample::{MAX_TOP_LOGPROBS, sample_row_words};
+pub use pool::{BufferPool, PoolStats, PooledBuffer};
 pub use report::{AdapterReport, LimitsReport};
 pub use weight::GpuWeight;

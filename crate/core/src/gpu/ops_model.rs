@@ -5,8 +5,8 @@ use super::batch::GpuBatch;
 use super::buffer::GpuBuffer;
 use super::kernels::Kernel;
 use super::ops::{as_u32, need};
-use crate::cpu::PagedShape;
 use crate::error::Result;
+use crate::layout::PagedShape;
 
 /// Invocations per workgroup of the element-wise kernels.
 const WG: usize = 256;

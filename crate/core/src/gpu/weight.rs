@@ -44,6 +44,14 @@ impl GpuWeight {
         self.format
     }
 
+    /// Bytes on the device (weights and scales).
+    pub fn byte_len(&self) -> u64 {
+        self.parts
+            .iter()
+            .map(|p| p.weight.byte_len() + p.scales.as_ref().map_or(0, GpuBuffer::byte_len))
+            .sum()
+    }
+
     /// Number of row parts the matrix was split into.
     pub fn parts(&self) -> usize {
         self.parts.len()
@@ -59,10 +67,10 @@ impl GpuContext {
         max_part_bytes: Option<u64>,
     ) -> Result<GpuWeight> {
         let (rows, cols) = (w.rows(), w.cols());
-        let limit = self
-            .limits
+        let limits = self.limits();
+        let limit = limits
             .max_storage_buffer_binding_size
-            .min(self.limits.max_buffer_size)
+            .min(limits.max_buffer_size)
             .min(max_part_bytes.unwrap_or(u64::MAX));
         let row_bytes = (w.byte_len() as u64).div_ceil(rows.max(1) as u64).max(1);
         // Parts start on even rows so that packed halves (f16 values, f16 scales) stay aligned.

@@ -1,10 +1,9 @@
 //! The paged KV cache of the CPU backend: per layer, keys and values [slots, kv_heads, head_dim]
 //! in host memory (grown as blocks are first used), addressed through a [`BlockManager`].
 
-use super::PagedCache;
 use super::blocks::{BlockCopy, BlockManager};
+use super::{DEFAULT_BLOCK_SIZE, KvShape, PagedCache};
 use crate::error::{Error, Result};
-use crate::model::ModelConfig;
 
 /// A paged KV cache in host memory for one model.
 #[derive(Debug, Clone)]
@@ -16,19 +15,25 @@ pub struct CpuKvCache {
 }
 
 impl CpuKvCache {
-    /// A cache of `num_blocks` blocks of `block_size` positions for `config`'s model.
-    pub fn new(config: &ModelConfig, num_blocks: usize, block_size: usize) -> Result<Self> {
+    /// A cache of `num_blocks` blocks of `block_size` positions for a model of `shape` (a
+    /// `&ModelConfig` gives its own).
+    pub fn new(shape: impl Into<KvShape>, num_blocks: usize, block_size: usize) -> Result<Self> {
+        let shape = shape.into();
         Ok(Self {
             blocks: BlockManager::new(num_blocks, block_size)?,
-            row: config.num_key_value_heads * config.head_dim,
-            keys: vec![Vec::new(); config.num_hidden_layers],
-            values: vec![Vec::new(); config.num_hidden_layers],
+            row: shape.row(),
+            keys: vec![Vec::new(); shape.layers],
+            values: vec![Vec::new(); shape.layers],
         })
     }
 
-    /// A cache with room for `positions` positions in blocks of 16.
-    pub fn with_capacity(config: &ModelConfig, positions: usize) -> Result<Self> {
-        Self::new(config, positions.div_ceil(16).max(1), 16)
+    /// A cache with room for `positions` positions in blocks of [`DEFAULT_BLOCK_SIZE`].
+    pub fn with_capacity(shape: impl Into<KvShape>, positions: usize) -> Result<Self> {
+        Self::new(
+            shape,
+            positions.div_ceil(DEFAULT_BLOCK_SIZE).max(1),
+            DEFAULT_BLOCK_SIZE,
+        )
     }
 
     fn ensure(&mut self, slots: usize) {

@@ -1,11 +1,10 @@
 //! The paged KV cache on the GPU: per layer, one key and one value buffer [slots, kv_heads,
 //! head_dim] allocated up front, addressed through a [`BlockManager`].
 
-use super::PagedCache;
 use super::blocks::{BlockCopy, BlockManager};
+use super::{DEFAULT_BLOCK_SIZE, KvShape, PagedCache};
 use crate::error::{Error, Result};
-use crate::gpu::{GpuBatch, GpuBuffer, GpuContext};
-use crate::model::ModelConfig;
+use crate::gpu::{BufferPool, GpuBatch, GpuBuffer, GpuContext};
 
 /// A paged KV cache in GPU memory for one model.
 pub struct GpuKvCache {
@@ -16,22 +15,24 @@ pub struct GpuKvCache {
 }
 
 impl GpuKvCache {
-    /// A cache of `num_blocks` blocks of `block_size` positions for `config`'s model.
+    /// A cache of `num_blocks` blocks of `block_size` positions for a model of `shape` (a
+    /// `&ModelConfig` gives its own).
     pub fn new(
         ctx: &GpuContext,
-        config: &ModelConfig,
+        shape: impl Into<KvShape>,
         num_blocks: usize,
         block_size: usize,
     ) -> Result<Self> {
+        let shape = shape.into();
         let blocks = BlockManager::new(num_blocks, block_size)?;
-        let row = config.num_key_value_heads * config.head_dim;
+        let row = shape.row();
         let words = num_blocks
             .checked_mul(block_size)
             .and_then(|s| s.checked_mul(row))
             .ok_or_else(|| Error::InvalidArgument("KV cache size overflows".into()))?;
-        let mut keys = Vec::with_capacity(config.num_hidden_layers);
-        let mut values = Vec::with_capacity(config.num_hidden_layers);
-        for _ in 0..config.num_hidden_layers {
+        let mut keys = Vec::with_capacity(shape.layers);
+        let mut values = Vec::with_capacity(shape.layers);
+        for _ in 0..shape.layers {
             keys.push(ctx.create_buffer(words, "kv keys")?);
             values.push(ctx.create_buffer(words, "kv values")?);
         }
@@ -47,33 +48,48 @@ impl GpuKvCache {
     /// and values) and the device's per-buffer binding limit.
     pub fn max_blocks(
         ctx: &GpuContext,
-        config: &ModelConfig,
+        shape: impl Into<KvShape>,
         block_size: usize,
         budget_bytes: u64,
     ) -> usize {
+        let shape = shape.into();
         let limits = ctx.limits();
         let per_buffer = limits
             .max_storage_buffer_binding_size
             .min(limits.max_buffer_size);
-        let block_bytes = (block_size * config.num_key_value_heads * config.head_dim * 4) as u64;
+        let block_bytes = (block_size * shape.row() * 4) as u64;
         let by_binding = per_buffer / block_bytes.max(1);
-        let by_budget = budget_bytes / (block_bytes * 2 * config.num_hidden_layers as u64).max(1);
+        let by_budget = budget_bytes / (block_bytes * 2 * shape.layers as u64).max(1);
         by_binding.min(by_budget) as usize
     }
 
-    /// A cache with room for `positions` positions in blocks of 16.
-    pub fn with_capacity(ctx: &GpuContext, config: &ModelConfig, positions: usize) -> Result<Self> {
-        Self::new(ctx, config, positions.div_ceil(16).max(1), 16)
+    /// A cache with room for `positions` positions in blocks of [`DEFAULT_BLOCK_SIZE`].
+    pub fn with_capacity(
+        ctx: &GpuContext,
+        shape: impl Into<KvShape>,
+        positions: usize,
+    ) -> Result<Self> {
+        Self::new(
+            ctx,
+            shape,
+            positions.div_ceil(DEFAULT_BLOCK_SIZE).max(1),
+            DEFAULT_BLOCK_SIZE,
+        )
     }
 
     /// Records copy-on-write block copies in every layer (through a staging buffer: WebGPU
     /// copies never read and write one buffer).
-    pub(crate) fn copy_blocks(&self, b: &mut GpuBatch<'_>, copies: &[BlockCopy]) -> Result<()> {
+    pub(crate) fn copy_blocks(
+        &self,
+        b: &mut GpuBatch<'_>,
+        pool: &BufferPool,
+        copies: &[BlockCopy],
+    ) -> Result<()> {
         if copies.is_empty() {
             return Ok(());
         }
         let block = self.blocks.block_size() * self.row;
-        let staging = b.ctx.create_buffer(block, "kv block copy")?;
+        let staging = pool.take(block, "kv block copy")?;
         for c in copies {
             let (src, dst) = (c.src as usize * block, c.dst as usize * block);
             let words = c.positions * self.row;
@@ -83,6 +99,15 @@ impl GpuKvCache {
             }
         }
         Ok(())
+    }
+
+    /// Bytes of the key and value buffers.
+    pub fn byte_len(&self) -> u64 {
+        self.keys
+            .iter()
+            .chain(&self.values)
+            .map(GpuBuffer::byte_len)
+            .sum()
     }
 
     /// Key and value buffers of `layer`.

@@ -8,6 +8,27 @@ pub use blocks::{BlockCopy, BlockManager, Placement, SeqId};
 pub use cpu_cache::CpuKvCache;
 pub use gpu_cache::GpuKvCache;
 
+/// Positions per block unless a caller picks another size (vLLM's default too).
+pub const DEFAULT_BLOCK_SIZE: usize = 16;
+
+/// The dimensions of a model's KV cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KvShape {
+    /// Decoder layers (one key and one value store each).
+    pub layers: usize,
+    /// Key/value heads.
+    pub kv_heads: usize,
+    /// Width of one head.
+    pub head_dim: usize,
+}
+
+impl KvShape {
+    /// Values of one position in one layer's keys (or values): kv_heads * head_dim.
+    pub fn row(&self) -> usize {
+        self.kv_heads * self.head_dim
+    }
+}
+
 /// A paged KV cache: its storage, and its sequences kept in a [`BlockManager`]. The sequence
 /// operations are the same for every storage.
 pub trait PagedCache {

@@ -1,18 +1,58 @@
-//! What the CPU and GPU forward passes share around the model itself: checking a batch,
-//! placing its tokens in the paged cache, the rows whose logits are wanted, and splitting the
-//! stacked outputs back into one result per sequence.
+//! A batched forward call's inputs and outputs, and what both backends do around the decoder:
+//! checking a batch, placing its tokens in the paged cache (undone if the pass fails), the rows
+//! whose logits and hidden states are wanted, and splitting the stacked outputs back into one
+//! result per sequence.
 
 use super::config::ModelConfig;
-use super::forward_cpu::SequenceInput;
 use crate::error::{Error, Result};
 use crate::kv::{BlockManager, Placement, SeqId};
 
+/// Which of a sequence's new positions an output is wanted for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rows {
+    /// Every new position.
+    All,
+    /// Only the last new position.
+    Last,
+    /// None.
+    None,
+}
+
+impl Rows {
+    /// The rows (of `n` new tokens) wanted.
+    pub fn of(self, n: usize) -> std::ops::Range<usize> {
+        match self {
+            Rows::All => 0..n,
+            Rows::Last => n.saturating_sub(1)..n,
+            Rows::None => 0..0,
+        }
+    }
+}
+
+/// One sequence's part of a batched forward call.
+#[derive(Debug, Clone, Copy)]
+pub struct SequenceInput<'a> {
+    /// The sequence in the KV cache; the new tokens continue it.
+    pub seq: SeqId,
+    /// New tokens.
+    pub tokens: &'a [u32],
+    /// Positions whose logits are wanted.
+    pub logits: Rows,
+    /// Positions whose final hidden states are wanted (PRM heads read them).
+    pub hidden: Rows,
+}
+
+/// What a forward call returns for one sequence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForwardOutput {
+    /// Logits [vocab] for each wanted position, in order.
+    pub logits: Vec<Vec<f32>>,
+    /// Final hidden states (after the final norm) [wanted positions, hidden], row-major.
+    pub hidden: Vec<f32>,
+}
+
 /// Checks a batch against the model before anything is placed in a cache.
-pub(crate) fn validate_batch(
-    config: &ModelConfig,
-    lens: &[usize],
-    batch: &[SequenceInput<'_>],
-) -> Result<()> {
+fn validate_batch(config: &ModelConfig, lens: &[usize], batch: &[SequenceInput<'_>]) -> Result<()> {
     if batch.is_empty() {
         return Err(Error::InvalidArgument(
             "forward needs at least one sequence".into(),
@@ -41,22 +81,19 @@ pub(crate) fn validate_batch(
     Ok(())
 }
 
-/// What a forward call returns for one sequence.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ForwardOutput {
-    /// Logits [vocab] for each requested position, in order.
-    pub logits: Vec<Vec<f32>>,
-    /// Final hidden states (after the final norm) [new tokens, hidden], row-major.
-    pub hidden: Vec<f32>,
+/// A batch placed in the cache: its placement, and what undoes it.
+pub(crate) struct Placed {
+    /// Where every new token goes.
+    pub placement: Placement,
+    new: Vec<(SeqId, usize)>,
 }
 
-/// Checks `batch` and places its new tokens in the cache (all or nothing). Returns what
-/// [`BlockManager::rollback`] needs if the forward pass then fails.
+/// Checks `batch` and places its new tokens in the cache (all or nothing).
 pub(crate) fn place_batch(
     config: &ModelConfig,
     blocks: &mut BlockManager,
     batch: &[SequenceInput<'_>],
-) -> Result<(Vec<(SeqId, usize)>, Placement)> {
+) -> Result<Placed> {
     let lens = batch
         .iter()
         .map(|s| blocks.len(s.seq))
@@ -64,22 +101,40 @@ pub(crate) fn place_batch(
     validate_batch(config, &lens, batch)?;
     let new: Vec<(SeqId, usize)> = batch.iter().map(|s| (s.seq, s.tokens.len())).collect();
     let placement = blocks.place(&new)?;
-    Ok((new, placement))
+    Ok(Placed { placement, new })
 }
 
-/// Rows of the stacked new tokens whose logits the batch asks for, in order.
-pub(crate) fn logit_rows(batch: &[SequenceInput<'_>]) -> Vec<usize> {
+impl Placed {
+    /// Undoes the placement after a failed pass: the sequences keep their old lengths.
+    pub fn rollback(&self, blocks: &mut BlockManager) -> Result<()> {
+        blocks.rollback(&self.new, &self.placement)
+    }
+}
+
+/// The stacked token ids of a batch.
+pub(crate) fn stacked_tokens(batch: &[SequenceInput<'_>]) -> Vec<u32> {
+    batch
+        .iter()
+        .flat_map(|s| s.tokens.iter().copied())
+        .collect()
+}
+
+/// Rows of the stacked new tokens wanted by `pick` (logits or hidden), in order.
+pub(crate) fn wanted_rows(
+    batch: &[SequenceInput<'_>],
+    pick: impl Fn(&SequenceInput<'_>) -> Rows,
+) -> Vec<usize> {
     let mut rows = Vec::new();
     let mut first = 0;
     for s in batch {
-        rows.extend(s.logits.rows(s.tokens.len()).map(|r| first + r));
+        rows.extend(pick(s).of(s.tokens.len()).map(|r| first + r));
         first += s.tokens.len();
     }
     rows
 }
 
-/// One output per sequence from the stacked hidden states [tokens, h] and the logits
-/// [logit_rows, vocab].
+/// One output per sequence from the wanted hidden rows [hidden rows, h] and logit rows
+/// [logit rows, vocab], both stacked in batch order.
 pub(crate) fn split_outputs(
     batch: &[SequenceInput<'_>],
     hidden: &[f32],
@@ -87,18 +142,21 @@ pub(crate) fn split_outputs(
     logits: &[f32],
     vocab: usize,
 ) -> Vec<ForwardOutput> {
-    let mut rows = logits.chunks_exact(vocab).map(<[f32]>::to_vec);
-    let mut first = 0;
+    let mut logit_rows = logits.chunks_exact(vocab).map(<[f32]>::to_vec);
+    let mut hidden_rows = hidden.chunks_exact(h);
     batch
         .iter()
         .map(|s| {
             let len = s.tokens.len();
-            let out = ForwardOutput {
-                logits: rows.by_ref().take(s.logits.rows(len).len()).collect(),
-                hidden: hidden[first * h..(first + len) * h].to_vec(),
-            };
-            first += len;
-            out
+            ForwardOutput {
+                logits: logit_rows.by_ref().take(s.logits.of(len).len()).collect(),
+                hidden: hidden_rows
+                    .by_ref()
+                    .take(s.hidden.of(len).len())
+                    .flatten()
+                    .copied()
+                    .collect(),
+            }
         })
         .collect()
 }

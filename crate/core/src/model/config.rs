@@ -1,22 +1,12 @@
 //! Model configuration: HF config.json (both the released schema with `rope_theta` /
 //! `rope_scaling` / `rope_local_base_freq` and transformers 5's `rope_parameters`) and GGUF
-//! metadata, for Qwen2, Llama 3 (with llama3 rope scaling) and Gemma 3 text models.
+//! metadata. Each family's defaults and layer form come from its entry in [`super::arch`].
 
+use super::arch::{self, ArchSpec, Architecture, DefaultLayers};
 use super::gguf::{GgufFile, GgufValue};
 use crate::error::{Error, Result};
 use serde::Serialize;
 use serde_json::Value;
-
-/// The model families ttsearch runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Architecture {
-    /// Qwen2 / Qwen2.5 (q/k/v biases).
-    Qwen2,
-    /// Llama 3.x, SmolLM2 and other Llama-architecture models.
-    Llama,
-    /// Gemma 3 text (q/k norms, four norms per layer, local and global attention layers).
-    Gemma3,
-}
 
 /// Rotary embedding frequencies.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -114,6 +104,21 @@ pub struct ModelConfig {
     pub bos_token_id: Option<u32>,
     /// End-of-sequence tokens.
     pub eos_token_ids: Vec<u32>,
+    /// How the family's decoder layer differs from the plain pre-norm layer.
+    pub form: LayerForm,
+}
+
+/// The decoder-layer differences between families, as data the one decoder layer reads.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LayerForm {
+    /// RMSNorm multiplies by (norm_offset + weight).
+    pub norm_offset: f32,
+    /// Embedding rows are multiplied by this (Gemma: sqrt(hidden_size); else 1).
+    pub embedding_scale: f32,
+    /// Per-head RMSNorm of queries and keys before the rotary embedding.
+    pub qk_norm: bool,
+    /// Norms of the attention output and of the MLP output besides the two input norms.
+    pub sandwich_norms: bool,
 }
 
 fn cfg_error(detail: impl Into<String>) -> Error {
@@ -176,7 +181,7 @@ fn rope_from(params: Option<&Value>, theta: f64) -> Result<Rope> {
     Ok(Rope { theta, scaling })
 }
 
-fn architecture_of(v: &Value) -> Result<Architecture> {
+fn architecture_of(v: &Value) -> Result<&'static ArchSpec> {
     let named = v
         .get("architectures")
         .and_then(Value::as_array)
@@ -184,16 +189,58 @@ fn architecture_of(v: &Value) -> Result<Architecture> {
         .and_then(Value::as_str);
     let model_type = v.get("model_type").and_then(Value::as_str);
     match (named, model_type) {
-        // PRMs on a Qwen2 backbone: Skywork-o1-Open-PRM, Qwen2.5-Math-PRM.
-        (Some("Qwen2ForCausalLM" | "Qwen2ForPrmModel" | "Qwen2ForProcessRewardModel"), _)
-        | (None, Some("qwen2")) => Ok(Architecture::Qwen2),
-        (Some("LlamaForCausalLM"), _) | (None, Some("llama")) => Ok(Architecture::Llama),
-        (Some("Gemma3ForCausalLM"), _) | (None, Some("gemma3_text")) => Ok(Architecture::Gemma3),
-        (Some(other), _) => Err(Error::Unsupported(format!("architecture {other}"))),
-        (None, Some(other)) => Err(Error::Unsupported(format!("model_type {other}"))),
+        (Some(name), _) => arch::by_hf_class(name)
+            .ok_or_else(|| Error::Unsupported(format!("architecture {name}"))),
+        (None, Some(name)) => arch::by_model_type(name)
+            .ok_or_else(|| Error::Unsupported(format!("model_type {name}"))),
         (None, None) => Err(cfg_error(
             "neither \"architectures\" nor \"model_type\" is given",
         )),
+    }
+}
+
+/// Layer kinds from a family's default pattern.
+fn default_layers(spec: &ArchSpec, layers: usize, period: Option<usize>) -> Vec<LayerAttention> {
+    match spec.default_layers {
+        DefaultLayers::AllFull => vec![LayerAttention::Full; layers],
+        DefaultLayers::GlobalEvery(n) => {
+            let n = period.unwrap_or(n).max(1);
+            (0..layers)
+                .map(|i| {
+                    if (i + 1) % n == 0 {
+                        LayerAttention::Full
+                    } else {
+                        LayerAttention::Sliding
+                    }
+                })
+                .collect()
+        }
+    }
+}
+
+impl From<&ModelConfig> for crate::kv::KvShape {
+    fn from(c: &ModelConfig) -> Self {
+        Self {
+            layers: c.num_hidden_layers,
+            kv_heads: c.num_key_value_heads,
+            head_dim: c.head_dim,
+        }
+    }
+}
+
+impl LayerForm {
+    /// The layer form of `spec`'s family at width `hidden_size`.
+    fn of(spec: &ArchSpec, hidden_size: usize) -> Self {
+        Self {
+            norm_offset: spec.norm_offset,
+            embedding_scale: if spec.scale_embedding {
+                (hidden_size as f32).sqrt()
+            } else {
+                1.0
+            },
+            qk_norm: spec.qk_norm,
+            sandwich_norms: spec.sandwich_norms,
+        }
     }
 }
 
@@ -214,7 +261,7 @@ impl ModelConfig {
     pub fn from_hf_json(text: &str) -> Result<Self> {
         let v: Value = serde_json::from_str(text)
             .map_err(|e| cfg_error(format!("config.json is not JSON: {e}")))?;
-        let architecture = architecture_of(&v)?;
+        let spec = architecture_of(&v)?;
         let hidden_size = get_usize(&v, "hidden_size")?;
         let num_attention_heads = get_usize(&v, "num_attention_heads")?;
         let num_hidden_layers = get_usize(&v, "num_hidden_layers")?;
@@ -223,20 +270,20 @@ impl ModelConfig {
             None if num_attention_heads > 0 => hidden_size / num_attention_heads,
             None => return Err(cfg_error("num_attention_heads is zero")),
         };
-        let gemma = architecture == Architecture::Gemma3;
-        let default_theta = if gemma { 1_000_000.0 } else { 10_000.0 };
+        let default_theta = spec.rope_theta;
+        let local_theta = spec.local_rope_theta.unwrap_or(10_000.0);
         let params = v.get("rope_parameters");
         let (rope, rope_local) =
             if let Some(p) = params.filter(|p| p.get("full_attention").is_some()) {
                 // transformers 5 Gemma 3: one rope per layer type.
                 let full = rope_from(p.get("full_attention"), default_theta)?;
-                let local = rope_from(p.get("sliding_attention"), 10_000.0)?;
+                let local = rope_from(p.get("sliding_attention"), local_theta)?;
                 (full, Some(local))
             } else {
                 let theta = opt_f64(&v, "rope_theta").unwrap_or(default_theta);
                 let rope = rope_from(params.or_else(|| v.get("rope_scaling")), theta)?;
-                let local = gemma.then(|| Rope {
-                    theta: opt_f64(&v, "rope_local_base_freq").unwrap_or(10_000.0),
+                let local = spec.local_rope_theta.map(|theta| Rope {
+                    theta: opt_f64(&v, "rope_local_base_freq").unwrap_or(theta),
                     scaling: RopeScaling::None,
                 });
                 (rope, local)
@@ -254,23 +301,13 @@ impl ModelConfig {
                     other => Err(Error::Unsupported(format!("layer type {other:?}"))),
                 })
                 .collect::<Result<Vec<_>>>()?,
-            None if gemma => {
+            None => {
                 let pattern = v
                     .get("sliding_window_pattern")
-                    .or_else(|| v.get("_sliding_window_pattern"));
-                let pattern = pattern.and_then(Value::as_u64).unwrap_or(6).max(1) as usize;
-                (0..num_hidden_layers)
-                    .map(|i| {
-                        if (i + 1) % pattern == 0 {
-                            LayerAttention::Full
-                        } else {
-                            LayerAttention::Sliding
-                        }
-                    })
-                    .collect()
+                    .or_else(|| v.get("_sliding_window_pattern"))
+                    .and_then(Value::as_u64);
+                default_layers(spec, num_hidden_layers, pattern.map(|p| p as usize))
             }
-            // Qwen2's use_sliding_window is false in every released checkpoint: full attention.
-            None => vec![LayerAttention::Full; num_hidden_layers],
         };
         if layer_types.len() != num_hidden_layers {
             return Err(cfg_error(format!(
@@ -282,13 +319,14 @@ impl ModelConfig {
             .get("hidden_activation")
             .or_else(|| v.get("hidden_act"))
             .and_then(Value::as_str);
-        let hidden_act = match act.unwrap_or(if gemma { "gelu_pytorch_tanh" } else { "silu" }) {
-            "silu" | "swish" => Activation::Silu,
-            "gelu_pytorch_tanh" | "gelu_tanh" => Activation::GeluTanh,
-            other => return Err(Error::Unsupported(format!("activation {other}"))),
+        let hidden_act = match act {
+            None => spec.activation,
+            Some("silu" | "swish") => Activation::Silu,
+            Some("gelu_pytorch_tanh" | "gelu_tanh") => Activation::GeluTanh,
+            Some(other) => return Err(Error::Unsupported(format!("activation {other}"))),
         };
         let config = Self {
-            architecture,
+            architecture: spec.architecture,
             vocab_size: get_usize(&v, "vocab_size")?,
             hidden_size,
             intermediate_size: get_usize(&v, "intermediate_size")?,
@@ -304,20 +342,20 @@ impl ModelConfig {
             tie_word_embeddings: v
                 .get("tie_word_embeddings")
                 .and_then(Value::as_bool)
-                // transformers' defaults: Gemma3TextConfig ties, Qwen2Config and LlamaConfig do not.
-                .unwrap_or(gemma),
+                .unwrap_or(spec.tie_word_embeddings),
             hidden_act,
             rope,
             rope_local,
-            sliding_window: if gemma { sliding_window } else { None },
+            sliding_window: sliding_window.filter(|_| spec.sliding_window),
             layer_types,
-            attention_bias: architecture == Architecture::Qwen2
+            attention_bias: spec.qkv_bias
                 || v.get("attention_bias")
                     .and_then(Value::as_bool)
                     .unwrap_or(false),
             query_pre_attn_scalar: opt_f64(&v, "query_pre_attn_scalar").unwrap_or(head_dim as f64),
             bos_token_id: token_ids(v.get("bos_token_id")).first().copied(),
             eos_token_ids: token_ids(v.get("eos_token_id")),
+            form: LayerForm::of(spec, hidden_size),
         };
         config.validate()
     }
@@ -328,12 +366,8 @@ impl ModelConfig {
             .get("general.architecture")
             .and_then(GgufValue::as_str)
             .ok_or_else(|| cfg_error("GGUF without general.architecture"))?;
-        let architecture = match arch {
-            "qwen2" => Architecture::Qwen2,
-            "llama" => Architecture::Llama,
-            "gemma3" => Architecture::Gemma3,
-            other => return Err(Error::Unsupported(format!("GGUF architecture {other}"))),
-        };
+        let spec = arch::by_gguf_name(arch)
+            .ok_or_else(|| Error::Unsupported(format!("GGUF architecture {arch}")))?;
         let num = |key: &str| -> Result<usize> {
             file.get(&format!("{arch}.{key}"))
                 .and_then(GgufValue::as_u64)
@@ -349,7 +383,6 @@ impl ModelConfig {
         let num_hidden_layers = num("block_count")?;
         let head_dim =
             num("attention.key_length").unwrap_or(hidden_size / num_attention_heads.max(1));
-        let gemma = architecture == Architecture::Gemma3;
         let vocab_size = match file
             .get("tokenizer.ggml.tokens")
             .and_then(GgufValue::as_array)
@@ -368,47 +401,45 @@ impl ModelConfig {
             _ => RopeScaling::None,
         };
         let rope = Rope {
-            theta: float("rope.freq_base").unwrap_or(if gemma { 1_000_000.0 } else { 10_000.0 }),
+            theta: float("rope.freq_base").unwrap_or(spec.rope_theta),
             scaling,
         };
         // llama.cpp's Gemma 3: a per-layer sliding_window_pattern array when the converter wrote
-        // one, else a period (every n-th layer global; 6 when absent).
+        // one, else a period (every n-th layer global; the family's default when absent).
         let pattern = file.get(&format!("{arch}.attention.sliding_window_pattern"));
-        let sliding: Vec<bool> = match pattern.and_then(GgufValue::as_array) {
-            Some(flags) if flags.len() == num_hidden_layers => flags
+        let layer_types = match pattern.and_then(GgufValue::as_array) {
+            Some(flags) if flags.len() == num_hidden_layers && spec.sliding_window => flags
                 .iter()
                 .map(|f| match f {
                     GgufValue::Bool(b) => Some(*b),
                     other => other.as_u64().map(|v| v != 0),
                 })
+                .map(|s| {
+                    s.map(|sliding| {
+                        if sliding {
+                            LayerAttention::Sliding
+                        } else {
+                            LayerAttention::Full
+                        }
+                    })
+                })
                 .collect::<Option<_>>()
                 .ok_or_else(|| cfg_error("GGUF sliding_window_pattern is not booleans"))?,
-            Some(flags) => {
+            Some(flags) if flags.len() != num_hidden_layers => {
                 return Err(cfg_error(format!(
                     "GGUF sliding_window_pattern has {} entries for {num_hidden_layers} layers",
                     flags.len()
                 )));
             }
-            None => {
-                let period = pattern.and_then(GgufValue::as_u64).unwrap_or(6).max(1) as usize;
-                (0..num_hidden_layers)
-                    .map(|i| (i + 1) % period != 0)
-                    .collect()
-            }
+            _ => default_layers(
+                spec,
+                num_hidden_layers,
+                pattern.and_then(GgufValue::as_u64).map(|p| p as usize),
+            ),
         };
-        let layer_types = sliding
-            .iter()
-            .map(|&s| {
-                if gemma && s {
-                    LayerAttention::Sliding
-                } else {
-                    LayerAttention::Full
-                }
-            })
-            .collect();
         let token = |key: &str| file.get(key).and_then(GgufValue::as_u64).map(|n| n as u32);
         let config = Self {
-            architecture,
+            architecture: spec.architecture,
             vocab_size,
             hidden_size,
             intermediate_size: num("feed_forward_length")?,
@@ -419,26 +450,21 @@ impl ModelConfig {
             rms_norm_eps: float("attention.layer_norm_rms_epsilon").unwrap_or(1e-6),
             max_position_embeddings: num("context_length")?,
             tie_word_embeddings: file.tensor("output.weight").is_none(),
-            hidden_act: if gemma {
-                Activation::GeluTanh
-            } else {
-                Activation::Silu
-            },
+            hidden_act: spec.activation,
             rope,
-            rope_local: gemma.then(|| Rope {
-                theta: float("rope.freq_base_swa").unwrap_or(10_000.0),
+            rope_local: spec.local_rope_theta.map(|theta| Rope {
+                theta: float("rope.freq_base_swa").unwrap_or(theta),
                 scaling: RopeScaling::None,
             }),
-            sliding_window: if gemma {
-                num("attention.sliding_window").ok()
-            } else {
-                None
-            },
+            sliding_window: num("attention.sliding_window")
+                .ok()
+                .filter(|_| spec.sliding_window),
             layer_types,
-            attention_bias: architecture == Architecture::Qwen2,
+            attention_bias: spec.qkv_bias,
             query_pre_attn_scalar: head_dim as f64,
             bos_token_id: token("tokenizer.ggml.bos_token_id"),
             eos_token_ids: token("tokenizer.ggml.eos_token_id").into_iter().collect(),
+            form: LayerForm::of(spec, hidden_size),
         };
         config.validate()
     }

@@ -1,47 +1,18 @@
-//! The forward pass on the CPU for Qwen2, Llama 3 and Gemma 3 over a batch of sequences of a
-//! paged KV cache, new tokens of all sequences stacked; f32 arithmetic, the oracle the GPU
-//! forward is checked against.
+//! The forward pass on the CPU: the decoder's ops in plain Rust over host weights and a
+//! [`CpuKvCache`]; f32 arithmetic, the oracle the GPU pass is checked against.
 
-use super::batch::{ForwardOutput, logit_rows, place_batch, split_outputs};
-use super::config::{Activation, Architecture, LayerAttention, ModelConfig};
+use super::batch::{
+    ForwardOutput, SequenceInput, place_batch, split_outputs, stacked_tokens, wanted_rows,
+};
+use super::config::{Activation, LayerAttention, ModelConfig};
+use super::decoder::{AttentionSpec, ForwardOps, decode};
 use super::rope;
-use super::weights::{LayerWeights, Linear, ModelWeights};
+use super::weights::ModelWeights;
 use crate::cpu;
-use crate::error::Result;
-use crate::kv::{CpuKvCache, PagedCache, Placement, SeqId};
-
-/// Which positions' logits to compute.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogitPositions {
-    /// Every new position.
-    All,
-    /// Only the last new position.
-    Last,
-    /// None (hidden states only, e.g. for a PRM head).
-    None,
-}
-
-/// One sequence's part of a batched forward call.
-#[derive(Debug, Clone, Copy)]
-pub struct SequenceInput<'a> {
-    /// The sequence in the KV cache; the new tokens continue it.
-    pub seq: SeqId,
-    /// New tokens.
-    pub tokens: &'a [u32],
-    /// Logits wanted.
-    pub logits: LogitPositions,
-}
-
-impl LogitPositions {
-    /// The rows (of `n` new tokens) whose logits are wanted.
-    pub fn rows(self, n: usize) -> std::ops::Range<usize> {
-        match self {
-            LogitPositions::All => 0..n,
-            LogitPositions::Last => n.saturating_sub(1)..n,
-            LogitPositions::None => 0..0,
-        }
-    }
-}
+use crate::error::{Error, Result};
+use crate::kv::{CpuKvCache, PagedCache, Placement};
+use crate::layout::{self, PagedShape};
+use crate::quant::WeightMatrix;
 
 /// A model on the CPU.
 pub struct CpuModel {
@@ -51,14 +22,15 @@ pub struct CpuModel {
     inv_freq_local: Vec<f32>,
 }
 
-fn linear(x: &[f32], rows: usize, layer: &Linear) -> Result<Vec<f32>> {
-    let mut y = cpu::linear(x, rows, &layer.weight)?;
-    if let Some(bias) = &layer.bias {
-        for row in y.chunks_exact_mut(layer.out_features) {
-            row.iter_mut().zip(bias).for_each(|(v, b)| *v += b);
-        }
-    }
-    Ok(y)
+/// One CPU pass: the batch's tokens, their placement and rotary tables, and the cache.
+struct CpuPass<'a> {
+    cache: &'a mut CpuKvCache,
+    placement: &'a Placement,
+    tokens: Vec<u32>,
+    meta: Vec<u32>,
+    /// (cos, sin) of every token's position [tokens, head_dim / 2, 2], global and local.
+    rope_global: Vec<f32>,
+    rope_local: Vec<f32>,
 }
 
 fn gelu_tanh(x: f32) -> f32 {
@@ -70,14 +42,134 @@ fn silu(x: f32) -> f32 {
     x / (1.0 + (-x).exp())
 }
 
+fn same_len(op: &'static str, a: &[f32], b: &[f32]) -> Result<()> {
+    if a.len() == b.len() {
+        Ok(())
+    } else {
+        Err(Error::shape(
+            op,
+            format!("{} values against {}", a.len(), b.len()),
+        ))
+    }
+}
+
+/// Rows of x [rows, width] for a width that must divide its length.
+fn rows_of(op: &'static str, x: &[f32], width: usize) -> Result<usize> {
+    if width == 0 || !x.len().is_multiple_of(width) {
+        return Err(Error::shape(
+            op,
+            format!("{} values are not rows of {width}", x.len()),
+        ));
+    }
+    Ok(x.len() / width)
+}
+
+impl ForwardOps for CpuPass<'_> {
+    type Tensor = Vec<f32>;
+    type Matrix = WeightMatrix;
+    type Vector = Vec<f32>;
+
+    fn embed(&mut self, table: &WeightMatrix, scale: f32) -> Result<Vec<f32>> {
+        let h = table.cols();
+        let mut x = vec![0f32; self.tokens.len() * h];
+        for (&t, row) in self.tokens.iter().zip(x.chunks_exact_mut(h)) {
+            table.dequantize_row(t as usize, row);
+        }
+        if scale != 1.0 {
+            x.iter_mut().for_each(|v| *v *= scale);
+        }
+        Ok(x)
+    }
+
+    fn matmul(&mut self, x: &Vec<f32>, w: &WeightMatrix) -> Result<Vec<f32>> {
+        cpu::linear(x, rows_of("linear", x, w.cols())?, w)
+    }
+
+    fn add_bias(&mut self, y: &mut Vec<f32>, bias: &Vec<f32>) -> Result<()> {
+        rows_of("bias", y, bias.len())?;
+        for row in y.chunks_exact_mut(bias.len()) {
+            row.iter_mut().zip(bias).for_each(|(v, b)| *v += b);
+        }
+        Ok(())
+    }
+
+    fn rms_norm(&mut self, x: &Vec<f32>, w: &Vec<f32>, eps: f32, offset: f32) -> Result<Vec<f32>> {
+        cpu::rms_norm(x, w, rows_of("rms_norm", x, w.len())?, w.len(), eps, offset)
+    }
+
+    fn rope(&mut self, x: &mut Vec<f32>, heads: usize, kind: LayerAttention) -> Result<()> {
+        let table = match kind {
+            LayerAttention::Full => &self.rope_global,
+            LayerAttention::Sliding => &self.rope_local,
+        };
+        let n = self.tokens.len();
+        let half = table.len() / (2 * n.max(1));
+        if x.len() != n * heads * 2 * half {
+            return Err(Error::shape("rope", format!("{} values", x.len())));
+        }
+        for (t, token) in x.chunks_exact_mut(heads * 2 * half).enumerate() {
+            let cos_sin = &table[t * 2 * half..(t + 1) * 2 * half];
+            for head in token.chunks_exact_mut(2 * half) {
+                rope::rotate(head, cos_sin);
+            }
+        }
+        Ok(())
+    }
+
+    fn attention(
+        &mut self,
+        layer: usize,
+        q: &Vec<f32>,
+        k: &Vec<f32>,
+        v: &Vec<f32>,
+        spec: AttentionSpec,
+    ) -> Result<Vec<f32>> {
+        self.cache.write(layer, &self.placement.slots, k, v)?;
+        let (keys, values) = self.cache.layer(layer);
+        let shape = PagedShape {
+            tokens: self.tokens.len(),
+            heads: spec.heads,
+            kv_heads: spec.kv_heads,
+            head_dim: spec.head_dim,
+            block_size: self.cache.blocks().block_size(),
+            window: spec.window,
+            scale: spec.scale,
+        };
+        cpu::paged_attention(q, keys, values, &self.meta, shape)
+    }
+
+    fn gated(&mut self, gate: &Vec<f32>, up: &Vec<f32>, act: Activation) -> Result<Vec<f32>> {
+        same_len("gated", gate, up)?;
+        let act: fn(f32) -> f32 = match act {
+            Activation::Silu => silu,
+            Activation::GeluTanh => gelu_tanh,
+        };
+        Ok(gate.iter().zip(up).map(|(g, u)| act(*g) * u).collect())
+    }
+
+    fn add(&mut self, x: &mut Vec<f32>, y: &Vec<f32>) -> Result<()> {
+        same_len("add", x, y)?;
+        x.iter_mut().zip(y).for_each(|(a, b)| *a += b);
+        Ok(())
+    }
+
+    fn gather_rows(&mut self, x: &Vec<f32>, rows: &[usize], width: usize) -> Result<Vec<f32>> {
+        let available = rows_of("gather", x, width)?;
+        let mut out = Vec::with_capacity(rows.len() * width);
+        for &r in rows {
+            if r >= available {
+                return Err(Error::shape("gather", format!("row {r} of {available}")));
+            }
+            out.extend_from_slice(&x[r * width..(r + 1) * width]);
+        }
+        Ok(out)
+    }
+}
+
 impl CpuModel {
     /// Wraps loaded weights.
     pub fn new(config: ModelConfig, weights: ModelWeights) -> Self {
-        let inv_freq_global = rope::inv_freq(&config.rope, config.head_dim);
-        let inv_freq_local = rope::inv_freq(
-            config.rope_local.as_ref().unwrap_or(&config.rope),
-            config.head_dim,
-        );
+        let (inv_freq_global, inv_freq_local) = rope::inv_freqs(&config);
         Self {
             config,
             weights,
@@ -91,6 +183,11 @@ impl CpuModel {
         &self.config
     }
 
+    /// The weights.
+    pub fn weights(&self) -> &ModelWeights {
+        &self.weights
+    }
+
     /// Runs each sequence's new tokens through the model in one batched pass (every weight
     /// matrix is read once for all of them), extending the sequences in `cache`. On an error the
     /// sequences keep their old lengths.
@@ -99,24 +196,12 @@ impl CpuModel {
         cache: &mut CpuKvCache,
         batch: &[SequenceInput<'_>],
     ) -> Result<Vec<ForwardOutput>> {
-        let (new, placement) = place_batch(&self.config, cache.blocks_mut(), batch)?;
-        match self.forward_placed(cache, batch, &placement) {
-            Ok(out) => Ok(out),
-            Err(e) => {
-                cache.blocks_mut().rollback(&new, &placement)?;
-                Err(e)
-            }
+        let placed = place_batch(&self.config, cache.blocks_mut(), batch)?;
+        let result = self.forward_placed(cache, batch, &placed.placement);
+        if result.is_err() {
+            placed.rollback(cache.blocks_mut())?;
         }
-    }
-
-    fn norm(&self, x: &[f32], rows: usize, weight: &[f32]) -> Result<Vec<f32>> {
-        let offset = if self.config.architecture == Architecture::Gemma3 {
-            1.0
-        } else {
-            0.0
-        };
-        let n = weight.len();
-        cpu::rms_norm(x, weight, rows, n, self.config.rms_norm_eps as f32, offset)
+        result
     }
 
     fn forward_placed(
@@ -126,122 +211,31 @@ impl CpuModel {
         placement: &Placement,
     ) -> Result<Vec<ForwardOutput>> {
         let c = &self.config;
-        let h = c.hidden_size;
         cache.copy_blocks(&placement.copies);
-        let tokens: Vec<u32> = batch
-            .iter()
-            .flat_map(|s| s.tokens.iter().copied())
-            .collect();
-        let n = tokens.len();
-        // x: [n, h], every sequence's new tokens stacked.
-        let mut x = vec![0f32; n * h];
-        for (&t, row) in tokens.iter().zip(x.chunks_exact_mut(h)) {
-            self.weights.embed_tokens.dequantize_row(t as usize, row);
-        }
-        if c.architecture == Architecture::Gemma3 {
-            let scale = (h as f32).sqrt();
-            x.iter_mut().for_each(|v| *v *= scale);
-        }
-        let meta = cpu::attention_meta(
+        let meta = layout::attention_meta(
             &placement.positions,
             &placement.token_seq,
             &placement.tables,
         )?;
-        for (l, layer) in self.weights.layers.iter().enumerate() {
-            x = self.layer(l, layer, cache, x, placement, &meta)?;
-        }
-        let hidden = self.norm(&x, n, &self.weights.norm)?;
-        let head = self
-            .weights
-            .lm_head
-            .as_ref()
-            .unwrap_or(&self.weights.embed_tokens);
-        // The requested rows of every sequence go through the LM head together (one read).
-        let rows = logit_rows(batch);
-        let mut selected = Vec::with_capacity(rows.len() * h);
-        for r in &rows {
-            selected.extend_from_slice(&hidden[r * h..(r + 1) * h]);
-        }
-        let logits = cpu::linear(&selected, rows.len(), head)?;
-        Ok(split_outputs(batch, &hidden, h, &logits, c.vocab_size))
-    }
-
-    /// One decoder layer over x [n, h]; appends this layer's keys and values to the cache.
-    fn layer(
-        &self,
-        l: usize,
-        w: &LayerWeights,
-        cache: &mut CpuKvCache,
-        x: Vec<f32>,
-        placement: &Placement,
-        meta: &[u32],
-    ) -> Result<Vec<f32>> {
-        let c = &self.config;
-        let (hd, nh, nkv) = (c.head_dim, c.num_attention_heads, c.num_key_value_heads);
-        let n = placement.positions.len();
-        let normed = self.norm(&x, n, &w.input_layernorm)?;
-        let mut q = linear(&normed, n, &w.q_proj)?; // [n, nh * hd]
-        let mut k = linear(&normed, n, &w.k_proj)?; // [n, nkv * hd]
-        let v = linear(&normed, n, &w.v_proj)?; // [n, nkv * hd]
-        if let (Some(qn), Some(kn)) = (&w.q_norm, &w.k_norm) {
-            q = self.norm(&q, n * nh, qn)?;
-            k = self.norm(&k, n * nkv, kn)?;
-        }
-        let sliding = c.layer_types[l] == LayerAttention::Sliding;
-        let inv_freq = if sliding {
-            &self.inv_freq_local
-        } else {
-            &self.inv_freq_global
+        let mut pass = CpuPass {
+            rope_global: rope::table(&self.inv_freq_global, &placement.positions),
+            rope_local: rope::table(&self.inv_freq_local, &placement.positions),
+            cache,
+            placement,
+            tokens: stacked_tokens(batch),
+            meta,
         };
-        for (t, &pos) in placement.positions.iter().enumerate() {
-            for head in q[t * nh * hd..(t + 1) * nh * hd].chunks_exact_mut(hd) {
-                rope::apply(head, pos as usize, inv_freq);
-            }
-            for head in k[t * nkv * hd..(t + 1) * nkv * hd].chunks_exact_mut(hd) {
-                rope::apply(head, pos as usize, inv_freq);
-            }
-        }
-        cache.write(l, &placement.slots, &k, &v)?;
-        let (keys, values) = cache.layer(l);
-        let shape = cpu::PagedShape {
-            tokens: n,
-            heads: nh,
-            kv_heads: nkv,
-            head_dim: hd,
-            block_size: cache.blocks().block_size(),
-            window: if sliding {
-                c.sliding_window.unwrap_or(usize::MAX)
-            } else {
-                usize::MAX
-            },
-            scale: 1.0 / (c.query_pre_attn_scalar as f32).sqrt(),
-        };
-        // attn: [n, nh * hd]
-        let attn = cpu::paged_attention(&q, keys, values, meta, shape)?;
-        let o = linear(&attn, n, &w.o_proj)?;
-        let gemma = c.architecture == Architecture::Gemma3;
-        let o = if gemma {
-            self.norm(&o, n, &w.post_attention_layernorm)?
-        } else {
-            o
-        };
-        let residual: Vec<f32> = x.iter().zip(&o).map(|(a, b)| a + b).collect();
-        let mlp_norm = match (&w.pre_feedforward_layernorm, gemma) {
-            (Some(pre), true) => pre,
-            _ => &w.post_attention_layernorm,
-        };
-        let m_in = self.norm(&residual, n, mlp_norm)?;
-        let gate = linear(&m_in, n, &w.gate_proj)?;
-        let up = linear(&m_in, n, &w.up_proj)?;
-        let act: fn(f32) -> f32 = match c.hidden_act {
-            Activation::Silu => silu,
-            Activation::GeluTanh => gelu_tanh,
-        };
-        let inner: Vec<f32> = gate.iter().zip(&up).map(|(g, u)| act(*g) * u).collect();
-        let mut m = linear(&inner, n, &w.down_proj)?;
-        if let (true, Some(post)) = (gemma, &w.post_feedforward_layernorm) {
-            m = self.norm(&m, n, post)?;
-        }
-        Ok(residual.iter().zip(&m).map(|(a, b)| a + b).collect())
+        let logit_rows = wanted_rows(batch, |s| s.logits);
+        let out = decode(&mut pass, c, &self.weights, &logit_rows)?;
+        let hidden_rows = wanted_rows(batch, |s| s.hidden);
+        let hidden = pass.gather_rows(&out.hidden, &hidden_rows, c.hidden_size)?;
+        let logits = out.logits.unwrap_or_default();
+        Ok(split_outputs(
+            batch,
+            &hidden,
+            c.hidden_size,
+            &logits,
+            c.vocab_size,
+        ))
     }
 }

@@ -1,159 +1,263 @@
-//! The forward pass on the GPU (f32, f16, q8 or q4 weights), op for op the same as `forward_cpu`: one batch of
-//! dispatches per call, then a readback of the requested logits and the hidden states.
+//! The forward pass on the GPU: the decoder's ops recorded as kernel dispatches into one batch
+//! (weights in f32, f16, q8 or q4), temporaries from the model's buffer pool, one submission, and
+//! one readback of just what was asked for (the wanted hidden rows and logits, or each row's
+//! sampled token when the pass ends with a sampling kernel).
 
-use super::batch::{ForwardOutput, logit_rows, place_batch, split_outputs};
-use super::config::{Activation, Architecture, LayerAttention, ModelConfig};
-use super::forward_cpu::SequenceInput;
+use super::batch::{
+    ForwardOutput, SequenceInput, place_batch, split_outputs, stacked_tokens, wanted_rows,
+};
+use super::config::{Activation, LayerAttention, ModelConfig};
+use super::decoder::{AttentionSpec, ForwardOps, decode};
 use super::rope;
 use super::store::TensorStore;
-use super::weights::{LayerWeights, Linear, ModelWeights};
-use crate::cpu::{self, PagedShape};
-use crate::error::Result;
-use crate::gpu::{GpuBatch, GpuBuffer, GpuContext, GpuWeight};
+use super::tensors::TensorSpec;
+use super::weights::{ModelWeights, WeightSink, Weights};
+use crate::error::{Error, Result};
+use crate::gpu::{
+    BufferPool, DispatchCache, DispatchStats, GpuBatch, GpuBuffer, GpuContext, GpuWeight,
+    PoolStats, PooledBuffer, sample_row_words,
+};
 use crate::kv::{GpuKvCache, PagedCache, Placement};
-use crate::quant::WeightFormat;
-
-struct GpuLinear {
-    weight: GpuWeight,
-    bias: Option<GpuBuffer>,
-    out_features: usize,
-}
-
-struct GpuLayer {
-    input_layernorm: GpuBuffer,
-    q_proj: GpuLinear,
-    k_proj: GpuLinear,
-    v_proj: GpuLinear,
-    o_proj: GpuLinear,
-    q_norm: Option<GpuBuffer>,
-    k_norm: Option<GpuBuffer>,
-    post_attention_layernorm: GpuBuffer,
-    pre_feedforward_layernorm: Option<GpuBuffer>,
-    post_feedforward_layernorm: Option<GpuBuffer>,
-    gate_proj: GpuLinear,
-    up_proj: GpuLinear,
-    down_proj: GpuLinear,
-}
+use crate::layout::{self, PagedShape};
+use crate::quant::{WeightFormat, WeightMatrix};
 
 /// A model whose weights live on one GPU device.
 pub struct GpuModel {
+    ctx: GpuContext,
     config: ModelConfig,
-    embed_tokens: GpuWeight,
-    layers: Vec<GpuLayer>,
-    norm: GpuBuffer,
-    lm_head: Option<GpuWeight>,
+    weights: Weights<GpuWeight, GpuBuffer>,
     inv_freq_global: Vec<f32>,
     inv_freq_local: Vec<f32>,
+    /// Temporaries of the passes.
+    pool: BufferPool,
+    /// Uploads of the passes (kept apart: an upload is written before its whole batch runs, so
+    /// it must never get a buffer an earlier dispatch of the batch still uses).
+    uploads: BufferPool,
+    dispatch: DispatchCache,
+    pool_discards: u64,
 }
 
-fn upload_linear(ctx: &GpuContext, l: &Linear, name: &str) -> Result<GpuLinear> {
-    Ok(GpuLinear {
-        weight: ctx.upload_weight(&l.weight, None)?,
-        bias: l
-            .bias
-            .as_ref()
-            .map(|b| ctx.upload_f32(b, name))
-            .transpose()?,
-        out_features: l.out_features,
-    })
+/// A sampling kernel at the end of a pass: one token per logit row.
+pub struct SampleRequest<'a> {
+    /// Per row: temperature, top_p, top_k and the uniform draw, as f32/f32/u32/f32 bits.
+    pub draws: &'a [u32],
+    /// Top logprobs per row.
+    pub top_n: usize,
 }
 
-fn upload_opt(ctx: &GpuContext, v: &Option<Vec<f32>>, name: &str) -> Result<Option<GpuBuffer>> {
-    v.as_ref().map(|v| ctx.upload_f32(v, name)).transpose()
+/// What a pass read back.
+pub struct PassOutput {
+    /// Per sequence: its logits (none when the pass sampled) and wanted hidden rows.
+    pub outputs: Vec<ForwardOutput>,
+    /// The sampling kernel's words [rows, 2 + 2 * top_n], when the pass sampled.
+    pub sampled: Option<Vec<u32>>,
 }
 
-fn upload_layer(ctx: &GpuContext, l: &LayerWeights) -> Result<GpuLayer> {
-    Ok(GpuLayer {
-        input_layernorm: ctx.upload_f32(&l.input_layernorm, "input_layernorm")?,
-        q_proj: upload_linear(ctx, &l.q_proj, "q_proj")?,
-        k_proj: upload_linear(ctx, &l.k_proj, "k_proj")?,
-        v_proj: upload_linear(ctx, &l.v_proj, "v_proj")?,
-        o_proj: upload_linear(ctx, &l.o_proj, "o_proj")?,
-        q_norm: upload_opt(ctx, &l.q_norm, "q_norm")?,
-        k_norm: upload_opt(ctx, &l.k_norm, "k_norm")?,
-        post_attention_layernorm: ctx
-            .upload_f32(&l.post_attention_layernorm, "post_attention_layernorm")?,
-        pre_feedforward_layernorm: upload_opt(
-            ctx,
-            &l.pre_feedforward_layernorm,
-            "pre_feedforward_layernorm",
-        )?,
-        post_feedforward_layernorm: upload_opt(
-            ctx,
-            &l.post_feedforward_layernorm,
-            "post_feedforward_layernorm",
-        )?,
-        gate_proj: upload_linear(ctx, &l.gate_proj, "gate_proj")?,
-        up_proj: upload_linear(ctx, &l.up_proj, "up_proj")?,
-        down_proj: upload_linear(ctx, &l.down_proj, "down_proj")?,
-    })
+/// Uploads each tensor as it is loaded.
+struct Upload<'a> {
+    ctx: &'a GpuContext,
+}
+
+impl WeightSink for Upload<'_> {
+    type Matrix = GpuWeight;
+    type Vector = GpuBuffer;
+    fn matrix(&mut self, _spec: &TensorSpec, matrix: WeightMatrix) -> Result<GpuWeight> {
+        self.ctx.upload_weight(&matrix, None)
+    }
+    fn vector(&mut self, spec: &TensorSpec, data: Vec<f32>) -> Result<GpuBuffer> {
+        self.ctx.upload_f32(&data, &spec.name)
+    }
+}
+
+/// One GPU pass: its batch of dispatches, its uploads and the cache.
+struct GpuPass<'a> {
+    batch: GpuBatch<'a>,
+    pool: &'a BufferPool,
+    cache: &'a GpuKvCache,
+    /// New tokens of the pass.
+    n: usize,
+    /// The longest sequence after the pass: the width of the score rows.
+    longest: usize,
+    tokens: PooledBuffer,
+    slots: PooledBuffer,
+    meta: PooledBuffer,
+    /// (cos, sin) of every token's position [tokens, head_dim / 2, 2], global and local.
+    rope_global: PooledBuffer,
+    rope_local: PooledBuffer,
+}
+
+fn rows_of(op: &'static str, x: &GpuBuffer, width: usize) -> Result<usize> {
+    if width == 0 || !x.words().is_multiple_of(width) {
+        return Err(Error::shape(
+            op,
+            format!("{} values are not rows of {width}", x.words()),
+        ));
+    }
+    Ok(x.words() / width)
+}
+
+impl ForwardOps for GpuPass<'_> {
+    type Tensor = PooledBuffer;
+    type Matrix = GpuWeight;
+    type Vector = GpuBuffer;
+
+    fn embed(&mut self, table: &GpuWeight, scale: f32) -> Result<PooledBuffer> {
+        let x = self.pool.take(self.n * table.cols(), "x")?;
+        self.batch
+            .embed_rows(table, &self.tokens, &x, self.n, scale)?;
+        Ok(x)
+    }
+
+    fn matmul(&mut self, x: &PooledBuffer, w: &GpuWeight) -> Result<PooledBuffer> {
+        let m = rows_of("linear", x, w.cols())?;
+        let y = self.pool.take(m * w.rows(), "linear")?;
+        self.batch.linear(x, m, w, &y)?;
+        Ok(y)
+    }
+
+    fn add_bias(&mut self, y: &mut PooledBuffer, bias: &GpuBuffer) -> Result<()> {
+        let rows = rows_of("bias", y, bias.words())?;
+        self.batch.bias_add(bias, y, rows, bias.words())
+    }
+
+    fn rms_norm(
+        &mut self,
+        x: &PooledBuffer,
+        weight: &GpuBuffer,
+        eps: f32,
+        offset: f32,
+    ) -> Result<PooledBuffer> {
+        let n = weight.words();
+        let rows = rows_of("rms_norm", x, n)?;
+        let y = self.pool.take(rows * n, "normed")?;
+        self.batch.rms_norm(x, weight, &y, rows, n, eps, offset)?;
+        Ok(y)
+    }
+
+    fn rope(&mut self, x: &mut PooledBuffer, heads: usize, kind: LayerAttention) -> Result<()> {
+        let table = match kind {
+            LayerAttention::Full => &self.rope_global,
+            LayerAttention::Sliding => &self.rope_local,
+        };
+        let head_dim = rows_of("rope", x, self.n * heads)?;
+        self.batch.rope(table, x, self.n, heads, head_dim)
+    }
+
+    fn attention(
+        &mut self,
+        layer: usize,
+        q: &PooledBuffer,
+        k: &PooledBuffer,
+        v: &PooledBuffer,
+        spec: AttentionSpec,
+    ) -> Result<PooledBuffer> {
+        let (n, longest) = (self.n, self.longest);
+        let (keys, values) = self.cache.layer(layer);
+        let row = self.cache.row();
+        self.batch.kv_write(k, &self.slots, keys, n, row)?;
+        self.batch.kv_write(v, &self.slots, values, n, row)?;
+        let shape = PagedShape {
+            tokens: n,
+            heads: spec.heads,
+            kv_heads: spec.kv_heads,
+            head_dim: spec.head_dim,
+            block_size: self.cache.blocks().block_size(),
+            window: spec.window,
+            scale: spec.scale,
+        };
+        let cells = n * spec.heads * longest;
+        let scores = self.pool.take(cells, "scores")?; // [n, heads, longest]
+        self.batch
+            .paged_attn_scores(q, keys, &self.meta, &scores, shape, longest)?;
+        let probs = self.pool.take(cells, "probs")?;
+        self.batch
+            .softmax(&scores, &probs, n * spec.heads, longest)?;
+        drop(scores);
+        let attn = self.pool.take(n * spec.heads * spec.head_dim, "attn")?;
+        self.batch
+            .paged_attn_values(&probs, values, &self.meta, &attn, shape, longest)?;
+        Ok(attn)
+    }
+
+    fn gated(
+        &mut self,
+        gate: &PooledBuffer,
+        up: &PooledBuffer,
+        act: Activation,
+    ) -> Result<PooledBuffer> {
+        let len = gate.words();
+        let out = self.pool.take(len, "mlp inner")?;
+        self.batch
+            .gated_act(gate, up, &out, len, act == Activation::GeluTanh)?;
+        Ok(out)
+    }
+
+    fn add(&mut self, x: &mut PooledBuffer, y: &PooledBuffer) -> Result<()> {
+        if x.words() != y.words() {
+            return Err(Error::shape(
+                "add",
+                format!("{} values against {}", x.words(), y.words()),
+            ));
+        }
+        self.batch.add(y, x, x.words())
+    }
+
+    fn gather_rows(
+        &mut self,
+        x: &PooledBuffer,
+        rows: &[usize],
+        width: usize,
+    ) -> Result<PooledBuffer> {
+        rows_of("gather", x, width)?;
+        let out = self.pool.take(rows.len() * width, "gathered rows")?;
+        for (i, r) in rows.iter().enumerate() {
+            self.batch.copy(x, r * width, &out, i * width, width)?;
+        }
+        Ok(out)
+    }
 }
 
 impl GpuModel {
-    /// Uploads the weights (in whatever format they were loaded), tensor by tensor, large
-    /// matrices split by rows to fit the binding limit. Fails with `buffer_too_large` where one tensor
-    /// exceeds the device's binding limit.
+    /// Uploads loaded host weights (in whatever format they were loaded), tensor by tensor, large
+    /// matrices split by rows to fit the binding limit. Fails with `buffer_too_large` where one
+    /// tensor exceeds the device's binding limit.
     pub fn upload(ctx: &GpuContext, config: ModelConfig, w: &ModelWeights) -> Result<Self> {
-        let layers = w
-            .layers
-            .iter()
-            .map(|l| upload_layer(ctx, l))
-            .collect::<Result<Vec<_>>>()?;
-        let embed_tokens = ctx.upload_weight(&w.embed_tokens, None)?;
-        let lm_head = w
-            .lm_head
-            .as_ref()
-            .map(|h| ctx.upload_weight(h, None))
-            .transpose()?;
-        Self::assemble(ctx, config, embed_tokens, layers, &w.norm, lm_head)
+        let weights = w.try_map(
+            |m| ctx.upload_weight(m, None),
+            |v| ctx.upload_f32(v, "weights"),
+        )?;
+        Ok(Self::assemble(ctx, config, weights))
     }
 
-    /// Loads a model straight onto the GPU, one tensor group at a time: host memory holds one
-    /// decoder layer (or the embedding, the largest single tensor) at any moment, never the model.
+    /// Loads a model straight onto the GPU, tensor by tensor: host memory holds one tensor (the
+    /// embedding is the largest) at any moment, never the model.
     pub async fn load<T: TensorStore>(
         ctx: &GpuContext,
         config: ModelConfig,
         store: &T,
         format: WeightFormat,
     ) -> Result<Self> {
-        let mut layers = Vec::with_capacity(config.num_hidden_layers);
-        for l in 0..config.num_hidden_layers {
-            let host = LayerWeights::load(&config, store, l, format).await?;
-            layers.push(upload_layer(ctx, &host)?);
-        }
-        let embed = ModelWeights::load_embed_tokens(&config, store, format).await?;
-        let embed_tokens = ctx.upload_weight(&embed, None)?;
-        drop(embed);
-        let lm_head = match ModelWeights::load_lm_head(&config, store, format).await? {
-            Some(head) => Some(ctx.upload_weight(&head, None)?),
-            None => None,
-        };
-        let norm = ModelWeights::load_norm(&config, store).await?;
-        Self::assemble(ctx, config, embed_tokens, layers, &norm, lm_head)
+        let weights = Weights::load_into(&config, store, format, &mut Upload { ctx }).await?;
+        Ok(Self::assemble(ctx, config, weights))
     }
 
     fn assemble(
         ctx: &GpuContext,
         config: ModelConfig,
-        embed_tokens: GpuWeight,
-        layers: Vec<GpuLayer>,
-        norm: &[f32],
-        lm_head: Option<GpuWeight>,
-    ) -> Result<Self> {
-        let global = rope::inv_freq(&config.rope, config.head_dim);
-        let local = rope::inv_freq(
-            config.rope_local.as_ref().unwrap_or(&config.rope),
-            config.head_dim,
-        );
-        Ok(Self {
-            embed_tokens,
-            layers,
-            norm: ctx.upload_f32(norm, "norm")?,
-            lm_head,
-            inv_freq_global: global,
-            inv_freq_local: local,
+        weights: Weights<GpuWeight, GpuBuffer>,
+    ) -> Self {
+        let (inv_freq_global, inv_freq_local) = rope::inv_freqs(&config);
+        Self {
+            ctx: ctx.clone(),
             config,
-        })
+            weights,
+            inv_freq_global,
+            inv_freq_local,
+            pool: BufferPool::new(ctx),
+            uploads: BufferPool::new(ctx),
+            dispatch: DispatchCache::default(),
+            pool_discards: 0,
+        }
     }
 
     /// The config.
@@ -161,238 +265,173 @@ impl GpuModel {
         &self.config
     }
 
-    fn norm_offset(&self) -> f32 {
-        if self.config.architecture == Architecture::Gemma3 {
-            1.0
-        } else {
-            0.0
-        }
+    /// The device the model lives on.
+    pub fn context(&self) -> &GpuContext {
+        &self.ctx
     }
 
-    /// y = norm(x) row by row into a new buffer. x: [rows, weight.len()].
-    fn norm(
-        &self,
-        b: &mut GpuBatch<'_>,
-        x: &GpuBuffer,
-        rows: usize,
-        w: &GpuBuffer,
-    ) -> Result<GpuBuffer> {
-        let n = w.words();
-        let y = b.ctx.create_buffer(rows * n, "normed")?;
-        b.rms_norm(
-            x,
-            w,
-            &y,
-            rows,
-            n,
-            self.config.rms_norm_eps as f32,
-            self.norm_offset(),
-        )?;
-        Ok(y)
+    /// The pool the model's passes take their temporaries from.
+    pub fn pool(&self) -> &BufferPool {
+        &self.pool
     }
 
-    /// y = x W^T (+ b) into a new buffer. x: [rows, in].
-    fn linear(
-        &self,
-        b: &mut GpuBatch<'_>,
-        x: &GpuBuffer,
-        rows: usize,
-        l: &GpuLinear,
-    ) -> Result<GpuBuffer> {
-        let y = b.ctx.create_buffer(rows * l.out_features, "linear")?;
-        b.linear(x, rows, &l.weight, &y)?;
-        if let Some(bias) = &l.bias {
-            b.bias_add(bias, &y, rows, l.out_features)?;
-        }
-        Ok(y)
+    /// Counters of the passes so far: submissions, dispatches, bind groups created; and of
+    /// the buffer pool.
+    pub fn stats(&self) -> (DispatchStats, PoolStats) {
+        (self.dispatch.stats(), self.pool.stats())
+    }
+
+    /// Bytes of the weights on the device.
+    pub fn weight_bytes(&self) -> u64 {
+        let w = &self.weights;
+        let layer_bytes: u64 = w
+            .layers
+            .iter()
+            .map(|l| {
+                [
+                    &l.q_proj,
+                    &l.k_proj,
+                    &l.v_proj,
+                    &l.o_proj,
+                    &l.gate_proj,
+                    &l.up_proj,
+                    &l.down_proj,
+                ]
+                .iter()
+                .map(|p| p.weight.byte_len() + p.bias.as_ref().map_or(0, GpuBuffer::byte_len))
+                .sum::<u64>()
+            })
+            .sum();
+        layer_bytes + w.embed_tokens.byte_len() + w.lm_head.as_ref().map_or(0, GpuWeight::byte_len)
     }
 
     /// Runs each sequence's new tokens through the model in one batched pass (every weight
     /// matrix is read once for all of them), extending the sequences in `cache`; reads back the
-    /// requested logits and the final hidden states. On an error the sequences keep their old
-    /// lengths.
+    /// wanted logits and hidden rows. On an error the sequences keep their old lengths.
     pub async fn forward(
-        &self,
-        ctx: &GpuContext,
+        &mut self,
         cache: &mut GpuKvCache,
         batch: &[SequenceInput<'_>],
     ) -> Result<Vec<ForwardOutput>> {
-        let (new, placement) = place_batch(&self.config, cache.blocks_mut(), batch)?;
-        match self.forward_placed(ctx, cache, batch, &placement).await {
-            Ok(out) => Ok(out),
-            Err(e) => {
-                cache.blocks_mut().rollback(&new, &placement)?;
-                Err(e)
-            }
+        Ok(self.pass(cache, batch, None).await?.outputs)
+    }
+
+    /// [`GpuModel::forward`], ending with the sampling kernel on the logit rows when `sample`
+    /// is given (its words are read back instead of the logits).
+    pub async fn pass(
+        &mut self,
+        cache: &mut GpuKvCache,
+        batch: &[SequenceInput<'_>],
+        sample: Option<SampleRequest<'_>>,
+    ) -> Result<PassOutput> {
+        let placed = place_batch(&self.config, cache.blocks_mut(), batch)?;
+        let result = self.run(cache, batch, &placed.placement, sample).await;
+        if result.is_err() {
+            placed.rollback(cache.blocks_mut())?;
         }
+        result
     }
 
-    async fn forward_placed(
-        &self,
-        ctx: &GpuContext,
+    async fn run(
+        &mut self,
         cache: &GpuKvCache,
         batch: &[SequenceInput<'_>],
         placement: &Placement,
-    ) -> Result<Vec<ForwardOutput>> {
-        let Encoded {
-            batch: b,
-            hidden,
-            logits,
-        } = self.encode(ctx, cache, batch, placement)?;
-        let (c, h) = (&self.config, self.config.hidden_size);
-        b.submit().await?;
-        let hidden = ctx.read_f32(&hidden).await?;
-        let logits = match logits {
-            Some(buffer) => ctx.read_f32(&buffer).await?,
-            None => Vec::new(),
-        };
-        Ok(split_outputs(batch, &hidden, h, &logits, c.vocab_size))
-    }
-
-    /// Records the whole forward pass of a placed batch (nothing is submitted): the final hidden
-    /// states [new tokens, hidden] and the logits [requested rows, vocab] stay on the device.
-    pub(crate) fn encode<'c>(
-        &self,
-        ctx: &'c GpuContext,
-        cache: &GpuKvCache,
-        batch: &[SequenceInput<'_>],
-        placement: &Placement,
-    ) -> Result<Encoded<'c>> {
+        sample: Option<SampleRequest<'_>>,
+    ) -> Result<PassOutput> {
+        // Buffers the pools freed may still be named by cached bind groups.
+        let discards = self.pool.stats().discarded + self.uploads.stats().discarded;
+        if discards != self.pool_discards {
+            self.dispatch.clear();
+            self.pool_discards = discards;
+        }
         let c = &self.config;
-        let h = c.hidden_size;
-        let (nh, nkv, hd) = (c.num_attention_heads, c.num_key_value_heads, c.head_dim);
-        let tokens: Vec<u32> = batch
-            .iter()
-            .flat_map(|s| s.tokens.iter().copied())
-            .collect();
-        let n = tokens.len();
-        // The longest sequence after this call: the width of the score rows.
-        let longest = placement
-            .positions
-            .iter()
-            .max()
-            .map_or(1, |p| *p as usize + 1);
-        let mut b = ctx.batch();
-        cache.copy_blocks(&mut b, &placement.copies)?;
-        let token_buffer = ctx.upload_u32(&tokens, "tokens")?;
-        let slots = ctx.upload_u32(&placement.slots, "kv slots")?;
-        let meta = ctx.upload_u32(
-            &cpu::attention_meta(
-                &placement.positions,
-                &placement.token_seq,
-                &placement.tables,
-            )?,
-            "attention meta",
+        let (h, vocab) = (c.hidden_size, c.vocab_size);
+        let (pool, uploads) = (&self.pool, &self.uploads);
+        let tokens = stacked_tokens(batch);
+        let meta = layout::attention_meta(
+            &placement.positions,
+            &placement.token_seq,
+            &placement.tables,
         )?;
-        let x = ctx.create_buffer(n * h, "x")?;
-        let scale = if c.architecture == Architecture::Gemma3 {
-            (h as f32).sqrt()
-        } else {
-            1.0
-        };
-        b.embed_rows(&self.embed_tokens, &token_buffer, &x, n, scale)?;
-        let gemma = c.architecture == Architecture::Gemma3;
-        // Rotary cos/sin of every new token's position, global and local, computed here in f32.
-        let table = |inv_freq: &[f32]| -> Vec<f32> {
-            placement
+        let mut pass = GpuPass {
+            batch: self.ctx.batch_with(&mut self.dispatch),
+            pool,
+            cache,
+            n: tokens.len(),
+            longest: placement
                 .positions
                 .iter()
-                .flat_map(|&p| rope::cos_sin_table(inv_freq, p as usize, 1))
-                .collect()
+                .max()
+                .map_or(1, |p| *p as usize + 1),
+            tokens: uploads.upload_u32(&tokens, "tokens")?,
+            slots: uploads.upload_u32(&placement.slots, "kv slots")?,
+            meta: uploads.upload_u32(&meta, "attention meta")?,
+            rope_global: uploads.upload_f32(
+                &rope::table(&self.inv_freq_global, &placement.positions),
+                "rope",
+            )?,
+            rope_local: uploads.upload_f32(
+                &rope::table(&self.inv_freq_local, &placement.positions),
+                "rope local",
+            )?,
         };
-        let rope_global = ctx.upload_f32(&table(&self.inv_freq_global), "rope")?;
-        let rope_local = ctx.upload_f32(&table(&self.inv_freq_local), "rope local")?;
-        let row = cache.row();
-        for (l, w) in self.layers.iter().enumerate() {
-            let normed = self.norm(&mut b, &x, n, &w.input_layernorm)?;
-            let mut q = self.linear(&mut b, &normed, n, &w.q_proj)?; // [n, nh * hd]
-            let mut k = self.linear(&mut b, &normed, n, &w.k_proj)?; // [n, nkv * hd]
-            let v = self.linear(&mut b, &normed, n, &w.v_proj)?; // [n, nkv * hd]
-            if let (Some(qn), Some(kn)) = (&w.q_norm, &w.k_norm) {
-                q = self.norm(&mut b, &q, n * nh, qn)?;
-                k = self.norm(&mut b, &k, n * nkv, kn)?;
+        cache.copy_blocks(&mut pass.batch, pool, &placement.copies)?;
+        let logit_rows = wanted_rows(batch, |s| s.logits);
+        let out = decode(&mut pass, c, &self.weights, &logit_rows)?;
+        let hidden_rows = wanted_rows(batch, |s| s.hidden);
+        let hidden = pass.gather_rows(&out.hidden, &hidden_rows, h)?;
+        drop(out.hidden);
+        let sampled = match (&sample, &out.logits) {
+            (Some(request), Some(logits)) => {
+                let rows = logit_rows.len();
+                if request.draws.len() != rows * 4 {
+                    return Err(Error::InvalidArgument(
+                        "sampling needs four draw words per logit row".into(),
+                    ));
+                }
+                let draws = uploads.upload_u32(request.draws, "draws")?;
+                let words = pool.take(rows * sample_row_words(request.top_n), "sampled")?;
+                pass.batch
+                    .sample(logits, &draws, &words, rows, vocab, request.top_n)?;
+                pass.batch.hold(draws);
+                Some(words)
             }
-            let sliding = c.layer_types[l] == LayerAttention::Sliding;
-            let cos_sin = if sliding { &rope_local } else { &rope_global };
-            b.rope(cos_sin, &q, n, nh, hd)?;
-            b.rope(cos_sin, &k, n, nkv, hd)?;
-            let (keys, values) = cache.layer(l);
-            b.kv_write(&k, &slots, keys, n, row)?;
-            b.kv_write(&v, &slots, values, n, row)?;
-            let shape = PagedShape {
-                tokens: n,
-                heads: nh,
-                kv_heads: nkv,
-                head_dim: hd,
-                block_size: cache.blocks().block_size(),
-                window: if sliding {
-                    c.sliding_window.unwrap_or(usize::MAX)
-                } else {
-                    usize::MAX
-                },
-                scale: 1.0 / (c.query_pre_attn_scalar as f32).sqrt(),
-            };
-            let scores = ctx.create_buffer(n * nh * longest, "scores")?; // [n, nh, longest]
-            b.paged_attn_scores(&q, keys, &meta, &scores, shape, longest)?;
-            let probs = ctx.create_buffer(n * nh * longest, "probs")?;
-            b.softmax(&scores, &probs, n * nh, longest)?;
-            let attn = ctx.create_buffer(n * nh * hd, "attn")?; // [n, nh * hd]
-            b.paged_attn_values(&probs, values, &meta, &attn, shape, longest)?;
-            let mut o = self.linear(&mut b, &attn, n, &w.o_proj)?;
-            if gemma {
-                o = self.norm(&mut b, &o, n, &w.post_attention_layernorm)?;
+            (Some(_), None) => {
+                return Err(Error::InvalidArgument("sampling needs logit rows".into()));
             }
-            b.add(&o, &x, n * h)?;
-            let mlp_norm = match (&w.pre_feedforward_layernorm, gemma) {
-                (Some(pre), true) => pre,
-                _ => &w.post_attention_layernorm,
-            };
-            let m_in = self.norm(&mut b, &x, n, mlp_norm)?;
-            let gate = self.linear(&mut b, &m_in, n, &w.gate_proj)?;
-            let up = self.linear(&mut b, &m_in, n, &w.up_proj)?;
-            let inner = ctx.create_buffer(n * c.intermediate_size, "mlp inner")?;
-            b.gated_act(
-                &gate,
-                &up,
-                &inner,
-                n * c.intermediate_size,
-                c.hidden_act == Activation::GeluTanh,
-            )?;
-            let mut m = self.linear(&mut b, &inner, n, &w.down_proj)?;
-            if let (true, Some(post)) = (gemma, &w.post_feedforward_layernorm) {
-                m = self.norm(&mut b, &m, n, post)?;
-            }
-            b.add(&m, &x, n * h)?;
+            (None, _) => None,
+        };
+        let GpuPass {
+            batch: dispatches,
+            tokens,
+            slots,
+            meta,
+            rope_global,
+            rope_local,
+            ..
+        } = pass;
+        dispatches.submit().await?;
+        // The uploads go back to the pool only now that the batch that reads them is queued.
+        drop((tokens, slots, meta, rope_global, rope_local));
+        let mut ranges: Vec<(&GpuBuffer, usize, usize)> = vec![(&hidden, 0, hidden.words())];
+        match (&sampled, &out.logits) {
+            (Some(words), _) => ranges.push((words, 0, words.words())),
+            (None, Some(logits)) => ranges.push((logits, 0, logits.words())),
+            (None, None) => {}
         }
-        let hidden = self.norm(&mut b, &x, n, &self.norm)?;
-        let head = self.lm_head.as_ref().unwrap_or(&self.embed_tokens);
-        // The requested rows of every sequence, gathered into one matrix for the LM head.
-        let wanted = logit_rows(batch);
-        let logits = if wanted.is_empty() {
-            None
-        } else {
-            let selected = ctx.create_buffer(wanted.len() * h, "selected hidden")?;
-            for (i, r) in wanted.iter().enumerate() {
-                b.copy(&hidden, r * h, &selected, i * h, h)?;
-            }
-            let logits = ctx.create_buffer(wanted.len() * c.vocab_size, "logits")?;
-            b.linear(&selected, wanted.len(), head, &logits)?;
-            Some(logits)
+        let words = self.ctx.read_ranges(&ranges).await?;
+        let (hidden_words, rest) = words.split_at(hidden.words().min(words.len()));
+        let hidden_values: &[f32] = bytemuck::cast_slice(hidden_words);
+        let (logits, sampled) = match sampled {
+            Some(_) => (&[][..], Some(rest.to_vec())),
+            None => (bytemuck::cast_slice::<u32, f32>(rest), None),
         };
-        Ok(Encoded {
-            batch: b,
-            hidden,
-            logits,
-        })
+        let outputs = if sampled.is_some() {
+            split_outputs(batch, hidden_values, h, &[], vocab)
+        } else {
+            split_outputs(batch, hidden_values, h, logits, vocab)
+        };
+        Ok(PassOutput { outputs, sampled })
     }
-}
-
-/// A recorded forward pass whose outputs are still on the device.
-pub(crate) struct Encoded<'c> {
-    /// The recorded dispatches.
-    pub batch: GpuBatch<'c>,
-    /// Final hidden states [new tokens, hidden].
-    pub hidden: GpuBuffer,
-    /// Logits [requested rows, vocab], when any row was requested.
-    pub logits: Option<GpuBuffer>,
 }

@@ -1,18 +1,24 @@
-//! GGUF checkpoints as a [`TensorStore`] of HF names: llama.cpp's tensor names mapped back, its
-//! Q/K row permutation of Llama models undone, and its +1 shift of Gemma norm weights removed,
-//! so that the same forward pass runs safetensors and GGUF checkpoints.
+//! GGUF checkpoints as a [`TensorStore`] of HF names: llama.cpp's tensor names mapped back
+//! through the tensor list, its Q/K row permutation (Llama) undone, and its shift of norm weights
+//! (Gemma's `1 + w` form stored as is) removed, so that the same forward pass runs safetensors and
+//! GGUF checkpoints.
 
-use super::config::{Architecture, ModelConfig, RopeScaling};
+use super::config::{ModelConfig, RopeScaling};
 use super::gguf::GgufFile;
 use super::source::ByteSource;
 use super::store::{TensorData, TensorStore};
+use super::tensors::{Part, TensorSpec};
 use crate::error::{Error, Result};
+use std::collections::HashMap;
 
 /// A GGUF file read through HF tensor names.
 pub struct GgufStore<S> {
     file: GgufFile,
     source: S,
-    architecture: Architecture,
+    /// The model's tensors by HF name.
+    tensors: HashMap<String, TensorSpec>,
+    norm_offset: f32,
+    permuted_qk: bool,
     num_attention_heads: usize,
     num_key_value_heads: usize,
 }
@@ -23,7 +29,13 @@ impl<S: ByteSource> GgufStore<S> {
         Self {
             file,
             source,
-            architecture: config.architecture,
+            tensors: config
+                .tensors()
+                .into_iter()
+                .map(|t| (t.name.clone(), t))
+                .collect(),
+            norm_offset: config.form.norm_offset,
+            permuted_qk: config.architecture.spec().gguf_permutes_qk,
             num_attention_heads: config.num_attention_heads,
             num_key_value_heads: config.num_key_value_heads,
         }
@@ -60,36 +72,9 @@ impl<S: ByteSource> GgufStore<S> {
         &self.file
     }
 
-    /// llama.cpp's name for an HF tensor name.
-    fn gguf_name(&self, hf: &str) -> Option<String> {
-        match hf {
-            "model.embed_tokens.weight" => return Some("token_embd.weight".into()),
-            "model.norm.weight" => return Some("output_norm.weight".into()),
-            "lm_head.weight" => return Some("output.weight".into()),
-            _ => {}
-        }
-        let rest = hf.strip_prefix("model.layers.")?;
-        let (layer, part) = rest.split_once('.')?;
-        let gemma = self.architecture == Architecture::Gemma3;
-        let (module, suffix) = part.rsplit_once('.')?;
-        let name = match module {
-            "input_layernorm" => "attn_norm",
-            "self_attn.q_proj" => "attn_q",
-            "self_attn.k_proj" => "attn_k",
-            "self_attn.v_proj" => "attn_v",
-            "self_attn.o_proj" => "attn_output",
-            "self_attn.q_norm" => "attn_q_norm",
-            "self_attn.k_norm" => "attn_k_norm",
-            "post_attention_layernorm" if gemma => "post_attention_norm",
-            "post_attention_layernorm" => "ffn_norm",
-            "pre_feedforward_layernorm" => "ffn_norm",
-            "post_feedforward_layernorm" => "post_ffw_norm",
-            "mlp.gate_proj" => "ffn_gate",
-            "mlp.up_proj" => "ffn_up",
-            "mlp.down_proj" => "ffn_down",
-            _ => return None,
-        };
-        Some(format!("blk.{layer}.{name}.{suffix}"))
+    /// The source the tensors are read from.
+    pub fn source(&self) -> &S {
+        &self.source
     }
 }
 
@@ -119,15 +104,18 @@ fn unpermute_rows(data: &[f32], rows: usize, cols: usize, heads: usize) -> Resul
 
 impl<S: ByteSource> TensorStore for GgufStore<S> {
     fn contains(&self, name: &str) -> bool {
-        self.gguf_name(name)
-            .is_some_and(|n| self.file.tensor(&n).is_some())
+        self.tensors
+            .get(name)
+            .is_some_and(|t| self.file.tensor(&t.gguf_name).is_some())
     }
 
     async fn tensor_f32(&self, name: &str) -> Result<TensorData> {
-        let gguf_name = self
-            .gguf_name(name)
+        let spec = self
+            .tensors
+            .get(name)
             .ok_or_else(|| Error::Unsupported(format!("no GGUF name for tensor {name}")))?;
-        let info = self.file.tensor(&gguf_name).ok_or_else(|| {
+        let gguf_name = &spec.gguf_name;
+        let info = self.file.tensor(gguf_name).ok_or_else(|| {
             Error::format(
                 "GGUF checkpoint",
                 format!("missing tensor {gguf_name} ({name})"),
@@ -136,16 +124,14 @@ impl<S: ByteSource> TensorStore for GgufStore<S> {
         let mut data = self.file.tensor_f32(&self.source, info).await?;
         // GGUF dims are innermost first; HF shapes outermost first.
         let shape: Vec<usize> = info.dims.iter().rev().map(|d| *d as usize).collect();
-        if self.architecture == Architecture::Gemma3 && name.ends_with("norm.weight") {
-            data.iter_mut().for_each(|v| *v -= 1.0);
+        if spec.part.is_norm() && self.norm_offset != 0.0 {
+            data.iter_mut().for_each(|v| *v -= self.norm_offset);
         }
-        if self.architecture == Architecture::Llama && name.ends_with(".weight") {
-            let heads = if name.contains("self_attn.q_proj") {
-                Some(self.num_attention_heads)
-            } else if name.contains("self_attn.k_proj") {
-                Some(self.num_key_value_heads)
-            } else {
-                None
+        if self.permuted_qk {
+            let heads = match spec.part {
+                Part::QProj => Some(self.num_attention_heads),
+                Part::KProj => Some(self.num_key_value_heads),
+                _ => None,
             };
             if let (Some(heads), [rows, cols]) = (heads, shape.as_slice()) {
                 data = unpermute_rows(&data, *rows, *cols, heads)?;

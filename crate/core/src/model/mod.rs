@@ -1,29 +1,30 @@
-//! Model files: byte sources, the GGUF container and its block-quantized tensor types.
-//!
-//! Configs (HF config.json and GGUF metadata), checkpoints (safetensors, GGUF with every common
-//! GGML tensor type), weights by HF name, and the CPU forward pass of Qwen2, Llama 3 and Gemma 3.
+//! Models: configs (HF config.json and GGUF metadata) and the family table, checkpoints
+//! (safetensors, GGUF with every common GGML tensor type) read through one tensor list, weights
+//! by part, and the decoder written once over the ops the CPU and GPU passes implement.
 
+pub mod arch;
 pub(crate) mod batch;
 pub mod config;
+pub mod decoder;
 pub mod forward_cpu;
 pub mod forward_gpu;
 pub mod ggml;
 pub mod gguf;
 pub mod gguf_store;
-#[cfg(not(target_arch = "wasm32"))]
-pub mod loader;
 pub mod random_store;
 pub mod rope;
 pub mod safetensors;
 pub mod source;
 pub mod store;
+pub mod tensors;
 pub mod weights;
 
 pub use crate::kv::{CpuKvCache, GpuKvCache, PagedCache, SeqId};
-pub use batch::ForwardOutput;
-pub use config::{Activation, Architecture, LayerAttention, ModelConfig, Rope, RopeScaling};
-pub use forward_cpu::{CpuModel, LogitPositions, SequenceInput};
-pub use forward_gpu::GpuModel;
+pub use arch::{ArchSpec, Architecture};
+pub use batch::{ForwardOutput, Rows, SequenceInput};
+pub use config::{Activation, LayerAttention, LayerForm, ModelConfig, Rope, RopeScaling};
+pub use forward_cpu::CpuModel;
+pub use forward_gpu::{GpuModel, PassOutput, SampleRequest};
 pub use ggml::GgmlType;
 pub use gguf::{GgufFile, GgufTensorInfo, GgufValue};
 pub use gguf_store::GgufStore;
@@ -33,4 +34,7 @@ pub use safetensors::{SafetensorsFile, SafetensorsModel};
 pub use source::FileSource;
 pub use source::{ByteSource, MemorySource};
 pub use store::{TensorData, TensorStore};
-pub use weights::{LayerWeights, Linear, ModelWeights, vocab_format};
+pub use tensors::{Part, TensorSpec};
+pub use weights::{
+    HostSink, LayerWeights, Linear, ModelWeights, WeightSink, Weights, vocab_format,
+};

@@ -1,7 +1,7 @@
 //! Random weights with a real architecture's shapes, served as a [`TensorStore`]: benchmarks
 //! load them through the same paths as checkpoints, so they need no download.
 
-use super::config::{Architecture, ModelConfig};
+use super::config::ModelConfig;
 use super::store::{TensorData, TensorStore};
 use crate::error::{Error, Result};
 use rand::rngs::SmallRng;
@@ -20,41 +20,13 @@ impl RandomStore {
         Self { config, seed }
     }
 
-    /// The HF shape of tensor `name`, if the architecture has it.
+    /// The HF shape of tensor `name`, if the model has it (a tied LM head it has not).
     pub fn shape(&self, name: &str) -> Option<Vec<usize>> {
-        let c = &self.config;
-        let (h, i, v) = (c.hidden_size, c.intermediate_size, c.vocab_size);
-        let (q, kv) = (
-            c.num_attention_heads * c.head_dim,
-            c.num_key_value_heads * c.head_dim,
-        );
-        let gemma = c.architecture == Architecture::Gemma3;
-        match name {
-            "model.embed_tokens.weight" => return Some(vec![v, h]),
-            "model.norm.weight" => return Some(vec![h]),
-            "lm_head.weight" if !c.tie_word_embeddings => return Some(vec![v, h]),
-            _ => {}
-        }
-        let rest = name.strip_prefix("model.layers.")?;
-        let (layer, part) = rest.split_once('.')?;
-        if layer.parse::<usize>().ok()? >= c.num_hidden_layers {
-            return None;
-        }
-        Some(match part {
-            "input_layernorm.weight" | "post_attention_layernorm.weight" => vec![h],
-            "pre_feedforward_layernorm.weight" | "post_feedforward_layernorm.weight" if gemma => {
-                vec![h]
-            }
-            "self_attn.q_norm.weight" | "self_attn.k_norm.weight" if gemma => vec![c.head_dim],
-            "self_attn.q_proj.weight" => vec![q, h],
-            "self_attn.k_proj.weight" | "self_attn.v_proj.weight" => vec![kv, h],
-            "self_attn.q_proj.bias" if c.attention_bias => vec![q],
-            "self_attn.k_proj.bias" | "self_attn.v_proj.bias" if c.attention_bias => vec![kv],
-            "self_attn.o_proj.weight" => vec![h, q],
-            "mlp.gate_proj.weight" | "mlp.up_proj.weight" => vec![i, h],
-            "mlp.down_proj.weight" => vec![h, i],
-            _ => return None,
-        })
+        self.config
+            .tensors()
+            .into_iter()
+            .find(|t| t.name == name && t.required)
+            .map(|t| t.shape)
     }
 }
 
@@ -74,15 +46,16 @@ impl TensorStore for RandomStore {
         });
         let mut rng = SmallRng::seed_from_u64(salt);
         let norm = name.ends_with("norm.weight");
-        let gemma = self.config.architecture == Architecture::Gemma3;
+        // Norm scales near 1: (offset + weight) with the family's offset.
+        let norm_center = 1.0 - self.config.form.norm_offset;
         let scale = 1.0 / (*shape.last().unwrap_or(&1) as f32).sqrt();
         let data = (0..len)
             .map(|_| {
                 let x = rng.random_range(-1.0f32..1.0);
-                match (norm, gemma) {
-                    (true, true) => 0.1 * x,
-                    (true, false) => 1.0 + 0.1 * x,
-                    _ => x * scale * 1.7,
+                if norm {
+                    norm_center + 0.1 * x
+                } else {
+                    x * scale * 1.7
                 }
             })
             .collect();

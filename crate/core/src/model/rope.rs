@@ -2,7 +2,7 @@
 //! factors) computed in f32 as
 //! transformers computes them, and the rotate-half application to one head.
 
-use super::config::{Rope, RopeScaling};
+use super::config::{ModelConfig, Rope, RopeScaling};
 
 /// Inverse frequencies [head_dim / 2] for `rope` (f32 throughout: rounding the frequencies to
 /// another precision moves logits measurably).
@@ -46,6 +46,17 @@ pub fn inv_freq(rope: &Rope, head_dim: usize) -> Vec<f32> {
     freqs
 }
 
+/// The inverse frequencies of full-attention layers and of sliding-window layers (their own rope
+/// where the family has one, else the same).
+pub fn inv_freqs(config: &ModelConfig) -> (Vec<f32>, Vec<f32>) {
+    let global = inv_freq(&config.rope, config.head_dim);
+    let local = inv_freq(
+        config.rope_local.as_ref().unwrap_or(&config.rope),
+        config.head_dim,
+    );
+    (global, local)
+}
+
 /// The (cos, sin) of every angle at `position`, as [head_dim / 2] pairs (f32, as transformers).
 pub fn cos_sin(position: usize, inv_freq: &[f32]) -> impl Iterator<Item = (f32, f32)> + '_ {
     let pos = position as f32;
@@ -55,17 +66,20 @@ pub fn cos_sin(position: usize, inv_freq: &[f32]) -> impl Iterator<Item = (f32, 
     })
 }
 
-/// The table the GPU rope kernel reads: [n, head_dim / 2, 2] (cos, sin) for positions start..start+n.
-pub fn cos_sin_table(inv_freq: &[f32], start: usize, n: usize) -> Vec<f32> {
-    (start..start + n)
-        .flat_map(|p| cos_sin(p, inv_freq).flat_map(|(c, s)| [c, s]))
+/// The (cos, sin) table both backends' rotary embedding reads: [positions, head_dim / 2, 2].
+pub fn table(inv_freq: &[f32], positions: &[u32]) -> Vec<f32> {
+    positions
+        .iter()
+        .flat_map(|&p| cos_sin(p as usize, inv_freq).flat_map(|(c, s)| [c, s]))
         .collect()
 }
 
-/// Rotates one head [head_dim] at `position` (rotate-half pairing: i with i + head_dim/2).
-pub fn apply(head: &mut [f32], position: usize, inv_freq: &[f32]) {
-    let half = inv_freq.len();
-    for (i, (cos, sin)) in cos_sin(position, inv_freq).enumerate() {
+/// Rotates one head [head_dim] by one position's (cos, sin) pairs [head_dim / 2, 2]
+/// (rotate-half pairing: i with i + head_dim/2).
+pub fn rotate(head: &mut [f32], cos_sin: &[f32]) {
+    let half = head.len() / 2;
+    for (i, pair) in cos_sin.chunks_exact(2).take(half).enumerate() {
+        let (cos, sin) = (pair[0], pair[1]);
         let (a, b) = (head[i], head[i + half]);
         head[i] = a * cos - b * sin;
         head[i + half] = b * cos + a * sin;

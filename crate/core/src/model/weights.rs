@@ -1,114 +1,99 @@
-//! A model's weights as f32 host arrays, loaded by HF name from a [`TensorStore`] and checked
-//! against the config's shapes.
+//! A model's weights by part, generic over where they live (host arrays for the CPU backend,
+//! device buffers for the GPU backend), loaded tensor by tensor from a [`TensorStore`] through
+//! the one tensor list of [`super::tensors`] and checked against the config's shapes.
 
-use super::config::{Architecture, ModelConfig};
+use super::config::ModelConfig;
 use super::store::{TensorData, TensorStore};
+use super::tensors::{Part, TensorSpec};
 use crate::error::{Error, Result};
 use crate::quant::{WeightFormat, WeightMatrix};
 
 /// A Linear layer: weight [out, in] (+ bias [out]).
 #[derive(Debug, Clone)]
-pub struct Linear {
-    /// [out_features, in_features] in the load format.
-    pub weight: WeightMatrix,
+pub struct Linear<M, V> {
+    /// [out_features, in_features].
+    pub weight: M,
     /// [out_features], if the layer has one.
-    pub bias: Option<Vec<f32>>,
+    pub bias: Option<V>,
     /// Output width.
     pub out_features: usize,
     /// Input width.
     pub in_features: usize,
 }
 
-/// One decoder layer.
+/// One decoder layer: matrices of type `M`, norm weights and biases of type `V`.
 #[derive(Debug, Clone)]
-pub struct LayerWeights {
+pub struct LayerWeights<M, V> {
     /// Norm before attention.
-    pub input_layernorm: Vec<f32>,
+    pub input_layernorm: V,
     /// Query projection.
-    pub q_proj: Linear,
+    pub q_proj: Linear<M, V>,
     /// Key projection.
-    pub k_proj: Linear,
+    pub k_proj: Linear<M, V>,
     /// Value projection.
-    pub v_proj: Linear,
+    pub v_proj: Linear<M, V>,
     /// Output projection.
-    pub o_proj: Linear,
-    /// Per-head query norm (Gemma 3).
-    pub q_norm: Option<Vec<f32>>,
-    /// Per-head key norm (Gemma 3).
-    pub k_norm: Option<Vec<f32>>,
-    /// Llama/Qwen: the norm before the MLP. Gemma 3: the norm of the attention output.
-    pub post_attention_layernorm: Vec<f32>,
-    /// Gemma 3: the norm before the MLP.
-    pub pre_feedforward_layernorm: Option<Vec<f32>>,
-    /// Gemma 3: the norm of the MLP output.
-    pub post_feedforward_layernorm: Option<Vec<f32>>,
+    pub o_proj: Linear<M, V>,
+    /// Per-head query norm (q/k-norm families).
+    pub q_norm: Option<V>,
+    /// Per-head key norm (q/k-norm families).
+    pub k_norm: Option<V>,
+    /// Norm of the attention output (sandwich-norm families).
+    pub post_attention_layernorm: Option<V>,
+    /// Norm before the MLP (HF Llama and Qwen2 call it `post_attention_layernorm`).
+    pub pre_feedforward_layernorm: V,
+    /// Norm of the MLP output (sandwich-norm families).
+    pub post_feedforward_layernorm: Option<V>,
     /// MLP gate.
-    pub gate_proj: Linear,
+    pub gate_proj: Linear<M, V>,
     /// MLP up.
-    pub up_proj: Linear,
+    pub up_proj: Linear<M, V>,
     /// MLP down.
-    pub down_proj: Linear,
+    pub down_proj: Linear<M, V>,
 }
 
-/// All weights of a causal LM: matrices in the load format, norms and biases in f32.
+/// All weights of a causal LM.
 #[derive(Debug, Clone)]
-pub struct ModelWeights {
+pub struct Weights<M, V> {
     /// [vocab, hidden].
-    pub embed_tokens: WeightMatrix,
+    pub embed_tokens: M,
     /// Decoder layers.
-    pub layers: Vec<LayerWeights>,
+    pub layers: Vec<LayerWeights<M, V>>,
     /// Final norm [hidden].
-    pub norm: Vec<f32>,
+    pub norm: V,
     /// LM head [vocab, hidden]; `None` when tied to the embedding.
-    pub lm_head: Option<WeightMatrix>,
+    pub lm_head: Option<M>,
 }
 
-async fn tensor<T: TensorStore>(store: &T, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
-    let TensorData { shape: got, data } = store.tensor_f32(name).await?;
-    if got != shape {
-        return Err(Error::shape(
-            "load",
-            format!("{name} has shape {got:?}, the config implies {shape:?}"),
-        ));
+/// Weights in host memory: matrices in the load format, norms and biases in f32.
+pub type ModelWeights = Weights<WeightMatrix, Vec<f32>>;
+
+/// Where loaded tensors go: the CPU backend keeps them in host memory, the GPU backend uploads
+/// each one as it arrives (so host memory holds one tensor at a time, never the model).
+pub trait WeightSink {
+    /// A matrix where it lives.
+    type Matrix;
+    /// A norm weight or bias where it lives.
+    type Vector;
+    /// Takes a matrix in its load format.
+    fn matrix(&mut self, spec: &TensorSpec, matrix: WeightMatrix) -> Result<Self::Matrix>;
+    /// Takes a vector.
+    fn vector(&mut self, spec: &TensorSpec, data: Vec<f32>) -> Result<Self::Vector>;
+}
+
+/// Keeps everything in host memory.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HostSink;
+
+impl WeightSink for HostSink {
+    type Matrix = WeightMatrix;
+    type Vector = Vec<f32>;
+    fn matrix(&mut self, _spec: &TensorSpec, matrix: WeightMatrix) -> Result<WeightMatrix> {
+        Ok(matrix)
     }
-    Ok(data)
-}
-
-async fn matrix<T: TensorStore>(
-    store: &T,
-    name: &str,
-    rows: usize,
-    cols: usize,
-    format: WeightFormat,
-) -> Result<WeightMatrix> {
-    WeightMatrix::from_f32(
-        tensor(store, name, &[rows, cols]).await?,
-        rows,
-        cols,
-        format,
-    )
-}
-
-async fn linear<T: TensorStore>(
-    store: &T,
-    prefix: &str,
-    out: usize,
-    input: usize,
-    bias: bool,
-    format: WeightFormat,
-) -> Result<Linear> {
-    let weight = matrix(store, &format!("{prefix}.weight"), out, input, format).await?;
-    let bias = if bias {
-        Some(tensor(store, &format!("{prefix}.bias"), &[out]).await?)
-    } else {
-        None
-    };
-    Ok(Linear {
-        weight,
-        bias,
-        out_features: out,
-        in_features: input,
-    })
+    fn vector(&mut self, _spec: &TensorSpec, data: Vec<f32>) -> Result<Vec<f32>> {
+        Ok(data)
+    }
 }
 
 /// The format of the embedding and LM head for a model loaded in `format`: q4 keeps them in q8,
@@ -121,141 +106,222 @@ pub fn vocab_format(format: WeightFormat) -> WeightFormat {
     }
 }
 
-impl LayerWeights {
-    /// Loads decoder layer `l`, matrices converted to `format` as they arrive.
-    pub async fn load<T: TensorStore>(
-        config: &ModelConfig,
-        store: &T,
-        l: usize,
-        format: WeightFormat,
-    ) -> Result<Self> {
-        let (h, i) = (config.hidden_size, config.intermediate_size);
-        let (q_out, kv_out) = (
-            config.num_attention_heads * config.head_dim,
-            config.num_key_value_heads * config.head_dim,
-        );
-        let gemma = config.architecture == Architecture::Gemma3;
-        let bias = config.attention_bias;
-        let p = format!("model.layers.{l}");
-        let optional = |name: &'static str, len: usize| {
-            let full = format!("{p}.{name}");
-            async move {
-                if gemma {
-                    Ok::<_, Error>(Some(tensor(store, &full, &[len]).await?))
-                } else {
-                    Ok(None)
-                }
-            }
+/// Reads the tensors of a config from a store into a sink.
+struct Loader<'a, T, S> {
+    config: &'a ModelConfig,
+    store: &'a T,
+    sink: &'a mut S,
+    format: WeightFormat,
+}
+
+impl<T: TensorStore, S: WeightSink> Loader<'_, T, S> {
+    fn spec(&self, part: Part, layer: Option<usize>) -> Option<TensorSpec> {
+        self.config.tensor(part, layer)
+    }
+
+    async fn read(&self, spec: &TensorSpec) -> Result<Vec<f32>> {
+        let TensorData { shape, data } = self.store.tensor_f32(&spec.name).await?;
+        if shape != spec.shape {
+            return Err(Error::shape(
+                "load",
+                format!(
+                    "{} has shape {shape:?}, the config implies {:?}",
+                    spec.name, spec.shape
+                ),
+            ));
+        }
+        Ok(data)
+    }
+
+    /// The part's vector, or `None` where the family has none.
+    async fn vector(&mut self, part: Part, layer: Option<usize>) -> Result<Option<S::Vector>> {
+        let Some(spec) = self.spec(part, layer) else {
+            return Ok(None);
         };
+        let data = self.read(&spec).await?;
+        self.sink.vector(&spec, data).map(Some)
+    }
+
+    async fn required_vector(&mut self, part: Part, layer: Option<usize>) -> Result<S::Vector> {
+        self.vector(part, layer).await?.ok_or_else(|| {
+            Error::Unsupported(format!("{part:?} is missing from this architecture"))
+        })
+    }
+
+    async fn matrix(&mut self, part: Part, layer: Option<usize>) -> Result<Option<S::Matrix>> {
+        let Some(spec) = self.spec(part, layer) else {
+            return Ok(None);
+        };
+        if !spec.required && !self.store.contains(&spec.name) {
+            return Ok(None);
+        }
+        let data = self.read(&spec).await?;
+        let format = match part {
+            Part::EmbedTokens | Part::LmHead => vocab_format(self.format),
+            _ => self.format,
+        };
+        let matrix = WeightMatrix::from_f32(data, spec.shape[0], spec.shape[1], format)?;
+        self.sink.matrix(&spec, matrix).map(Some)
+    }
+
+    async fn linear(
+        &mut self,
+        weight: Part,
+        bias: Option<Part>,
+        layer: usize,
+    ) -> Result<Linear<S::Matrix, S::Vector>> {
+        let spec = self
+            .spec(weight, Some(layer))
+            .ok_or_else(|| Error::Unsupported(format!("{weight:?} in layer {layer}")))?;
+        let weight = self
+            .matrix(weight, Some(layer))
+            .await?
+            .ok_or_else(|| Error::format("checkpoint", format!("missing tensor {}", spec.name)))?;
+        let bias = match bias {
+            Some(part) => self.vector(part, Some(layer)).await?,
+            None => None,
+        };
+        Ok(Linear {
+            weight,
+            bias,
+            out_features: spec.shape[0],
+            in_features: spec.shape[1],
+        })
+    }
+
+    async fn layer(&mut self, l: usize) -> Result<LayerWeights<S::Matrix, S::Vector>> {
+        let layer = Some(l);
         Ok(LayerWeights {
-            input_layernorm: tensor(store, &format!("{p}.input_layernorm.weight"), &[h]).await?,
-            q_proj: linear(
-                store,
-                &format!("{p}.self_attn.q_proj"),
-                q_out,
-                h,
-                bias,
-                format,
-            )
-            .await?,
-            k_proj: linear(
-                store,
-                &format!("{p}.self_attn.k_proj"),
-                kv_out,
-                h,
-                bias,
-                format,
-            )
-            .await?,
-            v_proj: linear(
-                store,
-                &format!("{p}.self_attn.v_proj"),
-                kv_out,
-                h,
-                bias,
-                format,
-            )
-            .await?,
-            o_proj: linear(
-                store,
-                &format!("{p}.self_attn.o_proj"),
-                h,
-                q_out,
-                false,
-                format,
-            )
-            .await?,
-            q_norm: optional("self_attn.q_norm.weight", config.head_dim).await?,
-            k_norm: optional("self_attn.k_norm.weight", config.head_dim).await?,
-            post_attention_layernorm: tensor(
-                store,
-                &format!("{p}.post_attention_layernorm.weight"),
-                &[h],
-            )
-            .await?,
-            pre_feedforward_layernorm: optional("pre_feedforward_layernorm.weight", h).await?,
-            post_feedforward_layernorm: optional("post_feedforward_layernorm.weight", h).await?,
-            gate_proj: linear(store, &format!("{p}.mlp.gate_proj"), i, h, false, format).await?,
-            up_proj: linear(store, &format!("{p}.mlp.up_proj"), i, h, false, format).await?,
-            down_proj: linear(store, &format!("{p}.mlp.down_proj"), h, i, false, format).await?,
+            input_layernorm: self.required_vector(Part::InputLayernorm, layer).await?,
+            q_proj: self.linear(Part::QProj, Some(Part::QBias), l).await?,
+            k_proj: self.linear(Part::KProj, Some(Part::KBias), l).await?,
+            v_proj: self.linear(Part::VProj, Some(Part::VBias), l).await?,
+            o_proj: self.linear(Part::OProj, None, l).await?,
+            q_norm: self.vector(Part::QNorm, layer).await?,
+            k_norm: self.vector(Part::KNorm, layer).await?,
+            post_attention_layernorm: self.vector(Part::PostAttentionLayernorm, layer).await?,
+            pre_feedforward_layernorm: self
+                .required_vector(Part::PreFeedforwardLayernorm, layer)
+                .await?,
+            post_feedforward_layernorm: self.vector(Part::PostFeedforwardLayernorm, layer).await?,
+            gate_proj: self.linear(Part::GateProj, None, l).await?,
+            up_proj: self.linear(Part::UpProj, None, l).await?,
+            down_proj: self.linear(Part::DownProj, None, l).await?,
         })
     }
 }
 
+impl<M, V> Weights<M, V> {
+    /// Loads every weight the config's family has, tensor by tensor, converting matrices to
+    /// `format` as they arrive (norms and biases stay f32) and handing each to `sink`.
+    pub async fn load_into<T, S>(
+        config: &ModelConfig,
+        store: &T,
+        format: WeightFormat,
+        sink: &mut S,
+    ) -> Result<Self>
+    where
+        T: TensorStore,
+        S: WeightSink<Matrix = M, Vector = V>,
+    {
+        let mut loader = Loader {
+            config,
+            store,
+            sink,
+            format,
+        };
+        let mut layers = Vec::with_capacity(config.num_hidden_layers);
+        for l in 0..config.num_hidden_layers {
+            layers.push(loader.layer(l).await?);
+        }
+        let embed_tokens = loader
+            .matrix(Part::EmbedTokens, None)
+            .await?
+            .ok_or_else(|| {
+                Error::format("checkpoint", "missing tensor model.embed_tokens.weight")
+            })?;
+        Ok(Self {
+            embed_tokens,
+            layers,
+            norm: loader.required_vector(Part::Norm, None).await?,
+            lm_head: loader.matrix(Part::LmHead, None).await?,
+        })
+    }
+
+    /// The LM head: its own matrix, or the embedding when tied.
+    pub fn lm_head(&self) -> &M {
+        self.lm_head.as_ref().unwrap_or(&self.embed_tokens)
+    }
+}
+
 impl ModelWeights {
-    /// Loads every weight the architecture needs, tensor by tensor, converting matrices to
-    /// `format` as they arrive (norms and biases stay f32).
+    /// Loads every weight into host memory (see [`Weights::load_into`]).
     pub async fn load<T: TensorStore>(
         config: &ModelConfig,
         store: &T,
         format: WeightFormat,
     ) -> Result<Self> {
-        let mut layers = Vec::with_capacity(config.num_hidden_layers);
-        for l in 0..config.num_hidden_layers {
-            layers.push(LayerWeights::load(config, store, l, format).await?);
-        }
-        Ok(Self {
-            embed_tokens: Self::load_embed_tokens(config, store, format).await?,
-            layers,
-            norm: Self::load_norm(config, store).await?,
-            lm_head: Self::load_lm_head(config, store, format).await?,
+        Self::load_into(config, store, format, &mut HostSink).await
+    }
+}
+
+impl<M, V> Linear<M, V> {
+    fn try_map<M2, V2>(
+        &self,
+        matrix: &mut impl FnMut(&M) -> Result<M2>,
+        vector: &mut impl FnMut(&V) -> Result<V2>,
+    ) -> Result<Linear<M2, V2>> {
+        Ok(Linear {
+            weight: matrix(&self.weight)?,
+            bias: self.bias.as_ref().map(&mut *vector).transpose()?,
+            out_features: self.out_features,
+            in_features: self.in_features,
         })
     }
+}
 
-    /// The embedding [vocab, hidden] in the vocabulary format of `format`.
-    pub async fn load_embed_tokens<T: TensorStore>(
-        config: &ModelConfig,
-        store: &T,
-        format: WeightFormat,
-    ) -> Result<WeightMatrix> {
-        let (vocab, h) = (config.vocab_size, config.hidden_size);
-        matrix(
-            store,
-            "model.embed_tokens.weight",
-            vocab,
-            h,
-            vocab_format(format),
-        )
-        .await
-    }
-
-    /// The LM head [vocab, hidden], or `None` when it is the embedding.
-    pub async fn load_lm_head<T: TensorStore>(
-        config: &ModelConfig,
-        store: &T,
-        format: WeightFormat,
-    ) -> Result<Option<WeightMatrix>> {
-        if config.tie_word_embeddings && !store.contains("lm_head.weight") {
-            return Ok(None);
-        }
-        let (vocab, h) = (config.vocab_size, config.hidden_size);
-        Ok(Some(
-            matrix(store, "lm_head.weight", vocab, h, vocab_format(format)).await?,
-        ))
-    }
-
-    /// The final norm [hidden].
-    pub async fn load_norm<T: TensorStore>(config: &ModelConfig, store: &T) -> Result<Vec<f32>> {
-        tensor(store, "model.norm.weight", &[config.hidden_size]).await
+impl<M, V> Weights<M, V> {
+    /// The same weights converted part by part (host weights uploaded to a device).
+    pub fn try_map<M2, V2>(
+        &self,
+        mut matrix: impl FnMut(&M) -> Result<M2>,
+        mut vector: impl FnMut(&V) -> Result<V2>,
+    ) -> Result<Weights<M2, V2>> {
+        let (m, v) = (&mut matrix, &mut vector);
+        let layers = self
+            .layers
+            .iter()
+            .map(|l| {
+                Ok(LayerWeights {
+                    input_layernorm: v(&l.input_layernorm)?,
+                    q_proj: l.q_proj.try_map(m, v)?,
+                    k_proj: l.k_proj.try_map(m, v)?,
+                    v_proj: l.v_proj.try_map(m, v)?,
+                    o_proj: l.o_proj.try_map(m, v)?,
+                    q_norm: l.q_norm.as_ref().map(&mut *v).transpose()?,
+                    k_norm: l.k_norm.as_ref().map(&mut *v).transpose()?,
+                    post_attention_layernorm: l
+                        .post_attention_layernorm
+                        .as_ref()
+                        .map(&mut *v)
+                        .transpose()?,
+                    pre_feedforward_layernorm: v(&l.pre_feedforward_layernorm)?,
+                    post_feedforward_layernorm: l
+                        .post_feedforward_layernorm
+                        .as_ref()
+                        .map(&mut *v)
+                        .transpose()?,
+                    gate_proj: l.gate_proj.try_map(m, v)?,
+                    up_proj: l.up_proj.try_map(m, v)?,
+                    down_proj: l.down_proj.try_map(m, v)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Weights {
+            embed_tokens: m(&self.embed_tokens)?,
+            layers,
+            norm: v(&self.norm)?,
+            lm_head: self.lm_head.as_ref().map(&mut *m).transpose()?,
+        })
     }
 }

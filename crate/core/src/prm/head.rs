@@ -3,8 +3,10 @@
 //! class 1), and the LM-token read-out (softmax over the logits of a positive and a negative
 //! token; RLHFlow, Math-Shepherd, generative verifiers).
 
+use super::format::PrmFormat;
 use crate::error::{Error, Result};
 use crate::model::TensorStore;
+use crate::tokenize::Tokenizer;
 
 /// The read-out of a PRM at a step marker.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,6 +75,40 @@ impl PrmHead {
             }));
         }
         Ok(None)
+    }
+
+    /// The head a PRM of `format` reads: the checkpoint's `head`, or for LM-token formats P("+")
+    /// over the tokenizer's "+" and "-" tokens (or the format's own pair).
+    pub fn for_format(
+        head: Option<PrmHead>,
+        format: PrmFormat,
+        tokenizer: &Tokenizer,
+    ) -> Result<PrmHead> {
+        match (head, format.lm_token()) {
+            (Some(head), false) => Ok(head),
+            (None, true) => {
+                let last = |text: &str| -> Result<u32> {
+                    tokenizer
+                        .encode(text, false)?
+                        .last()
+                        .copied()
+                        .ok_or_else(|| {
+                            Error::Unsupported(format!("the tokenizer cannot spell {text:?}"))
+                        })
+                };
+                let (positive, negative) = format.answer_pair();
+                Ok(PrmHead::LmTokens {
+                    positive: last(positive)?,
+                    negative: last(negative)?,
+                })
+            }
+            (Some(_), true) => Err(Error::InvalidArgument(format!(
+                "{format:?} reads LM logits, but the checkpoint has a PRM head"
+            ))),
+            (None, false) => Err(Error::Unsupported(format!(
+                "{format:?} needs a PRM head (v_head.summary.* or score.0/score.2)"
+            ))),
+        }
     }
 
     /// Whether the head reads LM logits (else the final hidden state).

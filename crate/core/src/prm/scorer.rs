@@ -7,6 +7,7 @@ use super::head::PrmHead;
 use crate::engine::{Backend, Engine};
 use crate::error::{Error, Result};
 use crate::kv::SeqId;
+use crate::model::Rows;
 use crate::tokenize::Tokenizer;
 use std::collections::HashMap;
 
@@ -54,39 +55,6 @@ impl<B: Backend> Prm<B> {
         self.tokenizer
             .as_ref()
             .ok_or_else(|| Error::InvalidArgument("this PRM was built without a tokenizer".into()))
-    }
-
-    /// The head: the checkpoint's, or for LM-token formats P("+") over the "+" and "-" tokens.
-    pub fn head_for(
-        head: Option<PrmHead>,
-        format: PrmFormat,
-        tokenizer: &Tokenizer,
-    ) -> Result<PrmHead> {
-        match (head, format.lm_token()) {
-            (Some(head), false) => Ok(head),
-            (None, true) => {
-                let last = |text: &str| -> Result<u32> {
-                    tokenizer
-                        .encode(text, false)?
-                        .last()
-                        .copied()
-                        .ok_or_else(|| {
-                            Error::Unsupported(format!("the tokenizer cannot spell {text:?}"))
-                        })
-                };
-                let (positive, negative) = format.answer_pair();
-                Ok(PrmHead::LmTokens {
-                    positive: last(positive)?,
-                    negative: last(negative)?,
-                })
-            }
-            (Some(_), true) => Err(Error::InvalidArgument(format!(
-                "{format:?} reads LM logits, but the checkpoint has a PRM head"
-            ))),
-            (None, false) => Err(Error::Unsupported(format!(
-                "{format:?} needs a PRM head (v_head.summary.* or score.0/score.2)"
-            ))),
-        }
     }
 
     /// Tokens the PRM has been fed so far.
@@ -158,24 +126,22 @@ impl<B: Backend> Prm<B> {
     /// Scores already tokenized step chunks (each ending with its marker), one per sequence,
     /// in one batched pass.
     pub async fn score_chunks(&mut self, items: &[(SeqId, Vec<u32>)]) -> Result<Vec<f32>> {
-        let pending: usize = items
-            .iter()
-            .map(|(seq, _)| {
-                let all = self.engine.tokens(*seq).map(<[u32]>::len).unwrap_or(0);
-                let cached = self.engine.backend().blocks().len(*seq).unwrap_or(0);
-                all.saturating_sub(cached)
-            })
-            .sum();
+        let mut pending = 0;
+        for (seq, _) in items {
+            pending += self.engine.pending(*seq)?.len();
+        }
         let batch: Vec<(SeqId, &[u32])> =
             items.iter().map(|(seq, t)| (*seq, t.as_slice())).collect();
         let reads_logits = self.head.reads_logits();
-        let (hidden, logits) = self.engine.append_with(&batch, reads_logits).await?;
+        // Only the marker's (last) hidden state is read, and only by hidden-state heads.
+        let rows = if reads_logits { Rows::None } else { Rows::Last };
+        let (hidden, logits) = self.engine.append_with(&batch, rows, reads_logits).await?;
         self.tokens_fed += (pending + items.iter().map(|(_, t)| t.len()).sum::<usize>()) as u64;
         for (seq, _) in items {
             if let Some(entry) = self.state.get_mut(seq) {
                 entry.1 += 1;
             }
-            self.rescore_tokens += self.engine.tokens(*seq).map_or(0, <[u32]>::len) as u64;
+            self.rescore_tokens += self.engine.tokens(*seq)?.len() as u64;
         }
         if reads_logits {
             return logits.iter().map(|row| self.head.score(row)).collect();

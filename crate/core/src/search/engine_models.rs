@@ -5,13 +5,11 @@
 use super::policy::{
     GenerateRequest, Generated, Policy, PolicyStats, ScorerStats, StepEnd, StepScorer, Until,
 };
-use crate::engine::{
-    Backend, CancelToken, Engine, ExtendOptions, FinishReason, SamplingParams, TokenCodec,
-};
+use crate::engine::{Backend, CancelToken, Engine, ExtendOptions, FinishReason};
 use crate::error::{Error, Result};
 use crate::kv::SeqId;
 use crate::prm::Prm;
-use crate::tokenize::{RenderOptions, Tokenizer, system_prompt_for};
+use crate::tokenize::{RenderOptions, TokenCodec, Tokenizer, system_prompt_for};
 
 /// The step separator (REFERENCE.md §1).
 pub const STEP_SEPARATOR: &str = "\n\n";
@@ -63,17 +61,10 @@ async fn generate_on<B: Backend>(
     for id in &ids {
         *resubmitted += engine.tokens(*id)?.len() as u64;
     }
-    let params = SamplingParams {
-        temperature: request.temperature,
-        top_p: request.top_p,
-        seed: request.seed,
-        max_tokens: request.max_tokens,
-        stop: match request.until {
-            Until::Step => vec![STEP_SEPARATOR.to_string()],
-            Until::End => Vec::new(),
-        },
-        ..SamplingParams::default()
-    };
+    let mut params = request.params.clone();
+    if request.until == Until::Step {
+        params.stop.push(STEP_SEPARATOR.to_string());
+    }
     let options = ExtendOptions {
         codec: Some(codec),
         cancel,

@@ -2,7 +2,7 @@
 //! [`StepScorer`] that scores each sequence's new step; ttsearch's engine and PRMs implement
 //! them, and so can a user's own (a scripted one in tests, a remote server).
 
-use crate::engine::CancelToken;
+use crate::engine::{CancelToken, SamplingParams};
 use crate::error::{Error, Result};
 use crate::kv::SeqId;
 
@@ -30,16 +30,10 @@ pub enum StepEnd {
 /// One generate call's sampling, shared by every sequence of the call.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GenerateRequest {
-    /// How far to go.
+    /// How far to go (the policy adds the step separator as a stop string for [`Until::Step`]).
     pub until: Until,
-    /// 0 is greedy.
-    pub temperature: f32,
-    /// Nucleus mass.
-    pub top_p: f32,
-    /// New tokens at most per sequence.
-    pub max_tokens: usize,
-    /// Seed of every random stream.
-    pub seed: u64,
+    /// Temperature, top_p, seed and max_tokens of every sequence of the call.
+    pub params: SamplingParams,
     /// Release every sequence of the call as it finishes (final generations whose cache is
     /// not needed after): the caller must not release them again.
     pub release_finished: bool,

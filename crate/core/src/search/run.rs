@@ -233,12 +233,13 @@ impl<'a, M: Policy + StepScorer> Run<'a, M> {
         release_finished: bool,
     ) -> Result<Vec<Generated>> {
         self.check()?;
+        let mut params = self.params.sampling();
+        if let Some(t) = temperature {
+            params.temperature = t;
+        }
         let request = GenerateRequest {
             until,
-            temperature: temperature.unwrap_or(self.params.temperature),
-            top_p: self.params.top_p,
-            max_tokens: self.params.max_tokens,
-            seed: self.params.seed,
+            params,
             release_finished,
         };
         let t = self.now();

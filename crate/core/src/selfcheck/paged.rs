@@ -1,10 +1,11 @@
 //! Self-check of paged attention: kv_write, paged_attn_scores, softmax and paged_attn_values on
 //! random block tables (forked sequences sharing blocks, sliding windows) against the CPU.
 
-use crate::cpu::{self, PagedShape};
+use crate::cpu;
 use crate::error::Result;
 use crate::gpu::GpuContext;
 use crate::kv::BlockManager;
+use crate::layout::{self, PagedShape};
 use rand::Rng;
 use rand::rngs::SmallRng;
 
@@ -49,7 +50,7 @@ pub(super) async fn run(
         window,
         scale: 1.0 / (head_dim as f32).sqrt(),
     };
-    let meta = cpu::attention_meta(
+    let meta = layout::attention_meta(
         &placement.positions,
         &placement.token_seq,
         &placement.tables,

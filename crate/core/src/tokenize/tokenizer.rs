@@ -3,7 +3,7 @@
 //! the raw bytes of every token for stop strings and UTF-8-safe streaming.
 
 use super::bytes::{byte_level_bytes, char_to_byte, sentencepiece_bytes};
-use crate::engine::TokenCodec;
+use super::codec::TokenCodec;
 use crate::error::{Error, Result};
 use serde_json::Value;
 

@@ -136,11 +136,11 @@ pub fn assert_close<T: Copy + Into<f64>, U: Copy + Into<f64>>(
     }
 }
 
-/// One sequence through the CPU model from an empty cache.
+/// One sequence through the CPU model from an empty cache (every hidden row read back).
 pub fn cpu_run(
     model: &ttsearch::model::CpuModel,
     tokens: &[u32],
-    logits: ttsearch::model::LogitPositions,
+    logits: ttsearch::model::Rows,
 ) -> ttsearch::model::ForwardOutput {
     let mut cache =
         ttsearch::model::CpuKvCache::with_capacity(model.config(), tokens.len()).expect("cache");
@@ -152,29 +152,30 @@ pub fn cpu_run(
                 seq,
                 tokens,
                 logits,
+                hidden: ttsearch::model::Rows::All,
             }],
         )
         .expect("cpu forward")
         .remove(0)
 }
 
-/// One sequence through the GPU model from an empty cache.
+/// One sequence through the GPU model from an empty cache (every hidden row read back).
 pub fn gpu_run(
-    ctx: &GpuContext,
-    model: &ttsearch::model::GpuModel,
+    model: &mut ttsearch::model::GpuModel,
     tokens: &[u32],
-    logits: ttsearch::model::LogitPositions,
+    logits: ttsearch::model::Rows,
 ) -> ttsearch::model::ForwardOutput {
-    let mut cache = ttsearch::model::GpuKvCache::with_capacity(ctx, model.config(), tokens.len())
+    let ctx = model.context().clone();
+    let mut cache = ttsearch::model::GpuKvCache::with_capacity(&ctx, model.config(), tokens.len())
         .expect("cache");
     let seq = cache.create();
     ttsearch::block_on(model.forward(
-        ctx,
         &mut cache,
         &[ttsearch::model::SequenceInput {
             seq,
             tokens,
             logits,
+            hidden: ttsearch::model::Rows::All,
         }],
     ))
     .expect("gpu forward")
@@ -201,4 +202,71 @@ pub fn prm_case(case: &serde_json::Value, key: &str) -> (String, Vec<String>, Ve
         strings(&case["steps"]),
         scores,
     )
+}
+
+/// The model at `path` (folder or GGUF) on the CPU backend, matrices in `format`.
+pub async fn load_cpu_model(
+    path: &std::path::Path,
+    format: ttsearch::quant::WeightFormat,
+) -> ttsearch::Result<ttsearch::model::CpuModel> {
+    use ttsearch::load;
+    let checkpoint = load::open(&load::path_source(path)?, None).await?;
+    let weights =
+        ttsearch::model::ModelWeights::load(&checkpoint.config, &checkpoint.store, format).await?;
+    Ok(ttsearch::model::CpuModel::new(checkpoint.config, weights))
+}
+
+/// The tokenizer of the model at `path` (folder or GGUF).
+pub async fn load_tokenizer(
+    path: &std::path::Path,
+) -> ttsearch::Result<ttsearch::tokenize::Tokenizer> {
+    ttsearch::load::path_tokenizer(path).await
+}
+
+/// The model at `path` as a PRM of `kind` on `device`, with `blocks` KV blocks.
+pub async fn load_prm(
+    path: &std::path::Path,
+    format: ttsearch::quant::WeightFormat,
+    kind: ttsearch::prm::PrmFormat,
+    device: ttsearch::load::Device,
+    blocks: usize,
+) -> ttsearch::Result<ttsearch::prm::Prm<ttsearch::engine::AnyBackend>> {
+    use ttsearch::load::{self, KvBudget, LoadOptions};
+    let options = LoadOptions {
+        dtype: format,
+        device,
+        kv: KvBudget::Blocks(blocks),
+        ..LoadOptions::default()
+    };
+    load::load(&load::path_source(path)?, None, &options)
+        .await?
+        .into_prm(Some(kind))
+}
+
+/// [`load_prm`] on the CPU.
+pub async fn load_cpu_prm(
+    path: &std::path::Path,
+    format: ttsearch::quant::WeightFormat,
+    kind: ttsearch::prm::PrmFormat,
+    blocks: usize,
+) -> ttsearch::Result<ttsearch::prm::Prm<ttsearch::engine::AnyBackend>> {
+    load_prm(path, format, kind, ttsearch::load::Device::Cpu, blocks).await
+}
+
+/// [`load_prm`] on the GPU `ctx`.
+pub async fn load_gpu_prm(
+    ctx: &GpuContext,
+    path: &std::path::Path,
+    format: ttsearch::quant::WeightFormat,
+    kind: ttsearch::prm::PrmFormat,
+    blocks: usize,
+) -> ttsearch::Result<ttsearch::prm::Prm<ttsearch::engine::AnyBackend>> {
+    load_prm(
+        path,
+        format,
+        kind,
+        ttsearch::load::Device::Gpu(ctx.clone()),
+        blocks,
+    )
+    .await
 }

@@ -1,5 +1,6 @@
 //! Token bytes and text: the [`TokenCodec`] trait the engine uses for stop strings and
-//! streaming, a byte-level codec, and UTF-8-safe incremental text.
+//! streaming (implemented by [`super::Tokenizer`]), a byte-level codec, and UTF-8-safe
+//! incremental text.
 
 use crate::error::Result;
 

@@ -1,0 +1,176 @@
+//! A checkpoint opened for loading: its config, its tensors by HF name (safetensors, single or
+//! sharded, or a GGUF file), its tokenizer and its PRM head, each read once.
+
+use super::files::ModelFiles;
+use crate::error::{Error, Result};
+use crate::model::{
+    ByteSource, GgufStore, ModelConfig, SafetensorsFile, SafetensorsModel, TensorData, TensorStore,
+};
+use crate::prm::PrmHead;
+use crate::tokenize::Tokenizer;
+
+/// Which file of a folder holds the weights.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WeightFiles {
+    /// config.json with model.safetensors, or the shards model.safetensors.index.json lists.
+    Safetensors,
+    /// One GGUF file (config and tokenizer from its metadata).
+    Gguf(String),
+}
+
+/// A model's files and which of them hold the weights.
+#[derive(Debug, Clone)]
+pub struct ModelSource<F> {
+    /// The folder.
+    pub files: F,
+    /// Where the weights are.
+    pub weights: WeightFiles,
+}
+
+/// A safetensors checkpoint or a GGUF file, read by HF tensor names.
+pub enum AnyStore<S> {
+    /// safetensors shards.
+    Safetensors(SafetensorsModel<S>),
+    /// A GGUF file.
+    Gguf(GgufStore<S>),
+}
+
+impl<S: ByteSource> TensorStore for AnyStore<S> {
+    fn contains(&self, name: &str) -> bool {
+        match self {
+            AnyStore::Safetensors(s) => s.contains(name),
+            AnyStore::Gguf(s) => s.contains(name),
+        }
+    }
+    async fn tensor_f32(&self, name: &str) -> Result<TensorData> {
+        match self {
+            AnyStore::Safetensors(s) => s.tensor_f32(name).await,
+            AnyStore::Gguf(s) => s.tensor_f32(name).await,
+        }
+    }
+}
+
+/// An opened checkpoint.
+pub struct Checkpoint<S> {
+    /// Its config.
+    pub config: ModelConfig,
+    /// Its tensors.
+    pub store: AnyStore<S>,
+    /// Its tokenizer, or why it has none (a folder without tokenizer.json, a GGUF vocabulary
+    /// that does not build): only callers that need text fail on it.
+    pub tokenizer: Result<Tokenizer>,
+    /// Its PRM head, when it has one (value head or classifier).
+    pub head: Option<PrmHead>,
+}
+
+fn missing(files: &impl ModelFiles, name: &str) -> Error {
+    Error::NotFound(format!("{}: no {name}", files.describe()))
+}
+
+/// The tokenizer of a folder: tokenizer.json with tokenizer_config.json, generation_config.json
+/// and transformers 5's chat_template.jinja when present; `None` without tokenizer.json.
+pub async fn folder_tokenizer<F: ModelFiles>(files: &F) -> Result<Option<Tokenizer>> {
+    let Some(json) = files.read("tokenizer.json").await? else {
+        return Ok(None);
+    };
+    let config = files.read("tokenizer_config.json").await?;
+    let generation = files.read("generation_config.json").await?;
+    let mut tokenizer = Tokenizer::from_hf(&json, config.as_deref(), generation.as_deref())?;
+    if let Some(template) = files.read("chat_template.jinja").await? {
+        tokenizer.chat_template = Some(String::from_utf8_lossy(&template).into_owned());
+    }
+    Ok(Some(tokenizer))
+}
+
+/// The safetensors files of a folder: the shards its index lists, or model.safetensors.
+async fn safetensors<F: ModelFiles>(files: &F) -> Result<SafetensorsModel<F::Source>> {
+    let names = match files.read("model.safetensors.index.json").await? {
+        Some(index) => {
+            let text = String::from_utf8(index)
+                .map_err(|e| Error::format("model.safetensors.index.json", e.to_string()))?;
+            SafetensorsModel::<F::Source>::shard_names(&text)?
+        }
+        None => vec!["model.safetensors".to_string()],
+    };
+    let mut shards = Vec::with_capacity(names.len());
+    for name in names {
+        let source = files
+            .open(&name)
+            .await?
+            .ok_or_else(|| missing(files, &name))?;
+        shards.push(SafetensorsFile::open(source).await?);
+    }
+    SafetensorsModel::from_files(shards)
+}
+
+/// The config of a folder's config.json, or of a GGUF file's metadata.
+pub async fn open_config<F: ModelFiles>(source: &ModelSource<F>) -> Result<ModelConfig> {
+    match &source.weights {
+        WeightFiles::Safetensors => {
+            let bytes = source
+                .files
+                .read("config.json")
+                .await?
+                .ok_or_else(|| missing(&source.files, "config.json"))?;
+            let text = String::from_utf8(bytes)
+                .map_err(|e| Error::format("config.json", e.to_string()))?;
+            ModelConfig::from_hf_json(&text)
+        }
+        WeightFiles::Gguf(name) => {
+            let file = source
+                .files
+                .open(name)
+                .await?
+                .ok_or_else(|| missing(&source.files, name))?;
+            Ok(GgufStore::open(file).await?.0)
+        }
+    }
+}
+
+/// Opens a checkpoint: config, tensor directory, tokenizer (`tokenizer` replaces the
+/// checkpoint's own when given) and PRM head.
+pub async fn open<F: ModelFiles>(
+    source: &ModelSource<F>,
+    tokenizer: Option<Tokenizer>,
+) -> Result<Checkpoint<F::Source>> {
+    let files = &source.files;
+    let given = tokenizer.is_some();
+    let no_tokenizer = || Err(missing(files, "tokenizer"));
+    let (config, store, own) = match &source.weights {
+        WeightFiles::Safetensors => {
+            let config = open_config(source).await?;
+            let store = AnyStore::Safetensors(safetensors(files).await?);
+            let own = match given {
+                true => no_tokenizer(),
+                false => match folder_tokenizer(files).await {
+                    Ok(Some(t)) => Ok(t),
+                    Ok(None) => Err(missing(files, "tokenizer.json")),
+                    Err(e) => Err(e),
+                },
+            };
+            (config, store, own)
+        }
+        WeightFiles::Gguf(name) => {
+            let file = files
+                .open(name)
+                .await?
+                .ok_or_else(|| missing(files, name))?;
+            let (config, store) = GgufStore::open(file).await?;
+            let own = match given {
+                true => no_tokenizer(),
+                false => Tokenizer::from_gguf(store.file()),
+            };
+            (config, AnyStore::Gguf(store), own)
+        }
+    };
+    let head = PrmHead::load(&store, config.hidden_size).await?;
+    Ok(Checkpoint {
+        config,
+        store,
+        tokenizer: match tokenizer {
+            Some(t) => Ok(t),
+            None => own,
+        },
+        head,
+    })
+}
