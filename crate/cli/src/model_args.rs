@@ -136,8 +136,13 @@ impl ModelArgs {
         let options = self.options(device, blocks)?;
         match (&self.model, self.shape) {
             (Some(path), _) => {
-                let checkpoint = block_on(load::open(&load::path_source(path)?, None))?;
-                block_on(load::engine(&checkpoint, &options))
+                let c = block_on(load::open(&load::path_source(path)?, None))?;
+                block_on(load::engine(
+                    &c.config,
+                    &c.store,
+                    c.tokenizer.as_ref().ok(),
+                    &options,
+                ))
             }
             (None, Some(shape)) => {
                 let config = shape.config()?;

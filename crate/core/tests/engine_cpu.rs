@@ -344,3 +344,33 @@ fn samples_wait_for_blocks_and_resume_when_others_release() {
     let (stuck, _) = run(7, false);
     assert_eq!(stuck.expect_err("cannot start").code(), "kv_cache_full");
 }
+
+/// A token the engine is told ends sequences (a tokenizer's EOS id beyond the config's) stops
+/// generation there, with finish reason EOS and the token kept.
+#[test]
+fn added_eos_tokens_end_generation() {
+    let mut e = engine(64, 4);
+    let seq = block_on(e.prefill(&PROMPT)).expect("prefill");
+    let free = block_on(e.extend(&[seq], &sampled(0.0, 0, 6), ExtendOptions::default()))
+        .expect("extend")
+        .remove(0);
+    assert_eq!(free.finish_reason, FinishReason::Length);
+    let third = free.tokens[2];
+    let mut e = engine(64, 4);
+    assert!(
+        !e.eos_tokens().contains(&third),
+        "pick a token the config does not end on"
+    );
+    e.add_eos_tokens(&[third]);
+    let seq = block_on(e.prefill(&PROMPT)).expect("prefill");
+    let out = block_on(e.extend(&[seq], &sampled(0.0, 0, 6), ExtendOptions::default()))
+        .expect("extend")
+        .remove(0);
+    let first = free
+        .tokens
+        .iter()
+        .position(|t| *t == third)
+        .expect("present");
+    assert_eq!(out.tokens, free.tokens[..=first].to_vec());
+    assert_eq!(out.finish_reason, FinishReason::Eos);
+}

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::load_tokenizer;
+use common::{load_tokenizer, tokenizers_dir};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -16,22 +16,6 @@ use ttsearch::tokenize::{Message, RenderOptions, Tokenizer};
 use ttsearch::tokenize::{TokenCodec, decode_bytes};
 
 const GOLDEN: &str = include_str!("../../../tests/fixtures/tokenizers/golden.json");
-
-fn tokenizers_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("TTSEARCH_TOKENIZERS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/tokenizers")
-        });
-    if dir.join("qwen2.5/tokenizer.json").exists() {
-        return Some(dir);
-    }
-    if std::env::var("TTSEARCH_REQUIRE_TOKENIZERS").is_ok_and(|v| v == "1") {
-        panic!("tokenizer files required: run scripts/fetch_tokenizers.sh");
-    }
-    eprintln!("SKIPPED: tokenizer goldens: run scripts/fetch_tokenizers.sh");
-    None
-}
 
 fn ids(v: &Value) -> Vec<u32> {
     v.as_array()

@@ -9,6 +9,7 @@ mod admission;
 mod backend;
 mod extend;
 mod gpu_decode;
+mod output;
 mod params;
 mod random;
 mod registry;
@@ -17,7 +18,8 @@ mod scoring;
 mod stopping;
 
 pub use backend::{AnyBackend, Backend, CpuBackend, GpuBackend};
-pub use extend::{CancelToken, ExtendOptions, FinishReason, SeqOutput, TextCallback};
+pub use extend::{CancelToken, ExtendOptions, TextCallback};
+pub use output::{FinishReason, SeqOutput};
 pub use params::SamplingParams;
 pub use random::{pcg_hash, uniform};
 pub use registry::{Counters, Engine, PauseFn};

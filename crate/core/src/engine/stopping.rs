@@ -3,18 +3,19 @@
 //! agreement when a stop string ends inside a token.
 
 use super::backend::Backend;
-use super::extend::{FinishReason, Running};
+use super::output::{FinishReason, SeqOutput};
 use super::registry::SeqState;
 use crate::error::{Error, Result};
 use crate::tokenize::{TokenCodec, decode_bytes};
 
-/// Why `r` stops after its newest token `token`, if it does: a stop string completed by its
-/// newest bytes (from byte `before` on; the sequence is cut just after it, and the byte where
-/// its text now ends comes back too), an EOS token, or its length.
+/// Why a sequence stops after its newest token `token`, if it does: a stop string completed by
+/// the newest of its new text's `bytes` (from byte `before` on; the sequence is cut just after
+/// it, and the byte where its text now ends comes back too), an EOS token, or its length.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn check_stop<B: Backend>(
     state: &mut SeqState,
-    r: &mut Running,
+    out: &mut SeqOutput,
+    bytes: &mut Vec<u8>,
     token: u32,
     before: usize,
     stops: &[String],
@@ -25,15 +26,15 @@ pub(super) fn check_stop<B: Backend>(
     backend: &mut B,
 ) -> Result<Option<(FinishReason, Option<usize>)>> {
     if let Some(codec) = codec
-        && let Some((stop, end)) = find_stop(&r.bytes, before, stops)
+        && let Some((stop, end)) = find_stop(bytes, before, stops)
     {
-        cut_at_stop(state, r, codec, end, backend)?;
+        cut_at_stop(state, out, bytes, codec, end, backend)?;
         return Ok(Some((FinishReason::Stop(stop), Some(end))));
     }
     if eos.contains(&token) {
         return Ok(Some((FinishReason::Eos, None)));
     }
-    if r.out.tokens.len() >= max_tokens || state.tokens.len() >= max_positions {
+    if out.tokens.len() >= max_tokens || state.tokens.len() >= max_positions {
         return Ok(Some((FinishReason::Length, None)));
     }
     Ok(None)
@@ -44,23 +45,23 @@ pub(super) fn check_stop<B: Backend>(
 /// re-tokenized and appended, so that tokens and text agree.
 fn cut_at_stop<B: Backend>(
     state: &mut SeqState,
-    r: &mut Running,
+    out: &mut SeqOutput,
+    bytes: &mut Vec<u8>,
     codec: &dyn TokenCodec,
     end: usize,
     backend: &mut B,
 ) -> Result<()> {
-    if end == r.bytes.len() {
+    if end == bytes.len() {
         return Ok(());
     }
     // Drop tokens from the end until the dropped tokens cover every byte past `end` and the
     // kept text of the dropped ones starts on a character boundary.
     let mut dropped = 0;
-    let mut start = r.bytes.len();
+    let mut start = bytes.len();
     loop {
-        let Some(&last) = r
-            .out
+        let Some(&last) = out
             .tokens
-            .get(r.out.tokens.len() - dropped - 1..)
+            .get(out.tokens.len() - dropped - 1..)
             .and_then(|t| t.first())
         else {
             return Err(Error::InvalidArgument(
@@ -69,33 +70,31 @@ fn cut_at_stop<B: Backend>(
         };
         start -= codec.token_bytes(last)?.len();
         dropped += 1;
-        if start <= end && std::str::from_utf8(&r.bytes[start..end]).is_ok() {
+        if start <= end && std::str::from_utf8(&bytes[start..end]).is_ok() {
             break;
         }
-        if dropped == r.out.tokens.len() {
+        if dropped == out.tokens.len() {
             return Err(Error::InvalidArgument(
                 "cannot re-tokenize the stop tail".into(),
             ));
         }
     }
-    let tail = std::str::from_utf8(&r.bytes[start..end])
+    let tail = std::str::from_utf8(&bytes[start..end])
         .map_err(|e| Error::InvalidArgument(format!("stop tail: {e}")))?;
     let retokenized = codec.encode(tail)?;
-    let keep = r.out.tokens.len() - dropped;
-    r.out.tokens.truncate(keep);
-    r.out.logprobs.truncate(keep);
-    r.out
-        .top_logprobs
-        .truncate(keep.min(r.out.top_logprobs.len()));
+    let keep = out.tokens.len() - dropped;
+    out.tokens.truncate(keep);
+    out.logprobs.truncate(keep);
+    out.top_logprobs.truncate(keep.min(out.top_logprobs.len()));
     let total = state.tokens.len() - dropped;
     state.tokens.truncate(total);
-    let cached = backend.blocks().len(r.id)?;
-    backend.truncate(r.id, cached.min(total))?;
+    let cached = backend.blocks().len(out.seq)?;
+    backend.truncate(out.seq, cached.min(total))?;
     state.tokens.extend_from_slice(&retokenized);
-    r.out.tokens.extend_from_slice(&retokenized);
-    r.out.logprobs.extend(retokenized.iter().map(|_| None));
-    r.bytes.truncate(start);
-    r.bytes.extend(decode_bytes(codec, &retokenized)?);
+    out.tokens.extend_from_slice(&retokenized);
+    out.logprobs.extend(retokenized.iter().map(|_| None));
+    bytes.truncate(start);
+    bytes.extend(decode_bytes(codec, &retokenized)?);
     Ok(())
 }
 

@@ -9,16 +9,10 @@
 use super::buffer::GpuBuffer;
 use super::context::GpuContext;
 use super::kernels::Kernel;
+use super::pipeline::{PARAMS_BYTES, Params};
 use super::pool::PooledBuffer;
 use crate::error::{Error, Result};
 use std::collections::HashMap;
-
-/// Uniform parameters of one dispatch: up to eight 32-bit words (f32 values pass as their
-/// bits); kernels declare the first four or all eight.
-pub(crate) type Params = [u32; 8];
-
-/// Bytes of one dispatch's parameters.
-pub(crate) const PARAMS_BYTES: u64 = std::mem::size_of::<Params>() as u64;
 
 /// Bind groups kept by a cache before it starts over.
 const MAX_BIND_GROUPS: usize = 4096;

@@ -8,6 +8,13 @@ use crate::error::{Error, Result};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+/// Uniform parameters of one dispatch: up to eight 32-bit words (f32 values pass as their
+/// bits); kernels declare the first four or all eight.
+pub(crate) type Params = [u32; 8];
+
+/// Bytes of one dispatch's parameters.
+pub(crate) const PARAMS_BYTES: u64 = std::mem::size_of::<Params>() as u64;
+
 /// A compiled kernel and the layout its bind groups follow.
 #[derive(Clone)]
 pub(crate) struct Pipeline {
@@ -71,7 +78,7 @@ fn layout_entries(kernel: Kernel, source: &str) -> Result<Vec<wgpu::BindGroupLay
         ty: wgpu::BindingType::Buffer {
             ty: wgpu::BufferBindingType::Uniform,
             has_dynamic_offset: true,
-            min_binding_size: wgpu::BufferSize::new(super::batch::PARAMS_BYTES),
+            min_binding_size: wgpu::BufferSize::new(PARAMS_BYTES),
         },
         count: None,
     });

@@ -26,7 +26,7 @@ use crate::error::Error;
 use crate::error::Result;
 use crate::gpu::GpuContext;
 use crate::kv::{CpuKvCache, DEFAULT_BLOCK_SIZE, GpuKvCache, KvShape};
-use crate::model::{ByteSource, CpuModel, GpuModel, ModelConfig, ModelWeights, TensorStore};
+use crate::model::{CpuModel, GpuModel, ModelConfig, ModelWeights, TensorStore};
 use crate::prm::{Prm, PrmFormat, PrmHead};
 use crate::quant::WeightFormat;
 use crate::tokenize::Tokenizer;
@@ -132,15 +132,17 @@ pub async fn backend<T: TensorStore>(
     })
 }
 
-/// Puts a checkpoint's weights where `options` say, with its KV cache: the engine, ending
-/// sequences on the model's and the tokenizer's EOS tokens.
-pub async fn engine<S: ByteSource>(
-    checkpoint: &Checkpoint<S>,
+/// Puts the weights of `store` where `options` say, with its KV cache: the engine, ending
+/// sequences on the config's EOS tokens and the tokenizer's whole EOS set (generation_config.json's
+/// ids, a GGUF's end-of-turn token).
+pub async fn engine<T: TensorStore>(
+    config: &ModelConfig,
+    store: &T,
+    tokenizer: Option<&Tokenizer>,
     options: &LoadOptions,
 ) -> Result<Engine<AnyBackend>> {
-    let backend = backend(&checkpoint.config, &checkpoint.store, options).await?;
-    let mut engine = Engine::new(backend);
-    if let Ok(tokenizer) = &checkpoint.tokenizer {
+    let mut engine = Engine::new(backend(config, store, options).await?);
+    if let Some(tokenizer) = tokenizer {
         engine.add_eos_tokens(&tokenizer.eos_token_ids);
     }
     Ok(engine)
@@ -153,7 +155,13 @@ pub async fn load<F: ModelFiles>(
     options: &LoadOptions,
 ) -> Result<LoadedModel> {
     let checkpoint = open(source, tokenizer).await?;
-    let engine = engine(&checkpoint, options).await?;
+    let engine = engine(
+        &checkpoint.config,
+        &checkpoint.store,
+        checkpoint.tokenizer.as_ref().ok(),
+        options,
+    )
+    .await?;
     Ok(LoadedModel {
         engine,
         tokenizer: checkpoint.tokenizer,

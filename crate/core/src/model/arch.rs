@@ -4,7 +4,6 @@
 //! table and the one decoder layer reads the resulting [`super::ModelConfig`]; adding a family
 //! that fits the layer is one entry here.
 
-use super::config::Activation;
 use serde::Serialize;
 
 /// The model families ttsearch runs.
@@ -16,6 +15,15 @@ pub enum Architecture {
     Llama,
     /// Gemma 3 text (q/k norms, four norms per layer, local and global attention layers).
     Gemma3,
+}
+
+/// MLP activation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Activation {
+    /// SiLU (SwiGLU MLPs of Qwen2 and Llama).
+    Silu,
+    /// GELU with the tanh approximation (Gemma 3's GeGLU).
+    GeluTanh,
 }
 
 /// Which layers attend to a sliding window when a config does not list them.

@@ -2,6 +2,7 @@
 //! `rope_scaling` / `rope_local_base_freq` and transformers 5's `rope_parameters`) and GGUF
 //! metadata. Each family's defaults and layer form come from its entry in [`super::arch`].
 
+pub use super::arch::Activation;
 use super::arch::{self, ArchSpec, Architecture, DefaultLayers};
 use super::gguf::{GgufFile, GgufValue};
 use crate::error::{Error, Result};
@@ -41,15 +42,6 @@ pub struct Rope {
     pub theta: f64,
     /// Frequency scaling.
     pub scaling: RopeScaling,
-}
-
-/// MLP activation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Activation {
-    /// SiLU (SwiGLU MLPs of Qwen2 and Llama).
-    Silu,
-    /// GELU with the tanh approximation (Gemma 3's GeGLU).
-    GeluTanh,
 }
 
 /// Which attention a layer uses.

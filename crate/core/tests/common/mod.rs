@@ -270,3 +270,21 @@ pub async fn load_gpu_prm(
     )
     .await
 }
+
+/// The folder of the real tokenizer files (`scripts/fetch_tokenizers.sh`), or `None` with a
+/// SKIPPED line; TTSEARCH_REQUIRE_TOKENIZERS=1 makes their absence a failure.
+pub fn tokenizers_dir() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("TTSEARCH_TOKENIZERS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/tokenizers")
+        });
+    if dir.join("qwen2.5/tokenizer.json").exists() {
+        return Some(dir);
+    }
+    if std::env::var("TTSEARCH_REQUIRE_TOKENIZERS").is_ok_and(|v| v == "1") {
+        panic!("tokenizer files required: run scripts/fetch_tokenizers.sh");
+    }
+    eprintln!("SKIPPED: real tokenizer files: run scripts/fetch_tokenizers.sh");
+    None
+}
