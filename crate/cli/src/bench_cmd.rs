@@ -11,6 +11,7 @@ use std::time::Instant;
 use ttsearch::engine::{AnyBackend, Backend, Engine, ExtendOptions, SamplingParams};
 use ttsearch::gpu::GpuContext;
 use ttsearch::load::Device;
+use ttsearch::model::GpuStats;
 use ttsearch::model::ModelConfig;
 use ttsearch::quant::{WeightFormat, WeightMatrix};
 use ttsearch::{Error, Result, block_on};
@@ -43,6 +44,18 @@ struct Row {
     bandwidth_ratio: f64,
     kv_blocks_peak: usize,
     kv_bytes_peak: u64,
+    /// GPU only: per decode step, on average.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gpu_per_step: Option<StepCounts>,
+}
+
+/// What one GPU decode step records and allocates, on average.
+#[derive(Serialize, Clone, Copy)]
+struct StepCounts {
+    dispatches: f64,
+    copies: f64,
+    bind_groups_created: f64,
+    buffers_created: f64,
 }
 
 #[derive(Serialize)]
@@ -145,7 +158,9 @@ fn bench_batch(
         .collect();
     let t = Instant::now();
     let root = block_on(engine.prefill(&prompt))?;
+    block_on(engine.backend().synchronize())?;
     let prefill_s = t.elapsed().as_secs_f64();
+    let gpu_before = gpu_stats(engine);
     let seqs = engine.fork(root, batch)?;
     engine.release(root)?;
     let params = SamplingParams {
@@ -167,6 +182,17 @@ fn bench_batch(
     ))?;
     let decode_s = t.elapsed().as_secs_f64();
     bar.inc(1);
+    let per_step = gpu_stats(engine).zip(gpu_before).map(|(after, before)| {
+        let (d, d0) = (after.dispatch, before.dispatch);
+        let created = |s: &GpuStats| s.temporaries.created + s.uploads.created;
+        let n = (d.submits - d0.submits).max(1) as f64;
+        StepCounts {
+            dispatches: (d.dispatches - d0.dispatches) as f64 / n,
+            copies: (d.copies - d0.copies) as f64 / n,
+            bind_groups_created: (d.bind_groups_created - d0.bind_groups_created) as f64 / n,
+            buffers_created: (created(&after) - created(&before)) as f64 / n,
+        }
+    });
     let steps = outs.iter().map(|o| o.tokens.len()).max().unwrap_or(0) as f64;
     let tokens: usize = outs.iter().map(|o| o.tokens.len()).sum();
     let counters = engine.counters();
@@ -190,7 +216,16 @@ fn bench_batch(
         bandwidth_ratio: bandwidth / copy_bw,
         kv_blocks_peak: counters.kv_blocks_peak,
         kv_bytes_peak: counters.kv_blocks_peak as u64 * block_bytes,
+        gpu_per_step: per_step,
     })
+}
+
+/// The GPU model's dispatch and pool counters (none on the CPU).
+fn gpu_stats(engine: &Engine<AnyBackend>) -> Option<GpuStats> {
+    match engine.backend() {
+        AnyBackend::Gpu(b) => Some(b.model.stats()),
+        AnyBackend::Cpu(_) => None,
+    }
 }
 
 /// Every batch size on one engine.
@@ -289,6 +324,16 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
                 r.bandwidth_ratio,
                 r.kv_bytes_peak as f64 / 1e6
             );
+        }
+        for r in &report.rows {
+            if let Some(g) = r.gpu_per_step {
+                let _ = writeln!(
+                    out,
+                    "batch {:>3} per decode step: {:.0} dispatches, {:.0} copies, {:.2} bind groups \
+                     created, {:.2} buffers created",
+                    r.batch, g.dispatches, g.copies, g.bind_groups_created, g.buffers_created
+                );
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,4 +1,6 @@
-//! Evaluation data: MATH-500 and AIME24 JSONL problems (REFERENCE.md §7), the level filter, and
+//! Evaluation data: MATH-500 and AIME24 JSONL problems (MATH-500: `problem`, `level` "Level 1"
+//! to "Level 5", `subject`, `unique_id`, `answer`; AIME24: `problem`, `extracted_groundtruth`, a
+//! zero-padded string), the level filter, and
 //! the per-problem result record in search-and-learn's schema (completions, scores, pred,
 //! pred_naive@n, pred_weighted@n, pred_maj@n, completion_tokens) plus ttsearch's additions.
 

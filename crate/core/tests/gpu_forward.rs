@@ -170,7 +170,7 @@ fn loading_straight_to_the_gpu_equals_uploading_loaded_weights() {
     let (config, weights, golden) = fixture_model("gemma3-tiny", WeightFormat::Q8);
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/fixtures/models/gemma3-tiny");
-    let store = block_on(ttsearch::model::safetensors::open_dir(&dir)).expect("opens");
+    let store = common::fixture_store(&dir);
     let mut streamed = block_on(GpuModel::load(
         ctx,
         config.clone(),

@@ -32,6 +32,11 @@ pub trait Backend {
     fn device_bytes(&self) -> u64 {
         0
     }
+    /// Completes when the device has run everything submitted (a pass that reads nothing back,
+    /// such as a prefill, returns before the device ran it).
+    async fn synchronize(&self) -> Result<()> {
+        Ok(())
+    }
 
     /// A new, empty sequence.
     fn create(&mut self) -> SeqId {
@@ -124,6 +129,9 @@ impl Backend for GpuBackend {
     fn device_bytes(&self) -> u64 {
         self.model.weight_bytes() + self.cache.byte_len()
     }
+    async fn synchronize(&self) -> Result<()> {
+        self.model.context().wait_idle().await
+    }
 }
 
 /// The CPU or the GPU backend, chosen at run time (a loader's, the CLI's and the JS API's one
@@ -185,6 +193,12 @@ impl Backend for AnyBackend {
         match self {
             AnyBackend::Cpu(b) => b.device_bytes(),
             AnyBackend::Gpu(b) => b.device_bytes(),
+        }
+    }
+    async fn synchronize(&self) -> Result<()> {
+        match self {
+            AnyBackend::Cpu(b) => b.synchronize().await,
+            AnyBackend::Gpu(b) => b.synchronize().await,
         }
     }
 }

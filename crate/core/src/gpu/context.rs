@@ -57,7 +57,7 @@ impl GpuContext {
             .await
             .map_err(|e| Error::NoAdapter(e.to_string()))?;
         // Request the adapter's real limits: the defaults cap bindings at 128 MiB and buffers at
-        // 256 MiB, too small for a vocabulary-sized LM head (DESIGN.md decision 4).
+        // 256 MiB, too small for a vocabulary-sized LM head.
         let limits = adapter.limits();
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
@@ -147,6 +147,21 @@ impl GpuContext {
         if let Ok(mut slot) = self.inner.lost.lock() {
             slot.get_or_insert_with(|| "destroyed by the caller".to_string());
         }
+    }
+
+    /// Completes when every submitted command has run on the device (benchmarks' sync point).
+    pub async fn wait_idle(&self) -> Result<()> {
+        self.check_healthy()?;
+        let (sender, receiver) = futures_channel::oneshot::channel();
+        self.inner.queue.on_submitted_work_done(move || {
+            // The receiver only disappears if the caller dropped the future.
+            let _ = sender.send(());
+        });
+        self.poll_wait()?;
+        receiver
+            .await
+            .map_err(|_| Error::Gpu("the device dropped a work-done callback".to_string()))?;
+        self.check_healthy()
     }
 
     /// Native: waits until submitted work has completed and map callbacks have run.

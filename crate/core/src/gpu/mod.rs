@@ -1,8 +1,12 @@
 //! The WebGPU runtime: device acquisition with the adapter's real limits, buffers with async
-//! readback, a pipeline cache, a dispatch helper and the WGSL kernels.
+//! readback and a per-model pool, a pipeline cache, batched dispatches and the WGSL kernels.
 //!
-//! Kernels compute in f32 and never need `shader-f16` or subgroups (DESIGN.md decisions 2 and 3);
-//! f16 data arrives packed two per u32 and is unpacked with `unpack2x16float`.
+//! Kernels compute in f32 and need neither `shader-f16` nor subgroups: Dawn hides shader-f16
+//! on NVIDIA/Vulkan by default, the software adapters tests run on (SwiftShader) have none, and
+//! wgpu on the web cannot request subgroups. f16 data arrives packed two per u32 and is
+//! unpacked with `unpack2x16float`. The device is created with the adapter's own limits: the
+//! WebGPU defaults (128 MiB per binding, 256 MiB per buffer) are too small for a
+//! vocabulary-sized LM head, and larger tensors are split by rows.
 
 mod batch;
 mod buffer;

@@ -7,7 +7,7 @@ use super::expr::Expr;
 use num_complex::Complex64;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Relative tolerance of numeric comparison (REFERENCE.md §5).
+/// Relative tolerance of numeric comparison.
 pub const RELATIVE_TOLERANCE: f64 = 1e-4;
 /// Values closer than this to each other are equal whatever their size.
 const ABSOLUTE_FLOOR: f64 = 1e-9;

@@ -1,5 +1,23 @@
 //! Grading math answers: extraction from solution texts, normalization, equivalence, and
-//! canonical forms for voting (REFERENCE.md §5, without the reference graders' bugs).
+//! canonical forms for voting.
+//!
+//! - Extraction: the text of the last `\boxed{...}` (braces matched; also `\fbox`), else
+//!   "final answer is $...$", else "the answer is ...", else a bare answer or the last number.
+//! - Normalization (in the style of Qwen2.5-Math's `strip_string`): trimming, `\left`/`\right`,
+//!   `\!` and "\ " dropped, `\tfrac`/`\dfrac` to `\frac`, `\text{X}` to X, degrees, dollar
+//!   signs, percent, a trailing ".", units, "x =" prefixes, thousands separators
+//!   (`10,\!080`), `\frac12`, `a/b`, `12.000`, `\sqrt3`. That normalizer's bugs are not copied:
+//!   its unit list eats `\pm` (it contains "pm"), turns `\text{east}` into "" (so "west" would
+//!   match) and keeps unit exponents (`864 \mbox{ inches}^2` becomes `864^2`).
+//! - Equivalence, in order: equal strings; numbers within a relative tolerance of 1e-4
+//!   ([`RELATIVE_TOLERANCE`]; percent leniency); unordered solution lists; tuples and intervals
+//!   element by element with their bracket types; matrices element by element; equations as
+//!   proportional lhs - rhs; exact rationals, roots, pi and i, and expressions in variables
+//!   compared at random points.
+//! - The data: MATH-500's 500 gold answers are mostly integers, with fractions, roots, pi,
+//!   degrees, tuples, solution lists, sets, intervals, matrices, base-n numbers, text answers,
+//!   units, equations and complex numbers among them; AIME24's are zero-padded strings ("025"),
+//!   compared as numbers.
 
 mod answer;
 mod canonical;

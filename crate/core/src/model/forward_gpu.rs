@@ -37,6 +37,17 @@ pub struct GpuModel {
     pool_discards: u64,
 }
 
+/// Counters of a GPU model's passes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct GpuStats {
+    /// Submissions, dispatches, copies and bind groups created.
+    pub dispatch: DispatchStats,
+    /// The pool of temporaries.
+    pub temporaries: PoolStats,
+    /// The pool of uploads.
+    pub uploads: PoolStats,
+}
+
 /// A sampling kernel at the end of a pass: one token per logit row.
 pub struct SampleRequest<'a> {
     /// Per row: temperature, top_p, top_k and the uniform draw, as f32/f32/u32/f32 bits.
@@ -275,10 +286,13 @@ impl GpuModel {
         &self.pool
     }
 
-    /// Counters of the passes so far: submissions, dispatches, bind groups created; and of
-    /// the buffer pool.
-    pub fn stats(&self) -> (DispatchStats, PoolStats) {
-        (self.dispatch.stats(), self.pool.stats())
+    /// Counters of the passes so far.
+    pub fn stats(&self) -> GpuStats {
+        GpuStats {
+            dispatch: self.dispatch.stats(),
+            temporaries: self.pool.stats(),
+            uploads: self.uploads.stats(),
+        }
     }
 
     /// Bytes of the weights on the device.

@@ -24,7 +24,7 @@ pub use arch::{ArchSpec, Architecture};
 pub use batch::{ForwardOutput, Rows, SequenceInput};
 pub use config::{Activation, LayerAttention, LayerForm, ModelConfig, Rope, RopeScaling};
 pub use forward_cpu::CpuModel;
-pub use forward_gpu::{GpuModel, PassOutput, SampleRequest};
+pub use forward_gpu::{GpuModel, GpuStats, PassOutput, SampleRequest};
 pub use ggml::GgmlType;
 pub use gguf::{GgufFile, GgufTensorInfo, GgufValue};
 pub use gguf_store::GgufStore;

@@ -193,24 +193,3 @@ impl<S: ByteSource> TensorStore for SafetensorsModel<S> {
         self.files[i].read_f32(name).await
     }
 }
-
-/// Opens a model folder: model.safetensors, or the shards its index lists (native only).
-#[cfg(not(target_arch = "wasm32"))]
-pub async fn open_dir(
-    dir: &std::path::Path,
-) -> Result<SafetensorsModel<super::source::FileSource>> {
-    use super::source::FileSource;
-    let index = dir.join("model.safetensors.index.json");
-    let names = if index.exists() {
-        let text = std::fs::read_to_string(&index)
-            .map_err(|e| Error::Io(format!("{}: {e}", index.display())))?;
-        SafetensorsModel::<FileSource>::shard_names(&text)?
-    } else {
-        vec!["model.safetensors".to_string()]
-    };
-    let mut files = Vec::with_capacity(names.len());
-    for name in names {
-        files.push(SafetensorsFile::open(FileSource::open(dir.join(&name))?).await?);
-    }
-    SafetensorsModel::from_files(files)
-}

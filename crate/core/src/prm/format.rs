@@ -1,6 +1,16 @@
-//! How each PRM family lays out a question and its steps as tokens (REFERENCE.md §4): a prefix,
-//! then per step a chunk of tokens to append whose last token is the step's marker. Every format
-//! is append-only, so a KV-cached PRM feeds each step once.
+//! How each PRM family lays out a question and its steps as tokens: a prefix, then per step a
+//! chunk of tokens to append whose last token is the step's marker. Every format is
+//! append-only, so a KV-cached PRM feeds each step once (search-and-learn re-scores the whole
+//! prefix every iteration, a cost quadratic in depth). Every score is in [0, 1]; an empty step
+//! is never scored.
+//!
+//! | PRM | input | marker | read-out |
+//! | --- | --- | --- | --- |
+//! | Skywork-o1-Open-PRM-Qwen-2.5 (1.5B, 7B) | BOS text + question + "\n", then each step (newlines inside it as spaces) and the "\n" token | the "\n" after each step | value head Linear(hidden, 1) on the last hidden state, sigmoid |
+//! | Qwen2.5-Math-PRM (7B, 72B) | chat template: system "Please reason step by step, and put your final answer within \boxed{}.", user = question, assistant = the steps, each ended by "<extra_0>" (id 151651) | "<extra_0>" | Linear(h, h), ReLU, Linear(h, 2); softmax, class 1 |
+//! | RLHFlow Llama3.1-8B-PRM | the PRM's chat template; user turn = question + " " + step 1, assistant "+", user step 2, assistant "+", ... | each assistant "+" | softmax over the "+" and "-" logits at the position that predicts "+"; P("+") |
+//! | Math-Shepherd (Mistral 7B) | question + " " + the steps, each followed by " ки" | "ки" (id 12902) | softmax over the logits of "+" (648) and "-" (387) at each tag; P("+") |
+//! | generative verifier (any chat model, the policy too) | the model's template; [`VERIFIER_INSTRUCTION`], the problem and "Step: " + step k per user turn, "Yes" per assistant turn | the position before each answer | P("Yes") against P("No") |
 
 use crate::error::{Error, Result};
 use crate::tokenize::{Message, QWEN_SYSTEM_PROMPT, RenderOptions, Tokenizer};

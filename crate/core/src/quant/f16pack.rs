@@ -1,7 +1,7 @@
 //! f16 values packed two per u32 word, the layout WGSL's `unpack2x16float` reads.
 //!
 //! Word `i` holds element `2i` in its low 16 bits and element `2i + 1` in its high 16 bits.
-//! Kernels never need the `shader-f16` feature: they unpack to f32 (DESIGN.md decision 2).
+//! Kernels never need the `shader-f16` feature (many adapters lack it): they unpack to f32.
 
 use half::f16;
 

@@ -1,6 +1,9 @@
 //! Compute-optimal choice ("auto"): a few probe samples give a difficulty estimate (answer
-//! agreement and PRM scores, in five bins as in arXiv 2408.03314), then the strategy follows
-//! cotts' rules by policy size (REFERENCE.md §3) within the caller's budget n.
+//! agreement and PRM scores, in five bins as in arXiv 2408.03314, which picks per problem from a
+//! predicted difficulty), then the strategy follows cotts' rules by policy size within the
+//! caller's budget n: on MATH-500 a policy under 7B runs beam search, 7B-32B DVTS for easy and
+//! medium problems and beam search for hard ones, over 32B Best-of-N; on AIME24 under 14B DVTS,
+//! else Best-of-N.
 
 use super::events::AutoChoice;
 use super::params::Strategy;

@@ -1,9 +1,10 @@
-//! Beam search with search-and-learn's semantics (REFERENCE.md §3): n beams in flight; each
-//! iteration every active beam samples one step (all in one batched call), completed beams
-//! leave, optional duplicate filter, the best n / M by aggregated score survive, and the
-//! survivors are copied (policy and scorer sequences forked) back to n. The last iteration
-//! generates to the end. With `shrink_width` (cotts), the beams in flight shrink by the number
-//! completed, so that at most n completions are made.
+//! Beam search with search-and-learn's semantics: n beams in flight; each iteration every
+//! active beam samples one step (all in one batched call), completed beams (EOS, the token
+//! limit, an empty step) leave, an optional filter drops beams with identical text, the best
+//! n / M by aggregated score survive, and each survivor is copied M times (policy and scorer
+//! sequences forked) back to n. The search stops when no beam is active or after
+//! num_iterations; the last iteration generates to the end. With `shrink_width` (cotts), the
+//! beams in flight shrink by the number completed, so that at most n completions are made.
 
 use super::events::{PruneReason, SearchEvent};
 use super::path::Path;

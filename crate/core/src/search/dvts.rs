@@ -1,9 +1,10 @@
-//! Diverse verifier tree search (REFERENCE.md §3): n / M independent greedy subtrees; every
-//! iteration each live subtree samples M candidate steps (all subtrees in one batched call),
-//! scores them (with lookahead), keeps the best and frees the others. A subtree ends on EOS,
-//! length, an empty step or once "boxed{" is in its text. The output is each subtree's last M
-//! siblings, subtree by subtree, so a run with a smaller n gives exactly the first subtrees of
-//! a larger one (candidate c of subtree t at iteration i draws from stream (t, i, c)).
+//! Diverse verifier tree search: n / M independent greedy subtrees; every iteration each live
+//! subtree samples M candidate steps (all subtrees in one batched call), scores them (with the
+//! lookahead rollout when lookahead > 0), keeps the best and frees the others. A subtree ends on
+//! EOS, the token limit, an empty step or once "boxed{" is in its text. The output is each
+//! subtree's last M siblings (prefix + each candidate), subtree by subtree, so a run with a
+//! smaller n gives exactly the first subtrees of a larger one (candidate c of subtree t at
+//! iteration i draws from stream (t, i, c)).
 
 use super::beam::ends;
 use super::events::{PruneReason, SearchEvent};

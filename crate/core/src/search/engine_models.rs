@@ -11,7 +11,7 @@ use crate::kv::SeqId;
 use crate::prm::Prm;
 use crate::tokenize::{RenderOptions, TokenCodec, Tokenizer, system_prompt_for};
 
-/// The step separator (REFERENCE.md §1).
+/// The step separator: a step is the text up to and including it.
 pub const STEP_SEPARATOR: &str = "\n\n";
 
 /// How a policy's prompt is written.

@@ -1,13 +1,40 @@
-//! Test-time search (REFERENCE.md §3): CoT, majority vote, Best-of-N, weighted Best-of-N, beam
-//! search, DVTS, lookahead and the compute-optimal choice, over two traits: a [`Policy`] that
-//! extends sequences and a [`StepScorer`] that scores steps. Every search reports typed events,
-//! can be cancelled (every sequence is then released), and returns its completions, the three
+//! Test-time search: CoT, majority vote, Best-of-N, weighted Best-of-N, beam search, DVTS,
+//! lookahead and the compute-optimal choice, over two traits: a [`Policy`] that extends
+//! sequences and a [`StepScorer`] that scores steps. Every search reports typed events, can be
+//! cancelled (every sequence is then released), and returns its completions, the three
 //! selections and a report of the work done.
 //!
-//! Departures from search-and-learn, on purpose: an empty step is never scored; ties go to the
-//! earlier beam or candidate; beam search returns up to n completed beams (no copies to fill n);
-//! a DVTS subtree also ends when its step reached max_tokens; completions carry their own steps'
-//! scores, not the lookahead rollout's; beam search, DVTS and auto answer with weighted Best-of-N.
+//! The strategies follow search-and-learn (huggingface/search-and-learn, the code of Hugging
+//! Face's "scaling test-time compute" study): the same generate calls in the same order, the
+//! same scores ranked. cotts (the code of "Can 1B LLM Surpass 405B LLM?", arXiv 2502.06703)
+//! supplies options and the compute-optimal rules.
+//! - A step is the text up to and including "\n\n" (the stop string stays in the text); the
+//!   last iteration has no stop string and generates to EOS. A path is complete on EOS, on the
+//!   token limit (vLLM reports no stop reason for it and search-and-learn treats it as EOS) or
+//!   when its new step is empty.
+//! - Step scores are aggregated by `agg_strategy`: last (the default), min, prod, and cotts'
+//!   mean. The aggregate ranks candidates during a search (beam survivors, DVTS's best
+//!   candidate) and chooses the naive and weighted answers.
+//! - Best-of-N samples n whole solutions from one prompt and scores their steps; majority vote
+//!   groups the answers by canonical form; weighted Best-of-N sums the aggregated scores per
+//!   group. Beam search and DVTS are described in their files.
+//! - Lookahead k: after a step, k more steps are rolled out greedily (temperature 0) and the
+//!   step is scored with its rollout; the last iteration has none.
+//! - Best-of-N and DVTS runs with a smaller n are prefixes of one larger run (DVTS keeps its
+//!   groups of M together); beam search runs once per n.
+//!
+//! Where ttsearch departs from search-and-learn, on purpose:
+//! - An empty step (also an empty piece between two "\n\n") is never scored; its path keeps
+//!   its aggregate (search-and-learn scores the empty string).
+//! - Ties go to the earlier beam or candidate (numpy's argsort, which it uses, is not stable).
+//! - Beam search returns up to n completed beams; search-and-learn copies some to fill n.
+//! - Beam search with lookahead ranks each beam by its step and rollout, as lookahead search
+//!   means and as search-and-learn's own DVTS does; its beam search generates the rollouts and
+//!   then scores the beams without them.
+//! - DVTS generates with the configured max_tokens; search-and-learn's DVTS always uses 2048.
+//! - Completions carry their own steps' scores, not those of the rollout that chose them.
+//! - Beam search, DVTS and auto answer with weighted Best-of-N over their completions (all
+//!   three selections are always reported).
 
 mod aggregate;
 mod auto;

@@ -1,5 +1,7 @@
-//! Search parameters with search-and-learn's names and defaults (REFERENCE.md §1, §3), and the
-//! checks that reject combinations no strategy can run, saying what to change.
+//! Search parameters with search-and-learn's names and defaults (n 4, beam_width 4,
+//! num_iterations 40, lookahead 0, agg_strategy last, temperature 0.8, top_p 1.0, no top_k,
+//! max_tokens 2048 per generate call, seed 42; cotts uses temperature 0.7), and the checks that
+//! reject combinations no strategy can run, saying what to change.
 
 use super::aggregate::AggStrategy;
 use crate::engine::SamplingParams;

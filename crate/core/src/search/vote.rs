@@ -1,6 +1,6 @@
-//! Choosing an answer from scored completions (REFERENCE.md §3): naive (best aggregated score),
-//! weighted Best-of-N (answer groups by canonical form, summed scores) and majority vote
-//! (largest group; ties go to the group seen first).
+//! Choosing an answer from scored completions: naive (best aggregated score), weighted
+//! Best-of-N (answer groups by canonical form, the aggregated scores summed per group, the best
+//! group wins) and majority vote (the largest group; ties go to the group seen first).
 
 use super::aggregate::AggStrategy;
 use super::params::Strategy;

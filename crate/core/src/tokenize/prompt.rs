@@ -1,5 +1,11 @@
 //! The prompts of test-time search: the system prompts of the published recipes, and the
-//! token-exact prompt for a problem, optionally continuing a partial solution (REFERENCE §2).
+//! token-exact prompt for a problem, optionally continuing a partial solution.
+//!
+//! Llama 3.x policies get search-and-learn's system prompt ([`LLAMA_SYSTEM_PROMPT`], which cotts
+//! reuses), every other policy Qwen2.5-Math's ([`QWEN_SYSTEM_PROMPT`]). A partial solution is
+//! continued by rendering [system, user, assistant(partial)] with the model's own chat template
+//! as a final assistant message left open (no end of turn), with the partial text exactly as
+//! generated (never trimmed: a prefix ending in "\n\n" must stay so) and no second BOS.
 
 use super::chat::{ChatTemplate, Message, RenderOptions};
 use super::tokenizer::Tokenizer;

@@ -77,8 +77,7 @@ pub fn fixture_model(
         &std::fs::read_to_string(dir.join("config.json")).expect("config.json"),
     )
     .expect("config parses");
-    let store =
-        ttsearch::block_on(ttsearch::model::safetensors::open_dir(&dir)).expect("checkpoint opens");
+    let store = fixture_store(&dir);
     let weights = ttsearch::block_on(ttsearch::model::ModelWeights::load(&config, &store, format))
         .expect("weights load");
     let golden = serde_json::from_str(
@@ -86,6 +85,16 @@ pub fn fixture_model(
     )
     .expect("golden is JSON");
     (config, weights, golden)
+}
+
+/// The tensors of a checkpoint folder.
+pub fn fixture_store(
+    dir: &std::path::Path,
+) -> ttsearch::load::AnyStore<ttsearch::model::FileSource> {
+    let source = ttsearch::load::path_source(dir).expect("folder");
+    ttsearch::block_on(ttsearch::load::open(&source, None))
+        .expect("checkpoint opens")
+        .store
 }
 
 /// Rows of numbers from a JSON array of arrays.
