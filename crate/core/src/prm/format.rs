@@ -11,6 +11,10 @@
 //! | RLHFlow Llama3.1-8B-PRM | the PRM's chat template; user turn = question + " " + step 1, assistant "+", user step 2, assistant "+", ... | each assistant "+" | softmax over the "+" and "-" logits at the position that predicts "+"; P("+") |
 //! | Math-Shepherd (Mistral 7B) | question + " " + the steps, each followed by " ки" | "ки" (id 12902) | softmax over the logits of "+" (648) and "-" (387) at each tag; P("+") |
 //! | generative verifier (any chat model, the policy too) | the model's template; [`VERIFIER_INSTRUCTION`], the problem and "Step: " + step k per user turn, "Yes" per assistant turn | the position before each answer | P("Yes") against P("No") |
+//!
+//! A model without a chat template (a base GGUF) verifies in plain text of the same shape: the
+//! instruction and the problem, then per step "Step: " + step + "\nCorrect:" and the answer
+//! " Yes" before the next step, scored as P(" Yes") against P(" No").
 
 use crate::error::{Error, Result};
 use crate::tokenize::{Message, QWEN_SYSTEM_PROMPT, RenderOptions, Tokenizer};
@@ -50,6 +54,25 @@ const SLOTS: [&str; 3] = [
     "\u{E000}1\u{E001}",
     "\u{E000}2\u{E001}",
 ];
+
+/// The plain-text turns of a verifier without a chat template: (before the first user content,
+/// after a user content, after an answer).
+fn plain_pieces(tokenizer: &Tokenizer) -> (String, String, String) {
+    let bos = if tokenizer.add_bos {
+        String::new()
+    } else {
+        tokenizer.bos_token.clone().unwrap_or_default()
+    };
+    (bos, "\nCorrect:".to_string(), "\n\n".to_string())
+}
+
+/// The verifier's turns: the template's, or plain text for a model without one.
+fn verifier_pieces(tokenizer: &Tokenizer) -> Result<(String, String, String)> {
+    match tokenizer.chat_template {
+        Some(_) => turn_pieces(tokenizer),
+        None => Ok(plain_pieces(tokenizer)),
+    }
+}
 
 /// The template's text around message contents: (before the first user content, after a user
 /// content up to the assistant's content, after an assistant content up to the next user's).
@@ -127,9 +150,8 @@ impl PrmFormat {
                     .render_continuation(&messages, &RenderOptions::default())?;
                 tokenizer.encode_chat(&text)
             }
-            PrmFormat::Rlhflow | PrmFormat::Generative => {
-                tokenizer.encode_chat(&turn_pieces(tokenizer)?.0)
-            }
+            PrmFormat::Rlhflow => tokenizer.encode_chat(&turn_pieces(tokenizer)?.0),
+            PrmFormat::Generative => tokenizer.encode_chat(&verifier_pieces(tokenizer)?.0),
             PrmFormat::MathShepherd => tokenizer.encode(question, false),
         }
     }
@@ -168,11 +190,12 @@ impl PrmFormat {
                 encode(&text)
             }
             PrmFormat::Generative => {
-                let (_, user_end, assistant_end) = turn_pieces(tokenizer)?;
+                let (_, user_end, assistant_end) = verifier_pieces(tokenizer)?;
+                let (yes, _) = self.answer_pair(tokenizer);
                 let text = if index == 0 {
                     format!("{VERIFIER_INSTRUCTION}{question}\n\nStep: {step}{user_end}")
                 } else {
-                    format!("Yes{assistant_end}Step: {step}{user_end}")
+                    format!("{yes}{assistant_end}Step: {step}{user_end}")
                 };
                 encode(&text)
             }
@@ -192,9 +215,11 @@ impl PrmFormat {
         )
     }
 
-    /// The positive and negative answers an LM-token read-out compares.
-    pub fn answer_pair(self) -> (&'static str, &'static str) {
+    /// The positive and negative answers an LM-token read-out compares (a verifier without a
+    /// chat template answers after a space, in plain text).
+    pub fn answer_pair(self, tokenizer: &Tokenizer) -> (&'static str, &'static str) {
         match self {
+            PrmFormat::Generative if tokenizer.chat_template.is_none() => (" Yes", " No"),
             PrmFormat::Generative => ("Yes", "No"),
             _ => ("+", "-"),
         }

@@ -96,7 +96,7 @@ impl PrmHead {
                             Error::Unsupported(format!("the tokenizer cannot spell {text:?}"))
                         })
                 };
-                let (positive, negative) = format.answer_pair();
+                let (positive, negative) = format.answer_pair(tokenizer);
                 Ok(PrmHead::LmTokens {
                     positive: last(positive)?,
                     negative: last(negative)?,
