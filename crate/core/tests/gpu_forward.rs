@@ -217,3 +217,52 @@ fn gguf_files_on_gpu_match_the_cpu_backend() {
         assert!(d < 1e-3, "{file} as {format:?}: GPU vs CPU {d}");
     }
 }
+
+/// A matrix written a few rows at a time, across several parts, holds what one whole upload
+/// holds: the product of both with the same input is identical, in every format.
+#[test]
+fn weights_written_in_row_chunks_equal_whole_uploads() {
+    use ttsearch::quant::WeightMatrix;
+    let Some(ctx) = common::gpu() else { return };
+    let (rows, x_rows) = (301, 3);
+    for (cols, format) in [
+        (64, WeightFormat::F32),
+        (40, WeightFormat::F16),
+        (33, WeightFormat::F16),
+        (64, WeightFormat::Q8),
+        (96, WeightFormat::Q4),
+        (40, WeightFormat::Q4),
+    ] {
+        let values: Vec<f32> = (0..rows * cols)
+            .map(|i| ((i * 7919 % 1000) as f32 / 500.0 - 1.0) * 0.3)
+            .collect();
+        let whole = WeightMatrix::from_f32(values.clone(), rows, cols, format).expect("matrix");
+        let part_bytes = Some((whole.byte_len() as u64 / 5).max(8));
+        let a = ctx.upload_weight(&whole, part_bytes).expect("whole");
+        let b = ctx
+            .empty_weight(rows, cols, format, part_bytes)
+            .expect("empty");
+        assert!(b.parts() > 2, "{format:?}: {} parts", b.parts());
+        for start in (0..rows).step_by(6) {
+            let end = (start + 6).min(rows);
+            let chunk = WeightMatrix::from_f32(
+                values[start * cols..end * cols].to_vec(),
+                end - start,
+                cols,
+                format,
+            )
+            .expect("chunk");
+            b.write_rows(ctx, start, &chunk).expect("write rows");
+        }
+        let x: Vec<f32> = (0..x_rows * cols).map(|i| (i % 13) as f32 / 13.0).collect();
+        let xb = ctx.upload_f32(&x, "x").expect("x");
+        let out = |w: &ttsearch::gpu::GpuWeight| {
+            let y = ctx.create_buffer(x_rows * rows, "y").expect("y");
+            let mut batch = ctx.batch();
+            batch.linear(&xb, x_rows, w, &y).expect("linear");
+            block_on(batch.submit()).expect("submit");
+            block_on(ctx.read_f32(&y)).expect("read")
+        };
+        assert_eq!(out(&a), out(&b), "{cols} columns in {format:?}");
+    }
+}

@@ -58,6 +58,18 @@ impl GpuWeight {
     }
 }
 
+/// Words of weights and of scales for `rows` rows of `cols` columns in `format`.
+fn words_for(format: WeightFormat, rows: usize, cols: usize) -> (usize, usize) {
+    let values = rows * cols;
+    let scales = values.div_ceil(32).div_ceil(2);
+    match format {
+        WeightFormat::F32 => (values, 0),
+        WeightFormat::F16 => (values.div_ceil(2), 0),
+        WeightFormat::Q8 => (values.div_ceil(4), scales),
+        WeightFormat::Q4 => (values.div_ceil(8), scales),
+    }
+}
+
 impl GpuContext {
     /// Uploads a weight matrix, split into row parts no larger than the binding limit (an
     /// optional tighter `max_part_bytes` forces smaller parts, for tests).
@@ -66,13 +78,28 @@ impl GpuContext {
         w: &WeightMatrix,
         max_part_bytes: Option<u64>,
     ) -> Result<GpuWeight> {
-        let (rows, cols) = (w.rows(), w.cols());
+        let weight = self.empty_weight(w.rows(), w.cols(), w.format(), max_part_bytes)?;
+        weight.write_rows(self, 0, w)?;
+        Ok(weight)
+    }
+
+    /// A [rows, cols] weight matrix in `format` (see [`WeightMatrix::effective_format`]) whose
+    /// rows are written later, a chunk at a time ([`GpuWeight::write_rows`]).
+    pub fn empty_weight(
+        &self,
+        rows: usize,
+        cols: usize,
+        format: WeightFormat,
+        max_part_bytes: Option<u64>,
+    ) -> Result<GpuWeight> {
+        let format = WeightMatrix::effective_format(cols, format);
         let limits = self.limits();
         let limit = limits
             .max_storage_buffer_binding_size
             .min(limits.max_buffer_size)
             .min(max_part_bytes.unwrap_or(u64::MAX));
-        let row_bytes = (w.byte_len() as u64).div_ceil(rows.max(1) as u64).max(1);
+        let (w, s) = words_for(format, 2, cols);
+        let row_bytes = ((w + s) as u64 * 2).max(1);
         // Parts start on even rows so that packed halves (f16 values, f16 scales) stay aligned.
         let mut per_part = ((limit / row_bytes) as usize).max(2) & !1;
         if per_part >= rows {
@@ -82,11 +109,11 @@ impl GpuContext {
         let mut start = 0;
         while start < rows || (rows == 0 && parts.is_empty()) {
             let end = (start + per_part).min(rows);
-            let (words, scales) = w.row_words(start, end);
+            let (words, scales) = words_for(format, end - start, cols);
             parts.push(Part {
-                weight: self.upload_u32(words, "weight")?,
-                scales: scales
-                    .map(|s| self.upload_u32(s, "weight scales"))
+                weight: self.create_buffer(words, "weight")?,
+                scales: (scales > 0)
+                    .then(|| self.create_buffer(scales, "weight scales"))
                     .transpose()?,
                 row_start: start,
                 rows: end - start,
@@ -97,11 +124,53 @@ impl GpuContext {
             start = end;
         }
         Ok(GpuWeight {
-            format: w.format(),
+            format,
             rows,
             cols,
             parts,
         })
+    }
+}
+
+impl GpuWeight {
+    /// Writes `chunk`'s rows as rows `start..` of this matrix (same format and columns; `start`
+    /// even, so that packed halves start a word).
+    pub fn write_rows(&self, ctx: &GpuContext, start: usize, chunk: &WeightMatrix) -> Result<()> {
+        let end = start + chunk.rows();
+        if chunk.cols() != self.cols
+            || chunk.format() != self.format
+            || end > self.rows
+            || !start.is_multiple_of(2)
+        {
+            return Err(Error::shape(
+                "weight rows",
+                format!(
+                    "{:?} [{}, {}] at row {start} of {:?} [{}, {}]",
+                    chunk.format(),
+                    chunk.rows(),
+                    chunk.cols(),
+                    self.format,
+                    self.rows,
+                    self.cols
+                ),
+            ));
+        }
+        for part in &self.parts {
+            let (a, b) = (
+                start.max(part.row_start),
+                end.min(part.row_start + part.rows),
+            );
+            if a >= b {
+                continue;
+            }
+            let (words, scales) = chunk.row_words(a - start, b - start);
+            let (offset, scale_offset) = words_for(self.format, a - part.row_start, self.cols);
+            ctx.write_u32(&part.weight, offset, words)?;
+            if let (Some(buffer), Some(scales)) = (&part.scales, scales) {
+                ctx.write_u32(buffer, scale_offset, scales)?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -42,10 +42,22 @@ impl<S: ByteSource> TensorStore for AnyStore<S> {
             AnyStore::Gguf(s) => s.contains(name),
         }
     }
+    fn shape(&self, name: &str) -> Option<Vec<usize>> {
+        match self {
+            AnyStore::Safetensors(s) => s.shape(name),
+            AnyStore::Gguf(s) => s.shape(name),
+        }
+    }
     async fn tensor_f32(&self, name: &str) -> Result<TensorData> {
         match self {
             AnyStore::Safetensors(s) => s.tensor_f32(name).await,
             AnyStore::Gguf(s) => s.tensor_f32(name).await,
+        }
+    }
+    async fn rows_f32(&self, name: &str, start: usize, end: usize) -> Result<Vec<f32>> {
+        match self {
+            AnyStore::Safetensors(s) => s.rows_f32(name, start, end).await,
+            AnyStore::Gguf(s) => s.rows_f32(name, start, end).await,
         }
     }
 }

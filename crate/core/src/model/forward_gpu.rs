@@ -71,9 +71,17 @@ struct Upload<'a> {
 
 impl WeightSink for Upload<'_> {
     type Matrix = GpuWeight;
+    type Partial = GpuWeight;
     type Vector = GpuBuffer;
-    fn matrix(&mut self, _spec: &TensorSpec, matrix: WeightMatrix) -> Result<GpuWeight> {
-        self.ctx.upload_weight(&matrix, None)
+    fn start_matrix(&mut self, spec: &TensorSpec, format: WeightFormat) -> Result<GpuWeight> {
+        self.ctx
+            .empty_weight(spec.shape[0], spec.shape[1], format, None)
+    }
+    fn add_rows(&mut self, m: &mut GpuWeight, start: usize, rows: WeightMatrix) -> Result<()> {
+        m.write_rows(self.ctx, start, &rows)
+    }
+    fn finish_matrix(&mut self, matrix: GpuWeight) -> Result<GpuWeight> {
+        Ok(matrix)
     }
     fn vector(&mut self, spec: &TensorSpec, data: Vec<f32>) -> Result<GpuBuffer> {
         self.ctx.upload_f32(&data, &spec.name)

@@ -354,6 +354,32 @@ impl GgufFile {
         source.read_at(tensor.offset, len).await
     }
 
+    /// Rows `start..end` of one tensor (rows of `dims[0]` values, whole blocks each)
+    /// dequantized to f32.
+    pub async fn rows_f32<S: ByteSource>(
+        &self,
+        source: &S,
+        tensor: &GgufTensorInfo,
+        start: usize,
+        end: usize,
+    ) -> Result<Vec<f32>> {
+        let (rows, _) = tensor.rows_cols();
+        if start > end || end as u64 > rows || rows == 0 {
+            return Err(Error::shape(
+                "GGUF rows",
+                format!("rows {start}..{end} of {} ({rows} rows)", tensor.name),
+            ));
+        }
+        let row_bytes = tensor.byte_len / rows;
+        let len = usize::try_from((end - start) as u64 * row_bytes).map_err(|_| {
+            Error::Unsupported(format!("rows of {} too large for this platform", tensor.name))
+        })?;
+        let bytes = source
+            .read_at(tensor.offset + start as u64 * row_bytes, len)
+            .await?;
+        dequantize(tensor.ty, &bytes)
+    }
+
     /// One tensor dequantized to f32, in GGML order (rows of `dims[0]` values).
     pub async fn tensor_f32<S: ByteSource>(
         &self,

@@ -6,7 +6,7 @@
 use super::config::{ModelConfig, RopeScaling};
 use super::gguf::GgufFile;
 use super::source::ByteSource;
-use super::store::{TensorData, TensorStore};
+use super::store::{TensorData, TensorStore, slice_rows};
 use super::tensors::{Part, TensorSpec};
 use crate::error::{Error, Result};
 use std::collections::HashMap;
@@ -109,20 +109,15 @@ impl<S: ByteSource> TensorStore for GgufStore<S> {
             .is_some_and(|t| self.file.tensor(&t.gguf_name).is_some())
     }
 
-    async fn tensor_f32(&self, name: &str) -> Result<TensorData> {
-        let spec = self
-            .tensors
-            .get(name)
-            .ok_or_else(|| Error::Unsupported(format!("no GGUF name for tensor {name}")))?;
-        let gguf_name = &spec.gguf_name;
-        let info = self.file.tensor(gguf_name).ok_or_else(|| {
-            Error::format(
-                "GGUF checkpoint",
-                format!("missing tensor {gguf_name} ({name})"),
-            )
-        })?;
-        let mut data = self.file.tensor_f32(&self.source, info).await?;
+    fn shape(&self, name: &str) -> Option<Vec<usize>> {
+        let info = self.file.tensor(&self.tensors.get(name)?.gguf_name)?;
         // GGUF dims are innermost first; HF shapes outermost first.
+        Some(info.dims.iter().rev().map(|d| *d as usize).collect())
+    }
+
+    async fn tensor_f32(&self, name: &str) -> Result<TensorData> {
+        let (spec, info) = self.lookup(name)?;
+        let mut data = self.file.tensor_f32(&self.source, info).await?;
         let shape: Vec<usize> = info.dims.iter().rev().map(|d| *d as usize).collect();
         if spec.part.is_norm() && self.norm_offset != 0.0 {
             data.iter_mut().for_each(|v| *v -= self.norm_offset);
@@ -138,6 +133,33 @@ impl<S: ByteSource> TensorStore for GgufStore<S> {
             }
         }
         Ok(TensorData { shape, data })
+    }
+
+    async fn rows_f32(&self, name: &str, start: usize, end: usize) -> Result<Vec<f32>> {
+        let (spec, info) = self.lookup(name)?;
+        if self.permuted_qk && matches!(spec.part, Part::QProj | Part::KProj) {
+            // Rows are permuted within heads: undo that on the whole (small) matrix.
+            let t = self.tensor_f32(name).await?;
+            return slice_rows(name, &t.shape, t.data, start, end);
+        }
+        self.file.rows_f32(&self.source, info, start, end).await
+    }
+}
+
+impl<S> GgufStore<S> {
+    fn lookup(&self, name: &str) -> Result<(&TensorSpec, &super::gguf::GgufTensorInfo)> {
+        let spec = self
+            .tensors
+            .get(name)
+            .ok_or_else(|| Error::Unsupported(format!("no GGUF name for tensor {name}")))?;
+        let gguf_name = &spec.gguf_name;
+        let info = self.file.tensor(gguf_name).ok_or_else(|| {
+            Error::format(
+                "GGUF checkpoint",
+                format!("missing tensor {gguf_name} ({name})"),
+            )
+        })?;
+        Ok((spec, info))
     }
 }
 

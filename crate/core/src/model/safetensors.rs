@@ -2,7 +2,7 @@
 //! `safetensors` crate from the header bytes alone, tensors read one by one from a [`ByteSource`].
 
 use super::source::ByteSource;
-use super::store::{TensorData, TensorStore};
+use super::store::{TensorData, TensorStore, check_rows};
 use crate::error::{Error, Result};
 use half::{bf16, f16};
 use safetensors::Dtype;
@@ -87,16 +87,37 @@ impl<S: ByteSource> SafetensorsFile<S> {
 
     /// A tensor converted to f32 (from f32, f16 or bf16).
     pub async fn read_f32(&self, name: &str) -> Result<TensorData> {
-        let info = self
-            .tensors
+        let info = self.tensor_info(name)?;
+        let rows = info.shape.first().copied().unwrap_or(1);
+        let data = self.read_rows(name, 0, rows.max(1)).await?;
+        Ok(TensorData {
+            shape: info.shape.clone(),
+            data,
+        })
+    }
+
+    fn tensor_info(&self, name: &str) -> Result<&TensorInfo> {
+        self.tensors
             .get(name)
-            .ok_or_else(|| bad(format!("no tensor named {name}")))?;
-        let (start, end) = info.data_offsets;
+            .ok_or_else(|| bad(format!("no tensor named {name}")))
+    }
+
+    /// Rows `start..end` of a tensor (its outermost dimension) converted to f32; a vector is one
+    /// row.
+    pub async fn read_rows(&self, name: &str, start: usize, end: usize) -> Result<Vec<f32>> {
+        let info = self.tensor_info(name)?;
+        let rows = info.shape.first().copied().unwrap_or(1).max(1);
+        check_rows(name, rows, start, end)?;
+        let (first, last) = info.data_offsets;
+        let row_bytes = (last - first) / rows;
         let bytes = self
             .source
-            .read_at(self.data_start + start as u64, end - start)
+            .read_at(
+                self.data_start + (first + start * row_bytes) as u64,
+                (end - start) * row_bytes,
+            )
             .await?;
-        let data = match info.dtype {
+        Ok(match info.dtype {
             Dtype::F32 => bytes
                 .chunks_exact(4)
                 .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
@@ -114,10 +135,6 @@ impl<S: ByteSource> SafetensorsFile<S> {
                     "tensor {name} has dtype {other:?}"
                 )));
             }
-        };
-        Ok(TensorData {
-            shape: info.shape.clone(),
-            data,
         })
     }
 }
@@ -180,16 +197,31 @@ impl<S: ByteSource> SafetensorsModel<S> {
     }
 }
 
+impl<S: ByteSource> SafetensorsModel<S> {
+    fn file_of(&self, name: &str) -> Result<&SafetensorsFile<S>> {
+        let i = *self
+            .by_name
+            .get(name)
+            .ok_or_else(|| Error::format("checkpoint", format!("missing tensor {name}")))?;
+        Ok(&self.files[i])
+    }
+}
+
 impl<S: ByteSource> TensorStore for SafetensorsModel<S> {
     fn contains(&self, name: &str) -> bool {
         self.by_name.contains_key(name)
     }
 
+    fn shape(&self, name: &str) -> Option<Vec<usize>> {
+        let i = *self.by_name.get(name)?;
+        self.files[i].info(name).map(|t| t.shape.clone())
+    }
+
     async fn tensor_f32(&self, name: &str) -> Result<TensorData> {
-        let i = *self
-            .by_name
-            .get(name)
-            .ok_or_else(|| Error::format("checkpoint", format!("missing tensor {name}")))?;
-        self.files[i].read_f32(name).await
+        self.file_of(name)?.read_f32(name).await
+    }
+
+    async fn rows_f32(&self, name: &str, start: usize, end: usize) -> Result<Vec<f32>> {
+        self.file_of(name)?.read_rows(name, start, end).await
     }
 }

@@ -1,7 +1,8 @@
 //! Where a model's tensors come from, by their HF names: safetensors checkpoints, or GGUF files
-//! through llama.cpp's names.
+//! through llama.cpp's names; read whole (norms, biases) or a range of rows at a time (matrices,
+//! so that a vocabulary-sized embedding never sits in memory whole).
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// A tensor as f32 values with its shape (HF layout: Linear weights are [out, in]).
 #[derive(Debug, Clone, PartialEq)]
@@ -18,6 +19,53 @@ pub trait TensorStore {
     /// Whether the tensor exists.
     fn contains(&self, name: &str) -> bool;
 
+    /// The tensor's shape (HF order), without reading it.
+    fn shape(&self, name: &str) -> Option<Vec<usize>>;
+
     /// Reads one tensor as f32.
     async fn tensor_f32(&self, name: &str) -> Result<TensorData>;
+
+    /// Rows `start..end` of a 2-D tensor as f32 [end - start, cols]. The default reads the whole
+    /// tensor; stores that can read a range do so.
+    async fn rows_f32(&self, name: &str, start: usize, end: usize) -> Result<Vec<f32>> {
+        let t = self.tensor_f32(name).await?;
+        slice_rows(name, &t.shape, t.data, start, end)
+    }
+}
+
+/// Rows `start..end` of a row-major [rows, cols] tensor.
+pub(crate) fn slice_rows(
+    name: &str,
+    shape: &[usize],
+    mut data: Vec<f32>,
+    start: usize,
+    end: usize,
+) -> Result<Vec<f32>> {
+    let [rows, cols] = row_shape(name, shape)?;
+    check_rows(name, rows, start, end)?;
+    data.truncate(end * cols);
+    data.drain(..start * cols);
+    Ok(data)
+}
+
+/// (rows, cols) of a 2-D shape.
+pub(crate) fn row_shape(name: &str, shape: &[usize]) -> Result<[usize; 2]> {
+    match shape {
+        [rows, cols] => Ok([*rows, *cols]),
+        other => Err(Error::shape(
+            "rows",
+            format!("{name} has shape {other:?}, not a matrix"),
+        )),
+    }
+}
+
+/// Checks a row range.
+pub(crate) fn check_rows(name: &str, rows: usize, start: usize, end: usize) -> Result<()> {
+    if start > end || end > rows {
+        return Err(Error::shape(
+            "rows",
+            format!("rows {start}..{end} of {name}, which has {rows}"),
+        ));
+    }
+    Ok(())
 }

@@ -69,14 +69,22 @@ pub struct Weights<M, V> {
 pub type ModelWeights = Weights<WeightMatrix, Vec<f32>>;
 
 /// Where loaded tensors go: the CPU backend keeps them in host memory, the GPU backend uploads
-/// each one as it arrives (so host memory holds one tensor at a time, never the model).
+/// each piece as it arrives (so host memory holds a few rows of one tensor at a time, never the
+/// model). Matrices arrive in chunks of rows.
 pub trait WeightSink {
     /// A matrix where it lives.
     type Matrix;
+    /// A matrix being filled.
+    type Partial;
     /// A norm weight or bias where it lives.
     type Vector;
-    /// Takes a matrix in its load format.
-    fn matrix(&mut self, spec: &TensorSpec, matrix: WeightMatrix) -> Result<Self::Matrix>;
+    /// Begins the matrix `spec` [rows, cols] in `format`.
+    fn start_matrix(&mut self, spec: &TensorSpec, format: WeightFormat) -> Result<Self::Partial>;
+    /// Takes rows `start..start + rows.rows()` of it, converted to its format.
+    fn add_rows(&mut self, matrix: &mut Self::Partial, start: usize, rows: WeightMatrix)
+    -> Result<()>;
+    /// Ends it.
+    fn finish_matrix(&mut self, matrix: Self::Partial) -> Result<Self::Matrix>;
     /// Takes a vector.
     fn vector(&mut self, spec: &TensorSpec, data: Vec<f32>) -> Result<Self::Vector>;
 }
@@ -87,14 +95,24 @@ pub struct HostSink;
 
 impl WeightSink for HostSink {
     type Matrix = WeightMatrix;
+    type Partial = WeightMatrix;
     type Vector = Vec<f32>;
-    fn matrix(&mut self, _spec: &TensorSpec, matrix: WeightMatrix) -> Result<WeightMatrix> {
+    fn start_matrix(&mut self, spec: &TensorSpec, format: WeightFormat) -> Result<WeightMatrix> {
+        Ok(WeightMatrix::empty(spec.shape[1], format))
+    }
+    fn add_rows(&mut self, m: &mut WeightMatrix, _start: usize, rows: WeightMatrix) -> Result<()> {
+        m.append_rows(&rows)
+    }
+    fn finish_matrix(&mut self, matrix: WeightMatrix) -> Result<WeightMatrix> {
         Ok(matrix)
     }
     fn vector(&mut self, _spec: &TensorSpec, data: Vec<f32>) -> Result<Vec<f32>> {
         Ok(data)
     }
 }
+
+/// Values of one chunk of a matrix read at a time (16 MiB of f32).
+pub const CHUNK_VALUES: usize = 1 << 22;
 
 /// The format of the embedding and LM head for a model loaded in `format`: q4 keeps them in q8,
 /// as llama.cpp's Q4_K_M files do; 4-bit vocabulary matrices cost small models most of their
@@ -112,6 +130,7 @@ struct Loader<'a, T, S> {
     store: &'a T,
     sink: &'a mut S,
     format: WeightFormat,
+    chunk_values: usize,
 }
 
 impl<T: TensorStore, S: WeightSink> Loader<'_, T, S> {
@@ -155,13 +174,36 @@ impl<T: TensorStore, S: WeightSink> Loader<'_, T, S> {
         if !spec.required && !self.store.contains(&spec.name) {
             return Ok(None);
         }
-        let data = self.read(&spec).await?;
         let format = match part {
             Part::EmbedTokens | Part::LmHead => vocab_format(self.format),
             _ => self.format,
         };
-        let matrix = WeightMatrix::from_f32(data, spec.shape[0], spec.shape[1], format)?;
-        self.sink.matrix(&spec, matrix).map(Some)
+        let [rows, cols] = [spec.shape[0], spec.shape[1]];
+        let got = self.store.shape(&spec.name);
+        if got.as_deref() != Some(spec.shape.as_slice()) {
+            return Err(match got {
+                Some(shape) => Error::shape(
+                    "load",
+                    format!(
+                        "{} has shape {shape:?}, the config implies {:?}",
+                        spec.name, spec.shape
+                    ),
+                ),
+                None => Error::format("checkpoint", format!("missing tensor {}", spec.name)),
+            });
+        }
+        // Even row counts keep packed halves aligned from chunk to chunk.
+        let chunk = ((self.chunk_values / cols.max(1)).max(2) & !1).min(rows.max(1));
+        let mut partial = self.sink.start_matrix(&spec, format)?;
+        let mut start = 0;
+        while start < rows {
+            let end = (start + chunk).min(rows);
+            let data = self.store.rows_f32(&spec.name, start, end).await?;
+            let piece = WeightMatrix::from_f32(data, end - start, cols, format)?;
+            self.sink.add_rows(&mut partial, start, piece)?;
+            start = end;
+        }
+        self.sink.finish_matrix(partial).map(Some)
     }
 
     async fn linear(
@@ -224,11 +266,27 @@ impl<M, V> Weights<M, V> {
         T: TensorStore,
         S: WeightSink<Matrix = M, Vector = V>,
     {
+        Self::load_in_chunks(config, store, format, sink, CHUNK_VALUES).await
+    }
+
+    /// [`Weights::load_into`], reading matrices about `chunk_values` values at a time.
+    pub async fn load_in_chunks<T, S>(
+        config: &ModelConfig,
+        store: &T,
+        format: WeightFormat,
+        sink: &mut S,
+        chunk_values: usize,
+    ) -> Result<Self>
+    where
+        T: TensorStore,
+        S: WeightSink<Matrix = M, Vector = V>,
+    {
         let mut loader = Loader {
             config,
             store,
             sink,
             format,
+            chunk_values,
         };
         let mut layers = Vec::with_capacity(config.num_hidden_layers);
         for l in 0..config.num_hidden_layers {
@@ -323,5 +381,46 @@ impl<M, V> Weights<M, V> {
             norm: v(&self.norm)?,
             lm_head: self.lm_head.as_ref().map(&mut *m).transpose()?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::RandomStore;
+
+    /// Loading a matrix a few rows at a time gives the same weights as reading it whole, in
+    /// every format (odd row counts and f16 fallbacks included).
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn chunked_loading_equals_whole_loading() {
+        let text = r#"{"model_type": "qwen2", "hidden_size": 64, "intermediate_size": 96,
+            "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 2,
+            "vocab_size": 301, "max_position_embeddings": 64}"#;
+        let config = ModelConfig::from_hf_json(text).expect("config");
+        let store = RandomStore::new(config.clone(), 9);
+        for format in [
+            WeightFormat::F32,
+            WeightFormat::F16,
+            WeightFormat::Q8,
+            WeightFormat::Q4,
+        ] {
+            let load = |chunk| {
+                crate::block_on(ModelWeights::load_in_chunks(
+                    &config,
+                    &store,
+                    format,
+                    &mut HostSink,
+                    chunk,
+                ))
+                .expect("load")
+            };
+            let (whole, chunked) = (load(usize::MAX), load(3 * 64));
+            assert_eq!(whole.embed_tokens, chunked.embed_tokens, "{format:?}");
+            let (a, b) = (&whole.layers[0], &chunked.layers[0]);
+            assert_eq!(a.down_proj.weight, b.down_proj.weight, "{format:?}");
+            assert_eq!(a.q_proj.weight, b.q_proj.weight, "{format:?}");
+            assert_eq!(a.q_proj.bias, b.q_proj.bias, "{format:?}");
+        }
     }
 }

@@ -89,17 +89,107 @@ impl WeightMatrix {
                 format!("{} values for {rows}x{cols}", data.len()),
             ));
         }
-        let grouped = cols.is_multiple_of(32);
-        Ok(match format {
+        Ok(match Self::effective_format(cols, format) {
             WeightFormat::F32 => Self::F32 { rows, cols, data },
-            WeightFormat::Q8 if grouped => Self::Q8(Q8Matrix::quantize(&data, rows, cols)?),
-            WeightFormat::Q4 if grouped => Self::Q4(Q4Matrix::quantize(&data, rows, cols)?),
-            _ => Self::F16 {
+            WeightFormat::Q8 => Self::Q8(Q8Matrix::quantize(&data, rows, cols)?),
+            WeightFormat::Q4 => Self::Q4(Q4Matrix::quantize(&data, rows, cols)?),
+            WeightFormat::F16 => Self::F16 {
                 rows,
                 cols,
                 data: pack_f16(&data),
             },
         })
+    }
+
+    /// The format a [rows, cols] matrix asked for in `format` is stored in: q8 and q4 need
+    /// rows that split into groups of 32, else f16.
+    pub fn effective_format(cols: usize, format: WeightFormat) -> WeightFormat {
+        match format {
+            WeightFormat::Q8 | WeightFormat::Q4 if !cols.is_multiple_of(32) => WeightFormat::F16,
+            other => other,
+        }
+    }
+
+    /// An empty matrix of `cols` columns in `format` (as [`WeightMatrix::effective_format`]
+    /// picks), to grow with [`WeightMatrix::append_rows`].
+    pub fn empty(cols: usize, format: WeightFormat) -> Self {
+        match Self::effective_format(cols, format) {
+            WeightFormat::F32 => Self::F32 {
+                rows: 0,
+                cols,
+                data: Vec::new(),
+            },
+            WeightFormat::F16 => Self::F16 {
+                rows: 0,
+                cols,
+                data: Vec::new(),
+            },
+            WeightFormat::Q8 => Self::Q8(Q8Matrix {
+                rows: 0,
+                cols,
+                qweight: Vec::new(),
+                scales: Vec::new(),
+            }),
+            WeightFormat::Q4 => Self::Q4(Q4Matrix {
+                rows: 0,
+                cols,
+                qweight: Vec::new(),
+                scales: Vec::new(),
+            }),
+        }
+    }
+
+    /// Appends the rows of `more` (same format and columns). Packed halves (f16 values, f16
+    /// scales) stay aligned only when this matrix has an even number of rows so far, or its rows
+    /// fill whole words; anything else is refused.
+    pub fn append_rows(&mut self, more: &WeightMatrix) -> Result<()> {
+        let (rows, cols, format) = (self.rows(), self.cols(), self.format());
+        let mismatch = || {
+            Error::shape(
+                "append rows",
+                format!(
+                    "{:?} [{}, {}] onto {format:?} [{rows}, {cols}]",
+                    more.format(),
+                    more.rows(),
+                    more.cols(),
+                ),
+            )
+        };
+        if more.cols() != cols || more.format() != format {
+            return Err(mismatch());
+        }
+        let halves_aligned = |per_row: usize| (rows * per_row).is_multiple_of(2);
+        match (self, more) {
+            (Self::F32 { rows, data, .. }, Self::F32 { rows: r, data: d, .. }) => {
+                data.extend_from_slice(d);
+                *rows += r;
+            }
+            (Self::F16 { rows, data, cols }, Self::F16 { rows: r, data: d, .. }) => {
+                if !halves_aligned(*cols) {
+                    return Err(mismatch());
+                }
+                data.extend_from_slice(d);
+                *rows += r;
+            }
+            (Self::Q8(a), Self::Q8(b)) => {
+                if !halves_aligned(a.cols / 32) {
+                    return Err(mismatch());
+                }
+                a.qweight.extend_from_slice(&b.qweight);
+                a.scales.extend_from_slice(&b.scales);
+                a.rows += b.rows;
+            }
+            (Self::Q4(a), Self::Q4(b)) => {
+                if !halves_aligned(a.cols / 32) {
+                    return Err(mismatch());
+                }
+                a.qweight.extend_from_slice(&b.qweight);
+                a.scales.extend_from_slice(&b.scales);
+                a.rows += b.rows;
+            }
+            _ => return Err(mismatch()),
+        }
+        Ok(())
     }
 
     /// The storage format.
@@ -168,7 +258,8 @@ impl WeightMatrix {
         }
     }
 
-    /// The raw words of rows `start..end` and of their scales (q8/q4), for uploading a part.
+    /// The raw words of rows `start..end` and of their scales (q8/q4), for uploading a part
+    /// (`start` even, so that packed halves start a word).
     pub(crate) fn row_words(&self, start: usize, end: usize) -> (&[u32], Option<&[u32]>) {
         let cols = self.cols();
         match self {
