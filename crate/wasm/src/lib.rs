@@ -4,14 +4,23 @@
 //! "TtsearchError" and whose `code` is the core error's stable code; nothing panics across the
 //! boundary.
 
+mod cancel;
+mod device;
 mod error;
+mod files;
 mod gpu;
 mod grade;
+mod model;
+mod panic;
+mod solver;
 mod tokenize;
 
-pub use error::to_js_error;
+pub use cancel::Cancel;
+pub use error::{from_js_error, to_js_error};
 pub use gpu::Gpu;
 pub use grade::{canonical_form, extract_answer, grade, group_answers, is_equivalent};
+pub use model::Model;
+pub use solver::Solver;
 pub use tokenize::Tokenizer;
 
 use wasm_bindgen::prelude::*;
@@ -26,4 +35,20 @@ pub fn version() -> String {
 #[wasm_bindgen(js_name = hasWebGpu)]
 pub fn has_web_gpu() -> bool {
     gpu::navigator_gpu_present()
+}
+
+/// Whether a WebGPU adapter can be had here (creates the shared device when it can).
+#[wasm_bindgen(js_name = webGpuAvailable)]
+pub async fn webgpu_available() -> bool {
+    device::webgpu_available().await
+}
+
+/// `{ buffers, bytes }` of the storage buffers the shared WebGPU device holds (models' weights,
+/// KV caches, pools), or `null` before any model used WebGPU.
+#[wasm_bindgen(js_name = deviceBufferStats)]
+pub fn device_buffer_stats() -> Result<JsValue, JsValue> {
+    match device::buffer_stats() {
+        Some(stats) => error::to_js(&stats),
+        None => Ok(JsValue::NULL),
+    }
 }

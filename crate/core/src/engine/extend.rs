@@ -205,7 +205,7 @@ impl<B: Backend> Engine<B> {
                     self.release(id)?;
                 }
             }
-            self.pause().await;
+            self.after_step().await;
         }
         Ok(running.into_iter().map(|r| r.out).collect())
     }

@@ -22,5 +22,5 @@ pub use extend::{CancelToken, ExtendOptions, TextCallback};
 pub use output::{FinishReason, SeqOutput};
 pub use params::SamplingParams;
 pub use random::{pcg_hash, uniform};
-pub use registry::{Counters, Engine, PauseFn};
+pub use registry::{Counters, Engine, StepHook};
 pub use sampler::{Sampled, sample, sample_with};

@@ -27,10 +27,10 @@ pub struct Counters {
     pub kv_blocks_peak: usize,
 }
 
-/// Called between decode steps; its future completes when the caller's event loop has had a
-/// turn (the JS glue yields to the browser so that aborts and messages get through while the
-/// CPU backend computes).
-pub type PauseFn = Box<dyn Fn() -> Pin<Box<dyn Future<Output = ()>>>>;
+/// Called after every decode step with the engine's counters; the engine waits for its future
+/// (the JS glue reports progress and yields to the event loop there, so that aborts and
+/// messages get through while the CPU backend computes).
+pub type StepHook = Box<dyn Fn(Counters) -> Pin<Box<dyn Future<Output = ()>>>>;
 
 #[derive(Debug, Clone, Default)]
 pub(super) struct SeqState {
@@ -45,7 +45,7 @@ pub struct Engine<B: Backend> {
     pub(super) counters: Counters,
     /// Tokens that end a sequence (kept in its tokens).
     pub(super) eos: Vec<u32>,
-    pub(super) pause: Option<PauseFn>,
+    pub(super) step_hook: Option<StepHook>,
 }
 
 impl<B: Backend> Engine<B> {
@@ -58,7 +58,7 @@ impl<B: Backend> Engine<B> {
             seqs: BTreeMap::new(),
             counters: Counters::default(),
             eos,
-            pause: None,
+            step_hook: None,
         }
     }
 
@@ -77,9 +77,9 @@ impl<B: Backend> Engine<B> {
         &self.eos
     }
 
-    /// Calls `pause` between decode steps (see [`PauseFn`]).
-    pub fn set_pause(&mut self, pause: PauseFn) {
-        self.pause = Some(pause);
+    /// Calls `hook` after every decode step (see [`StepHook`]); `None` removes it.
+    pub fn set_step_hook(&mut self, hook: Option<StepHook>) {
+        self.step_hook = hook;
     }
 
     /// The backend (model and cache).
@@ -151,10 +151,10 @@ impl<B: Backend> Engine<B> {
         Ok(1)
     }
 
-    /// Lets the caller's event loop run (a no-op without a pause hook).
-    pub(super) async fn pause(&self) {
-        if let Some(pause) = &self.pause {
-            pause().await;
+    /// Runs the step hook, if any.
+    pub(super) async fn after_step(&self) {
+        if let Some(hook) = &self.step_hook {
+            hook(self.counters()).await;
         }
     }
 

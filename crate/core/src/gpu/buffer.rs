@@ -2,6 +2,25 @@
 
 use super::context::GpuContext;
 use crate::error::{Error, Result};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The storage buffers a device holds now: every [`GpuBuffer`] counts itself in on creation
+/// and out when dropped (a pooled buffer stays counted while its pool keeps it).
+#[derive(Debug, Default)]
+pub(crate) struct LiveBuffers {
+    count: AtomicU64,
+    bytes: AtomicU64,
+}
+
+/// How many storage buffers a device holds and their bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BufferStats {
+    /// Buffers alive.
+    pub buffers: u64,
+    /// Their bytes.
+    pub bytes: u64,
+}
 
 /// A storage buffer of 32-bit words (f32 values, u32 packed weights or ids).
 ///
@@ -10,12 +29,22 @@ use crate::error::{Error, Result};
 pub struct GpuBuffer {
     pub(crate) buffer: wgpu::Buffer,
     words: usize,
+    live: Arc<LiveBuffers>,
+}
+
+impl Drop for GpuBuffer {
+    fn drop(&mut self) {
+        self.live.count.fetch_sub(1, Ordering::Relaxed);
+        self.live
+            .bytes
+            .fetch_sub(self.buffer.size(), Ordering::Relaxed);
+    }
 }
 
 impl GpuBuffer {
-    /// Wraps a buffer whose first `words` words are in use.
-    pub(crate) fn from_raw(buffer: wgpu::Buffer, words: usize) -> Self {
-        Self { buffer, words }
+    /// Sets how many words are in use (a pooled buffer taken for a new size).
+    pub(crate) fn set_words(&mut self, words: usize) {
+        self.words = words;
     }
 
     /// Number of 32-bit words the buffer holds.
@@ -68,7 +97,22 @@ impl GpuContext {
                 | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        Ok(GpuBuffer { buffer, words })
+        let live = Arc::clone(&self.inner.live);
+        live.count.fetch_add(1, Ordering::Relaxed);
+        live.bytes.fetch_add(bytes, Ordering::Relaxed);
+        Ok(GpuBuffer {
+            buffer,
+            words,
+            live,
+        })
+    }
+
+    /// The storage buffers this device holds now (models' weights, caches and pools).
+    pub fn buffer_stats(&self) -> BufferStats {
+        BufferStats {
+            buffers: self.inner.live.count.load(Ordering::Relaxed),
+            bytes: self.inner.live.bytes.load(Ordering::Relaxed),
+        }
     }
 
     /// Uploads f32 values into a new buffer.

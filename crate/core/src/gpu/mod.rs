@@ -21,7 +21,7 @@ mod report;
 mod weight;
 
 pub use batch::{DispatchCache, DispatchStats, GpuBatch};
-pub use buffer::GpuBuffer;
+pub use buffer::{BufferStats, GpuBuffer};
 pub use context::{GpuContext, GpuOptions};
 pub use kernels::Kernel;
 pub use ops::GpuQ4Matrix;

@@ -14,6 +14,7 @@ use super::buffer::GpuBuffer;
 use super::context::GpuContext;
 use crate::error::{Error, Result};
 use std::collections::HashMap;
+use std::mem::ManuallyDrop;
 use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 
@@ -23,7 +24,7 @@ const IDLE_BYTES: u64 = 512 << 20;
 #[derive(Default)]
 struct PoolState {
     /// Idle buffers by capacity in bytes (a power of two).
-    free: HashMap<u64, Vec<wgpu::Buffer>>,
+    free: HashMap<u64, Vec<GpuBuffer>>,
     idle_bytes: u64,
     /// Buffers created (misses).
     created: u64,
@@ -41,7 +42,8 @@ pub struct BufferPool {
 /// A buffer taken from a [`BufferPool`]: `words` long as far as ops and readbacks go (its
 /// capacity may be larger), back in the pool when dropped.
 pub struct PooledBuffer {
-    buffer: GpuBuffer,
+    /// Moved back to the pool when this is dropped (nothing else takes it out).
+    buffer: ManuallyDrop<GpuBuffer>,
     capacity: u64,
     home: Arc<Mutex<PoolState>>,
 }
@@ -86,11 +88,14 @@ impl BufferPool {
             buffer
         };
         let buffer = match reused {
-            Some(buffer) => GpuBuffer::from_raw(buffer, words),
+            Some(mut buffer) => {
+                buffer.set_words(words);
+                buffer
+            }
             None => self.ctx.create_buffer_bytes(capacity, words, label)?,
         };
         Ok(PooledBuffer {
-            buffer,
+            buffer: ManuallyDrop::new(buffer),
             capacity,
             home: Arc::clone(&self.state),
         })
@@ -129,12 +134,13 @@ impl Deref for PooledBuffer {
 
 impl Drop for PooledBuffer {
     fn drop(&mut self) {
+        // SAFETY: `buffer` is taken once, here, and never used after.
+        let buffer = unsafe { ManuallyDrop::take(&mut self.buffer) };
         // A poisoned lock only means the buffer is freed instead of kept.
         if let Ok(mut state) = self.home.lock() {
             if state.idle_bytes + self.capacity <= IDLE_BYTES {
                 state.idle_bytes += self.capacity;
-                let raw = self.buffer.buffer.clone();
-                state.free.entry(self.capacity).or_default().push(raw);
+                state.free.entry(self.capacity).or_default().push(buffer);
             } else {
                 state.discarded += 1;
             }

@@ -26,7 +26,7 @@ use crate::error::Error;
 use crate::error::Result;
 use crate::gpu::GpuContext;
 use crate::kv::{CpuKvCache, DEFAULT_BLOCK_SIZE, GpuKvCache, KvShape};
-use crate::model::{CpuModel, GpuModel, ModelConfig, ModelWeights, TensorStore};
+use crate::model::{ByteSource, CpuModel, GpuModel, ModelConfig, ModelWeights, TensorStore};
 use crate::prm::{Prm, PrmFormat, PrmHead};
 use crate::quant::WeightFormat;
 use crate::tokenize::Tokenizer;
@@ -236,5 +236,85 @@ pub async fn path_tokenizer(path: &std::path::Path) -> Result<Tokenizer> {
             .await?
             .ok_or_else(|| Error::NotFound(format!("{}: no tokenizer.json", path.display()))),
         WeightFiles::Gguf(_) => open(&source, None).await?.tokenizer,
+    }
+}
+
+/// What a model takes on its device: weights in the engine's format and the KV cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct MemoryEstimate {
+    /// Bytes of weights (matrices in the format, norms and biases in f32).
+    pub weights: u64,
+    /// Bytes of the KV cache (keys and values of every layer, f32).
+    pub kv_cache: u64,
+    /// Their sum.
+    pub total: u64,
+}
+
+/// The memory a model of `config` takes with weights in `format` and `kv_blocks` KV blocks of
+/// `block_size` positions.
+pub fn estimate(
+    config: &ModelConfig,
+    format: WeightFormat,
+    kv_blocks: usize,
+    block_size: usize,
+) -> MemoryEstimate {
+    let weights = config
+        .tensors()
+        .iter()
+        .filter(|t| t.required)
+        .map(|t| match t.shape.as_slice() {
+            [rows, cols] => {
+                let f = match t.part {
+                    crate::model::Part::EmbedTokens | crate::model::Part::LmHead => {
+                        crate::model::vocab_format(format)
+                    }
+                    _ => format,
+                };
+                matrix_bytes(
+                    *rows,
+                    *cols,
+                    crate::quant::WeightMatrix::effective_format(*cols, f),
+                )
+            }
+            shape => 4 * shape.iter().product::<usize>() as u64,
+        })
+        .sum();
+    let shape = KvShape::from(config);
+    let kv_cache = (kv_blocks * block_size * shape.row() * 4 * 2 * shape.layers) as u64;
+    MemoryEstimate {
+        weights,
+        kv_cache,
+        total: weights + kv_cache,
+    }
+}
+
+/// Bytes of a [rows, cols] matrix stored in `format`.
+fn matrix_bytes(rows: usize, cols: usize, format: WeightFormat) -> u64 {
+    let values = (rows * cols) as u64;
+    let scales = values.div_ceil(32).div_ceil(2) * 4;
+    match format {
+        WeightFormat::F32 => values * 4,
+        WeightFormat::F16 => values.div_ceil(2) * 4,
+        WeightFormat::Q8 => values.div_ceil(4) * 4 + scales,
+        WeightFormat::Q4 => values.div_ceil(8) * 4 + scales,
+    }
+}
+
+/// The weight format closest to a checkpoint's own: f32 or f16 for float files (bf16 as f16),
+/// q8 for quantized GGUF files.
+pub fn native_format<S: ByteSource>(store: &AnyStore<S>) -> WeightFormat {
+    use crate::model::GgmlType;
+    let name = "model.embed_tokens.weight";
+    match store {
+        AnyStore::Safetensors(s) => match s.dtype(name) {
+            Some(crate::SafetensorsDtype::F32) => WeightFormat::F32,
+            Some(_) => WeightFormat::F16,
+            None => WeightFormat::Q8,
+        },
+        AnyStore::Gguf(s) => match s.ggml_type(name) {
+            Some(GgmlType::F32) => WeightFormat::F32,
+            Some(GgmlType::F16 | GgmlType::BF16) => WeightFormat::F16,
+            _ => WeightFormat::Q8,
+        },
     }
 }

@@ -18,6 +18,9 @@ const MAX_DIMS: u32 = 4;
 const MAX_NESTING: usize = 4;
 /// First read of the header; grows fourfold while the header is longer.
 const FIRST_READ: u64 = 1 << 20;
+/// Largest header read (the metadata of real models is a few MB, mostly the vocabulary): a
+/// hostile header cannot make a reader take more.
+const MAX_HEADER: u64 = 64 << 20;
 
 /// A metadata value.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -321,7 +324,15 @@ impl GgufFile {
             match parse(&buf, file_len) {
                 Ok(file) => return Ok(file),
                 Err(Stop::Fail(e)) => return Err(e),
-                Err(Stop::NeedMore) if size < file_len => size = file_len.min(size * 4),
+                Err(Stop::NeedMore) if size >= MAX_HEADER => {
+                    return Err(Error::format(
+                        "GGUF file",
+                        format!("header larger than {} MiB", MAX_HEADER >> 20),
+                    ));
+                }
+                Err(Stop::NeedMore) if size < file_len => {
+                    size = file_len.min(size * 4).min(MAX_HEADER)
+                }
                 Err(Stop::NeedMore) => {
                     return Err(Error::format("GGUF file", "header runs past the end"));
                 }
@@ -372,7 +383,10 @@ impl GgufFile {
         }
         let row_bytes = tensor.byte_len / rows;
         let len = usize::try_from((end - start) as u64 * row_bytes).map_err(|_| {
-            Error::Unsupported(format!("rows of {} too large for this platform", tensor.name))
+            Error::Unsupported(format!(
+                "rows of {} too large for this platform",
+                tensor.name
+            ))
         })?;
         let bytes = source
             .read_at(tensor.offset + start as u64 * row_bytes, len)

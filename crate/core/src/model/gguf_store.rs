@@ -72,6 +72,11 @@ impl<S: ByteSource> GgufStore<S> {
         &self.file
     }
 
+    /// The GGML type of tensor `name` (an HF name).
+    pub fn ggml_type(&self, name: &str) -> Option<super::ggml::GgmlType> {
+        Some(self.file.tensor(&self.tensors.get(name)?.gguf_name)?.ty)
+    }
+
     /// The source the tensors are read from.
     pub fn source(&self) -> &S {
         &self.source

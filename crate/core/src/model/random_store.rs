@@ -34,7 +34,11 @@ impl RandomStore {
     /// Rows `start..end` of tensor `name` (a vector is one row): each row from its own stream,
     /// so that values do not depend on the order or the chunks they are read in.
     fn rows(&self, name: &str, shape: &[usize], start: usize, end: usize) -> Vec<f32> {
-        let cols = if shape.len() == 2 { shape[1] } else { shape.iter().product() };
+        let cols = if shape.len() == 2 {
+            shape[1]
+        } else {
+            shape.iter().product()
+        };
         let salt = name.bytes().fold(self.seed, |h, b| {
             h.wrapping_mul(0x100_0000_01b3) ^ u64::from(b)
         });

@@ -198,6 +198,12 @@ impl<S: ByteSource> SafetensorsModel<S> {
 }
 
 impl<S: ByteSource> SafetensorsModel<S> {
+    /// The dtype of tensor `name`.
+    pub fn dtype(&self, name: &str) -> Option<Dtype> {
+        let i = *self.by_name.get(name)?;
+        self.files[i].info(name).map(|t| t.dtype)
+    }
+
     fn file_of(&self, name: &str) -> Result<&SafetensorsFile<S>> {
         let i = *self
             .by_name

@@ -81,8 +81,12 @@ pub trait WeightSink {
     /// Begins the matrix `spec` [rows, cols] in `format`.
     fn start_matrix(&mut self, spec: &TensorSpec, format: WeightFormat) -> Result<Self::Partial>;
     /// Takes rows `start..start + rows.rows()` of it, converted to its format.
-    fn add_rows(&mut self, matrix: &mut Self::Partial, start: usize, rows: WeightMatrix)
-    -> Result<()>;
+    fn add_rows(
+        &mut self,
+        matrix: &mut Self::Partial,
+        start: usize,
+        rows: WeightMatrix,
+    ) -> Result<()>;
     /// Ends it.
     fn finish_matrix(&mut self, matrix: Self::Partial) -> Result<Self::Matrix>;
     /// Takes a vector.

@@ -51,6 +51,11 @@ impl<B: Backend> Prm<B> {
         }
     }
 
+    /// The engine, the tokenizer and the head back (sequences the PRM held stay in the engine).
+    pub fn into_parts(self) -> (Engine<B>, Option<Tokenizer>, PrmHead) {
+        (self.engine, self.tokenizer, self.head)
+    }
+
     fn tokenizer(&self) -> Result<&Tokenizer> {
         self.tokenizer
             .as_ref()

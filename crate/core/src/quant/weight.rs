@@ -160,11 +160,21 @@ impl WeightMatrix {
         }
         let halves_aligned = |per_row: usize| (rows * per_row).is_multiple_of(2);
         match (self, more) {
-            (Self::F32 { rows, data, .. }, Self::F32 { rows: r, data: d, .. }) => {
+            (
+                Self::F32 { rows, data, .. },
+                Self::F32 {
+                    rows: r, data: d, ..
+                },
+            ) => {
                 data.extend_from_slice(d);
                 *rows += r;
             }
-            (Self::F16 { rows, data, cols }, Self::F16 { rows: r, data: d, .. }) => {
+            (
+                Self::F16 { rows, data, cols },
+                Self::F16 {
+                    rows: r, data: d, ..
+                },
+            ) => {
                 if !halves_aligned(*cols) {
                     return Err(mismatch());
                 }

@@ -120,6 +120,11 @@ impl<B: Backend> EnginePolicy<B> {
             resubmitted: 0,
         }
     }
+
+    /// The engine and the tokenizer back.
+    pub fn into_parts(self) -> (Engine<B>, Tokenizer) {
+        (self.engine, self.tokenizer)
+    }
 }
 
 impl<B: Backend> Policy for EnginePolicy<B> {
@@ -200,6 +205,11 @@ impl<B: Backend> SelfVerified<B> {
             prompt,
             resubmitted: 0,
         }
+    }
+
+    /// The verifier back.
+    pub fn into_prm(self) -> Prm<B> {
+        self.prm
     }
 
     fn parts(&mut self) -> Result<(&mut Engine<B>, &Tokenizer)> {

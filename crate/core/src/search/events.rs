@@ -98,6 +98,20 @@ pub enum SearchEvent {
         /// The new answer.
         answer: String,
     },
+    /// Work so far, after each generate and each scoring call (counters since the search
+    /// began).
+    Progress {
+        /// Tokens the policy sampled.
+        generated_tokens: u64,
+        /// Tokens fed to the scorer.
+        prm_tokens_fed: u64,
+        /// Tokens search-and-learn's whole-prefix re-scoring would have fed by now.
+        prm_rescore_tokens: u64,
+        /// Policy KV blocks in use now.
+        policy_kv_blocks: usize,
+        /// Seconds since the search began.
+        seconds: f64,
+    },
     /// The search ended.
     Finished {
         /// The chosen answer.

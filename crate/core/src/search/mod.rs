@@ -128,9 +128,8 @@ pub async fn search<'a, M: Policy + StepScorer>(
             params.strategy
         )));
     }
-    let policy_before = Policy::stats(models);
-    let scorer_before = StepScorer::stats(models);
     let mut run = Run::new(models, problem, params.clone(), options);
+    let (policy_before, scorer_before) = (run.policy_before, run.scorer_before);
     let t0 = run.now();
     let result = execute(&mut run).await;
     // Whatever happened, nothing stays allocated.

@@ -4,7 +4,9 @@
 
 use super::events::SearchEvent;
 use super::params::SearchParams;
-use super::policy::{GenerateRequest, Generated, Policy, StepEnd, StepScorer, Until};
+use super::policy::{
+    GenerateRequest, Generated, Policy, PolicyStats, ScorerStats, StepEnd, StepScorer, Until,
+};
 use crate::engine::CancelToken;
 use crate::error::{Error, Result};
 use crate::kv::SeqId;
@@ -107,6 +109,11 @@ pub struct Run<'a, M> {
     /// whole sequence, once per scoring), when the scorer reports sequence lengths.
     pub rescore_tokens: Option<u64>,
     last_answer: Option<String>,
+    /// The models' counters when the search began.
+    pub policy_before: PolicyStats,
+    /// The scorer's counters when the search began.
+    pub scorer_before: ScorerStats,
+    t0: f64,
 }
 
 impl<'a, M: Policy + StepScorer> Run<'a, M> {
@@ -117,7 +124,12 @@ impl<'a, M: Policy + StepScorer> Run<'a, M> {
         params: SearchParams,
         options: SearchOptions<'a>,
     ) -> Self {
-        Self {
+        let policy_before = Policy::stats(models);
+        let scorer_before = StepScorer::stats(models);
+        let mut run = Self {
+            policy_before,
+            scorer_before,
+            t0: 0.0,
             models,
             problem,
             params,
@@ -134,7 +146,26 @@ impl<'a, M: Policy + StepScorer> Run<'a, M> {
             iterations: 0,
             rescore_tokens: Some(0),
             last_answer: None,
-        }
+        };
+        run.t0 = run.now();
+        run
+    }
+
+    /// Reports the work done so far.
+    pub fn progress(&mut self) {
+        let policy = Policy::stats(self.models);
+        let scorer = StepScorer::stats(self.models);
+        let prm_tokens_fed = scorer.tokens_fed - self.scorer_before.tokens_fed;
+        let event = SearchEvent::Progress {
+            generated_tokens: policy.generated_tokens - self.policy_before.generated_tokens,
+            prm_tokens_fed,
+            prm_rescore_tokens: self
+                .rescore_tokens
+                .unwrap_or(scorer.rescore_tokens - self.scorer_before.rescore_tokens),
+            policy_kv_blocks: policy.kv_blocks_in_use,
+            seconds: self.now() - self.t0,
+        };
+        self.emit(event);
     }
 
     /// Seconds since some fixed point.
@@ -251,6 +282,7 @@ impl<'a, M: Policy + StepScorer> Run<'a, M> {
         let out = self.models.generate(seqs, &request, self.cancel).await;
         self.seconds.generate += self.now() - t;
         let out = out?;
+        self.progress();
         if out.len() != seqs.len() {
             return Err(Error::InvalidArgument(format!(
                 "the policy returned {} outputs for {} sequences",
@@ -295,6 +327,9 @@ impl<'a, M: Policy + StepScorer> Run<'a, M> {
             }
         }
         self.seconds.score += self.now() - t;
+        if rounds > 0 {
+            self.progress();
+        }
         Ok(scores)
     }
 
