@@ -29,8 +29,8 @@ export async function wasmModule(source) {
   const glue = generation === 1
     ? await import('./wasm/ttsearch_wasm.js')
     : await import(`./wasm/ttsearch_wasm.js?instance=${generation}`);
-  await glue.default({ module_or_path: source ?? (await wasmSource(glue)) });
-  current = { wasm: glue, generation, dead: false };
+  const exports = await glue.default({ module_or_path: source ?? (await wasmSource(glue)) });
+  current = { wasm: glue, exports, generation, dead: false };
   return glue;
 }
 
@@ -332,6 +332,17 @@ export function deleteCachedModel(id) {
 /** `{ buffers, bytes }` the shared WebGPU device holds, or null without one. */
 export async function deviceBufferStats() {
   return guarded(async (wasm) => wasm.deviceBufferStats());
+}
+
+/** Bytes of the module's memory (the wasm heap). */
+export async function wasmMemoryBytes() {
+  await wasmModule();
+  return current.exports.memory.buffer.byteLength;
+}
+
+/** Destroys the WebGPU device as a loss would (tests of recovery). */
+export async function loseDeviceForTesting() {
+  return guarded(async (wasm) => wasm.loseDeviceForTesting());
 }
 
 /** Panics inside the module on purpose (tests of crash recovery). */

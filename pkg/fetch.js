@@ -7,6 +7,20 @@ import { TtsearchError } from './errors.js';
 /** The Cache Storage bucket of ttsearch's downloads. */
 export const CACHE_NAME = 'ttsearch-models-v1';
 
+/** Marks a cached answer "this file does not exist" (a 404 of an optional file). */
+const ABSENT = 'x-ttsearch-absent';
+
+/**
+ * What the cache holds for `url`: undefined (nothing), null (the file is known to be absent)
+ * or its Blob.
+ */
+export async function cached(cache, url) {
+  const hit = cache ? await cache.match(url) : undefined;
+  if (!hit) return undefined;
+  if (hit.headers.get(ABSENT)) return null;
+  return hit.blob();
+}
+
 /** Cache Storage, where this environment has it (browsers and workers; not Node). */
 export async function modelCache() {
   if (typeof caches === 'undefined') return null;
@@ -40,9 +54,10 @@ function abortError(signal) {
  */
 export async function download(url, { headers = {}, signal, progress, what = url, optional = false, useCache = true } = {}) {
   const cache = useCache ? await modelCache() : null;
-  const hit = cache ? await cache.match(url) : undefined;
+  const hit = await cached(cache, url);
+  if (hit === null) return null;
   if (hit) {
-    const blob = await hit.blob();
+    const blob = hit;
     progress?.(blob.size, blob.size);
     return { blob, size: blob.size, fromCache: true, cached: true, cacheError: null };
   }
@@ -55,7 +70,11 @@ export async function download(url, { headers = {}, signal, progress, what = url
     throw new TtsearchError('network', `${what}: ${url}: ${error?.message ?? error}`);
   }
   if (!response.ok) {
-    if (optional && response.status === 404) return null;
+    if (optional && response.status === 404) {
+      // Remembered, so that a cached model loads with no request at all.
+      await cache?.put(url, new Response('', { headers: { [ABSENT]: '1' } })).catch(() => {});
+      return null;
+    }
     throw statusError(response.status, url, what);
   }
   const declared = Number(response.headers.get('content-length') ?? response.headers.get('x-linked-size') ?? NaN);
@@ -112,6 +131,7 @@ export async function listCached() {
   for (const request of await cache.keys()) {
     const { id, name } = modelOfUrl(request.url);
     const response = await cache.match(request);
+    if (response?.headers.get(ABSENT)) continue;
     const bytes = Number(response?.headers.get('content-length') ?? 0) || (await response.blob()).size;
     const entry = models.get(id) ?? { id, files: [], bytes: 0 };
     entry.files.push({ name, url: request.url, bytes });

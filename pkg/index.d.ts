@@ -293,6 +293,10 @@ export function listCachedModels(): Promise<{ id: string; files: { name: string;
 export function deleteCachedModel(id: string): Promise<number>;
 /** Buffers and bytes the WebGPU device that models run on holds, or null. */
 export function deviceBufferStats(options?: { worker?: boolean }): Promise<{ buffers: number; bytes: number } | null>;
+/** Bytes of the WebAssembly memory of the instance that runs models. */
+export function wasmMemoryBytes(options?: { worker?: boolean }): Promise<number>;
+/** Destroys the WebGPU device models run on, as a loss would (tests of recovery). */
+export function loseDeviceForTesting(options?: { worker?: boolean }): Promise<void>;
 /** Crashes the instance that runs models (tests of recovery). */
 export function crashForTesting(options?: { worker?: boolean }): Promise<void>;
 

@@ -211,6 +211,19 @@ export async function deviceBufferStats(options = {}) {
   return core.deviceBufferStats();
 }
 
+/** Bytes of the WebAssembly memory of the instance that runs models (in the worker when they
+ * live there). */
+export async function wasmMemoryBytes(options = {}) {
+  if (useWorker(options)) return callWorker('wasmMemoryBytes', []);
+  return core.wasmMemoryBytes();
+}
+
+/** Destroys the WebGPU device models run on, as a loss would (tests of recovery). */
+export async function loseDeviceForTesting(options = {}) {
+  if (useWorker(options)) return callWorker('loseDeviceForTesting', []);
+  return core.loseDeviceForTesting();
+}
+
 /** Crashes the instance that runs models on purpose (tests of recovery). */
 export async function crashForTesting(options = {}) {
   if (useWorker(options)) return callWorker('crashForTesting', []);

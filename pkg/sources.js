@@ -5,7 +5,7 @@
 // Each source gives two folders: one for `inspect` (headers only: small files are downloaded
 // whole and cached, large ones read by HTTP ranges) and one for `load` (every file downloaded
 // with progress into the cache, then read by ranges from its Blob).
-import { download, modelCache } from './fetch.js';
+import { cached, download, modelCache } from './fetch.js';
 import { TtsearchError } from './errors.js';
 
 /** Files up to this size are downloaded whole even when only a header is needed. */
@@ -73,9 +73,9 @@ function urlFolder(describe, base, options, { mode }) {
   }
 
   async function ranged(name) {
-    const cache = useCache ? await modelCache() : null;
-    const hit = cache ? await cache.match(url(name)) : undefined;
-    if (hit) return blobFile(await hit.blob(), { signal });
+    const hit = await cached(useCache ? await modelCache() : null, url(name));
+    if (hit === null) return null;
+    if (hit) return blobFile(hit, { signal });
     checkAbort(signal);
     let response;
     try {

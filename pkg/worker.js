@@ -74,6 +74,10 @@ async function run(id, op, args) {
       return core.deviceBufferStats();
     case 'crashForTesting':
       return core.crashForTesting();
+    case 'loseDeviceForTesting':
+      return core.loseDeviceForTesting();
+    case 'wasmMemoryBytes':
+      return core.wasmMemoryBytes();
     default:
       throw Object.assign(new Error(`unknown operation ${op}`), { name: 'TtsearchError', code: 'internal' });
   }

@@ -7,7 +7,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const mounts = [
+const baseMounts = [
   ['/pkg/', join(root, 'pkg')],
   ['/', join(root, 'www')],
 ];
@@ -25,7 +25,7 @@ const types = {
 };
 
 /** Maps a URL path to a file under one of the mounts, or null if it escapes them. */
-function locate(urlPath) {
+function locate(urlPath, mounts) {
   let path;
   try {
     path = decodeURIComponent(urlPath.split('?')[0]);
@@ -41,7 +41,7 @@ function locate(urlPath) {
   return null;
 }
 
-async function handle(req, res) {
+async function handle(req, res, mounts) {
   const headers = {
     'Cross-Origin-Opener-Policy': 'same-origin',
     'Cross-Origin-Embedder-Policy': 'require-corp',
@@ -52,7 +52,7 @@ async function handle(req, res) {
     res.writeHead(405, headers).end();
     return;
   }
-  let file = locate(req.url ?? '/');
+  let file = locate(req.url ?? '/', mounts);
   try {
     if (file && (await stat(file)).isDirectory()) file = join(file, 'index.html');
     const body = file ? await readFile(file) : null;
@@ -64,11 +64,20 @@ async function handle(req, res) {
   }
 }
 
-/** Starts the server; resolves to { server, url } once it listens. */
-export function startServer({ port = 8080 } = {}) {
+/**
+ * Starts the server; resolves to { server, url } once it listens. `mounts` adds [prefix, folder]
+ * pairs before the demo's; `handlers` are tried first (each resolves to true when it answered).
+ */
+export function startServer({ port = 8080, mounts = [], handlers = [] } = {}) {
+  const all = [...mounts, ...baseMounts];
   return new Promise((resolvePromise, reject) => {
-    const server = createServer((req, res) => {
-      handle(req, res).catch(() => res.writeHead(500).end());
+    const server = createServer(async (req, res) => {
+      try {
+        for (const h of handlers) if (await h(req, res)) return;
+        await handle(req, res, all);
+      } catch {
+        if (!res.headersSent) res.writeHead(500).end();
+      }
     });
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => {

@@ -46,5 +46,9 @@ fn buffers_are_reused_across_calls_and_freed_with_the_engine() {
         assert_eq!(run(), first, "the pools reuse their buffers");
     }
     drop(engine);
-    assert_eq!(ctx.buffer_stats(), baseline, "dropping the engine frees everything");
+    assert_eq!(
+        ctx.buffer_stats(),
+        baseline,
+        "dropping the engine frees everything"
+    );
 }

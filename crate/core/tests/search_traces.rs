@@ -468,10 +468,26 @@ fn dvts_keeps_the_best_candidate_per_subtree_and_returns_last_siblings() {
         ]
     );
     assert_eq!(out.completions[3].scores, [0.8, 0.9, 0.65]);
-    // Siblings pruned: P, S (it 0), Q2, R1 (it 1), R3 (it 2).
+    // Siblings pruned: P, S (it 0), R1 (it 1). The siblings of a finishing iteration (Q2 at it
+    // 1, R3 at it 2) are returned completions: they complete with the best, not pruned.
     let p = pruned(&events);
-    assert_eq!(p.len(), 5);
+    assert_eq!(p.len(), 3);
     assert!(p.iter().all(|(_, r)| *r == PruneReason::Sibling));
+    let completed: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            SearchEvent::Completed { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut returned = texts(&out);
+    returned.sort();
+    let mut completed_sorted = completed.clone();
+    completed_sorted.sort();
+    assert_eq!(
+        completed_sorted, returned,
+        "every returned completion completes"
+    );
     // Weighted: 5 sums .7 + .5 = 1.2 > .65; naive: Q Q1 (.7).
     assert_eq!(out.answer.as_deref(), Some("5"));
     assert_eq!(out.selection.naive, Some(0));

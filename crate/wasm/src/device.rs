@@ -40,3 +40,12 @@ pub(crate) async fn webgpu_available() -> bool {
 pub(crate) fn buffer_stats() -> Option<ttsearch::gpu::BufferStats> {
     DEVICE.with(|d| d.borrow().as_ref().map(GpuContext::buffer_stats))
 }
+
+/// Destroys the shared device, as a lost device would be (tests of recovery).
+pub(crate) fn destroy() {
+    DEVICE.with(|d| {
+        if let Some(ctx) = d.borrow().as_ref() {
+            ctx.destroy();
+        }
+    });
+}

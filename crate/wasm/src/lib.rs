@@ -52,3 +52,10 @@ pub fn device_buffer_stats() -> Result<JsValue, JsValue> {
         None => Ok(JsValue::NULL),
     }
 }
+
+/// Destroys the shared WebGPU device as if it were lost: the models on it reject with
+/// `device_lost`, and the next load creates a new device (tests of recovery).
+#[wasm_bindgen(js_name = loseDeviceForTesting)]
+pub fn lose_device_for_testing() {
+    device::destroy();
+}

@@ -388,14 +388,13 @@ impl<M, V> Weights<M, V> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::model::RandomStore;
 
     /// Loading a matrix a few rows at a time gives the same weights as reading it whole, in
     /// every format (odd row counts and f16 fallbacks included).
-    #[cfg(not(target_arch = "wasm32"))]
     #[test]
     fn chunked_loading_equals_whole_loading() {
         let text = r#"{"model_type": "qwen2", "hidden_size": 64, "intermediate_size": 96,

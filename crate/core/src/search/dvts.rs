@@ -113,12 +113,31 @@ pub async fn dvts<M: Policy + StepScorer>(run: &mut Run<'_, M>) -> Result<Vec<Co
             }
             // The best candidate (ties: the first) continues the subtree.
             let best = (0..m).fold(0, |b, c| if aggs[c] > aggs[b] { c } else { b });
-            for (j, c) in range.clone().enumerate() {
-                if j != best {
-                    run.prune(keyed[c].0, scorers[c], nodes[j], i, PruneReason::Sibling)?;
+            let c = range.start + best;
+            let done = ends(&gens[c]) || {
+                let mut text = trees[t].path.text.clone();
+                text.push_str(&gens[c].text);
+                text.contains("boxed{")
+            };
+            for (j, k) in range.clone().enumerate() {
+                if j == best {
+                    continue;
+                }
+                if done {
+                    // The last siblings of a finished subtree are completions, not pruned.
+                    run.emit(SearchEvent::Completed {
+                        node: nodes[j],
+                        iteration: i,
+                        text: siblings[j].text.clone(),
+                        aggregated: aggs[j],
+                        answer: extract_answer(&siblings[j].text).answer,
+                    });
+                    run.release_policy(keyed[k].0)?;
+                    run.release_scorer(scorers[k])?;
+                } else {
+                    run.prune(keyed[k].0, scorers[k], nodes[j], i, PruneReason::Sibling)?;
                 }
             }
-            let c = range.start + best;
             let tree = &mut trees[t];
             tree.path.policy = keyed[c].0;
             tree.path.scorer = scorers[c];
@@ -127,7 +146,7 @@ pub async fn dvts<M: Policy + StepScorer>(run: &mut Run<'_, M>) -> Result<Vec<Co
             tree.path.tokens += gens[c].tokens;
             tree.path.node = nodes[best];
             tree.siblings = siblings;
-            tree.done = ends(&gens[c]) || tree.path.text.contains("boxed{");
+            tree.done = done;
             if tree.done {
                 let event = SearchEvent::Completed {
                     node: tree.path.node,
