@@ -4,8 +4,8 @@
 import { TtsearchError, isTtsearchError } from './errors.js';
 import { resolveSource } from './sources.js';
 import { deleteCached, listCached } from './fetch.js';
+import { isNode, nodeBuiltin } from './node.js';
 
-const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
 
 let current = null; // { wasm, generation }
 let generation = 0;
@@ -13,7 +13,7 @@ let generation = 0;
 async function wasmSource(glue) {
   const url = new URL('./wasm/ttsearch_wasm_bg.wasm', import.meta.url);
   if (isNode && url.protocol === 'file:') {
-    const { readFile } = await import('node:fs/promises');
+    const { readFile } = await nodeBuiltin('node:fs/promises');
     return readFile(url);
   }
   return url;

@@ -109,18 +109,18 @@ export async function download(url, { headers = {}, signal, progress, what = url
   }
   const blob = new Blob(parts);
   progress?.(blob.size, blob.size);
-  let cached = false;
+  let stored = false;
   let cacheError = null;
   if (cache) {
     try {
       await cache.put(url, new Response(blob, { headers: { 'Content-Length': String(blob.size) } }));
-      cached = true;
+      stored = true;
     } catch (error) {
       // A full quota does not fail the load: the file is used uncached.
       cacheError = error?.name === 'QuotaExceededError' ? 'quota' : String(error?.message ?? error);
     }
   }
-  return { blob, size: blob.size, fromCache: false, cached, cacheError };
+  return { blob, size: blob.size, fromCache: false, cached: stored, cacheError };
 }
 
 /** The cached files grouped by model: [{ id, files: [{ name, url, bytes }], bytes }]. */

@@ -7,11 +7,11 @@
 // with progress into the cache, then read by ranges from its Blob).
 import { cached, download, modelCache } from './fetch.js';
 import { TtsearchError } from './errors.js';
+import { isNode, nodeBuiltin } from './node.js';
 
 /** Files up to this size are downloaded whole even when only a header is needed. */
 const SMALL_FILE = 8 << 20;
 
-const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
 
 const REPO_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
 
@@ -132,7 +132,7 @@ function urlFolder(describe, base, options, { mode }) {
 
 /** A folder over paths in Node. */
 async function nodeFolder(describe, paths, options) {
-  const fs = await import('node:fs/promises');
+  const fs = await nodeBuiltin('node:fs/promises');
   return {
     describe,
     async open(name) {
@@ -198,8 +198,8 @@ export async function resolveSource(source, options = {}) {
 
   if (typeof source === 'string') {
     if (isNode && !/^https?:\/\//.test(source)) {
-      const fs = await import('node:fs/promises');
-      const path = await import('node:path');
+      const fs = await nodeBuiltin('node:fs/promises');
+      const path = await nodeBuiltin('node:path');
       const info = await fs.stat(source).catch(() => null);
       if (info?.isDirectory()) {
         const names = await fs.readdir(source);

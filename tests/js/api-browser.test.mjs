@@ -112,10 +112,12 @@ test('models load by repo id in the worker and search like the CLI', async () =>
 test('an aborted search rejects and frees everything; 100 in a row leave the device as it was', async () => {
   const result = await page.evaluate(async (problem) => {
     const params = { strategy: 'beam', n: 4, beamWidth: 2, numIterations: 8, maxTokens: 16 };
-    const abortAfterFirstStep = async (seed) => {
+    // Aborted at the first decode step's progress event (the search then holds every beam's
+    // sequence on both models), or as soon as it starts (its prompts prefilled).
+    const abortAfterFirstStep = async (seed, at = 'progress') => {
       const controller = new AbortController();
       try {
-        await solver.solve(problem, { ...params, seed }, { signal: controller.signal, onEvent: (e) => e.event === 'step_proposed' && controller.abort() });
+        await solver.solve(problem, { ...params, seed }, { signal: controller.signal, onEvent: (e) => e.event === at && controller.abort() });
         return 'finished';
       } catch (e) {
         return e.code;
@@ -126,7 +128,7 @@ test('an aborted search rejects and frees everything; 100 in a row leave the dev
     const before = await tts.deviceBufferStats();
     const codes = [];
     const t0 = performance.now();
-    for (let i = 1; i <= 100; i++) codes.push(await abortAfterFirstStep(i));
+    for (let i = 1; i <= 100; i++) codes.push(await abortAfterFirstStep(i, i % 4 === 0 ? 'progress' : 'started'));
     const seconds = (performance.now() - t0) / 1000;
     const after = await tts.deviceBufferStats();
     const again = await solver.solve(problem, { strategy: 'bon', n: 2, maxTokens: 8 });
