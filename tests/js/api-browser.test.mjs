@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { startServer } from '../../scripts/serve.mjs';
 import { launchChromium } from './chromium.mjs';
 import { startHub, root, fixtures, gemmaPath } from './support/hub.mjs';
-import { cli, cliSolve } from './support/cli.mjs';
+import { assertSameCompletions, cli, cliSolve } from './support/cli.mjs';
 
 let hub;
 let site;
@@ -43,16 +43,6 @@ after(async () => {
   site?.server.close();
   hub?.close();
 });
-
-function assertSameCompletions(got, want, what) {
-  assert.equal(got.completions.length, want.completions.length, `${what}: completions`);
-  got.completions.forEach((c, i) => {
-    const w = want.completions[i];
-    assert.equal(c.text, w.text, `${what}: completion ${i} text`);
-    assert.equal(c.stepScores.length, w.scores.length, `${what}: completion ${i} scores`);
-    c.stepScores.forEach((s, j) => assert.ok(Math.abs(s - w.scores[j]) < 1e-4, `${what}: score ${i}.${j}: ${s} vs ${w.scores[j]}`));
-  });
-}
 
 test('models load by repo id in the worker and search like the CLI', async () => {
   const result = await page.evaluate(async (problem) => {

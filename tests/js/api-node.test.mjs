@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as ttsearch from '../../pkg/index.js';
 import { startHub, root } from './support/hub.mjs';
-import { cli, cliSolve } from './support/cli.mjs';
+import { assertSameCompletions, cli, cliSolve } from './support/cli.mjs';
 
 let hub;
 before(async () => {
@@ -18,17 +18,6 @@ after(() => hub?.close());
 const POLICY = 'tests/fixtures/prms/policy-tiny';
 const PRM = 'tests/fixtures/prms/skywork-tiny';
 const PROBLEM = 'What is $1+1$?';
-
-function assertSameCompletions(got, want, what) {
-  assert.equal(got.completions.length, want.completions.length, `${what}: completions`);
-  got.completions.forEach((c, i) => {
-    const w = want.completions[i];
-    assert.equal(c.text, w.text, `${what}: completion ${i} text`);
-    assert.equal(c.stepScores.length, w.scores.length, `${what}: completion ${i} scores`);
-    c.stepScores.forEach((s, j) => assert.ok(Math.abs(s - w.scores[j]) < 1e-4, `${what}: score ${i}.${j}: ${s} vs ${w.scores[j]}`));
-  });
-  assert.equal(got.answer ?? null, want.answer ?? null, `${what}: answer`);
-}
 
 test('a model loads from a path and generates what the CLI generates', async () => {
   const policy = await ttsearch.loadModel(join(root, POLICY), { dtype: 'f32', kvBlocks: 64 });

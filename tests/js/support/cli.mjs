@@ -1,5 +1,6 @@
 // The native CLI as the reference the JS API is compared with (built by the native tests; built
 // here when missing).
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,4 +27,16 @@ export function cliSolve({ policy, prm, problem, params }) {
     if (params[key] !== undefined) args.push(flag, String(params[key]));
   }
   return cli(args).outcome;
+}
+
+/** Asserts a JS solve's completions equal the CLI's: texts equal, scores within 1e-4, the answer equal. */
+export function assertSameCompletions(got, want, what) {
+  assert.equal(got.completions.length, want.completions.length, `${what}: completions`);
+  got.completions.forEach((c, i) => {
+    const w = want.completions[i];
+    assert.equal(c.text, w.text, `${what}: completion ${i} text`);
+    assert.equal(c.stepScores.length, w.scores.length, `${what}: completion ${i} scores`);
+    c.stepScores.forEach((s, j) => assert.ok(Math.abs(s - w.scores[j]) < 1e-4, `${what}: score ${i}.${j}: ${s} vs ${w.scores[j]}`));
+  });
+  assert.equal(got.answer ?? null, want.answer ?? null, `${what}: answer`);
 }
