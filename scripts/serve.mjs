@@ -1,14 +1,22 @@
-// Serves the demo: www/ at "/" and the npm package at "/pkg/", on 127.0.0.1 only, with the
-// .wasm MIME type and the COOP/COEP headers cross-origin isolation needs.
+// Serves the demo: www/ at "/", the npm package at "/pkg/", the page's libraries (KaTeX, marked, DOMPurify)
+// from scripts/node_modules at "/vendor/", and, once scripts/fetch_gemma.sh has fetched it, the
+// Gemma 3 270M GGUF in the hub's layout at "/hub/" (the offline preset), on 127.0.0.1 only, with
+// the .wasm MIME type and the COOP/COEP headers cross-origin isolation needs.
 // Usage: node scripts/serve.mjs [--port 8080]   (port 0 picks a free port)
 import { createServer } from 'node:http';
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const modules = join(root, 'scripts/node_modules');
 const baseMounts = [
   ['/pkg/', join(root, 'pkg')],
+  ['/vendor/katex/', join(modules, 'katex/dist')],
+  ['/vendor/marked/', join(modules, 'marked/lib')],
+  ['/vendor/marked-katex-extension/', join(modules, 'marked-katex-extension/lib')],
+  ['/vendor/dompurify/', join(modules, 'dompurify/dist')],
   ['/', join(root, 'www')],
 ];
 const types = {
@@ -22,7 +30,15 @@ const types = {
   '.md': 'text/plain; charset=utf-8',
   '.png': 'image/png',
   '.svg': 'image/svg+xml',
+  '.woff2': 'font/woff2',
+  '.woff': 'font/woff',
+  '.ttf': 'font/ttf',
 };
+
+/** The offline preset's model: the Gemma 3 270M GGUF scripts/fetch_gemma.sh assembles. */
+export const GEMMA_REPO = 'local/gemma-3-270m-GGUF';
+export const GEMMA_FILE = 'gemma-3-270m-q4_k_m.gguf';
+const gemmaPath = join(root, 'target/models', GEMMA_FILE);
 
 /** Maps a URL path to a file under one of the mounts, or null if it escapes them. */
 function locate(urlPath, mounts) {
@@ -87,6 +103,14 @@ export function startServer({ port = 8080, mounts = [], handlers = [] } = {}) {
   });
 }
 
+/** A handler serving the offline preset's GGUF at /hub/ when it has been fetched, else null. */
+export async function localHub() {
+  if (!existsSync(gemmaPath)) return null;
+  const { hubHandler } = await import('./hub.mjs');
+  const hub = hubHandler({ [GEMMA_REPO]: { dir: dirname(gemmaPath), files: { [GEMMA_FILE]: gemmaPath } } }, { prefix: '/hub' });
+  return hub.handle;
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const i = process.argv.indexOf('--port');
   const port = i > 0 ? Number(process.argv[i + 1]) : Number(process.env.PORT ?? 8080);
@@ -94,6 +118,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.error(`serve: invalid port ${process.argv[i + 1]}`);
     process.exit(2);
   }
-  const { url } = await startServer({ port });
+  const hub = await localHub();
+  const { url } = await startServer({ port, handlers: hub ? [hub] : [] });
   console.log(`ttsearch demo: ${url}  (Ctrl-C to stop)`);
+  if (!hub) console.log(`serve: ${gemmaPath} is missing, so the offline preset is off (scripts/fetch_gemma.sh fetches it)`);
 }

@@ -37,7 +37,8 @@ if [ "$have" != "$want" ] || ! command -v wasm-bindgen-test-runner >/dev/null; t
   cargo install -q wasm-bindgen-cli --version "$want" --force
 fi
 
-# 4. npm tooling: wasm-opt from npm binaryen (Debian's crashes Chromium), playwright-core.
+# 4. npm tooling: wasm-opt from npm binaryen (Debian's crashes Chromium), playwright-core,
+#    and the demo page's libraries (KaTeX, marked).
 if ! cmp -s scripts/package-lock.json scripts/node_modules/.ttsearch-installed 2>/dev/null; then
   say "npm ci (scripts/)"
   (cd scripts && npm ci --no-audit --no-fund --silent)

@@ -19,13 +19,19 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** A persistent context on a fresh profile; `close()` also removes the profile. */
-export async function launchChromium() {
+/**
+ * A persistent context on a fresh profile; `close()` also removes the profile. `webgpu: false`
+ * launches a browser without WebGPU (no `navigator.gpu` in pages or workers).
+ */
+export async function launchChromium({ webgpu = true } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'ttsearch-chromium-'));
+  const args = webgpu
+    ? CHROMIUM_ARGS
+    : [...CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu'), '--disable-blink-features=WebGPU'];
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
-    args: CHROMIUM_ARGS,
+    args,
   });
   return {
     context,

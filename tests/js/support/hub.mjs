@@ -12,8 +12,11 @@ export const root = fileURLToPath(new URL('../../../', import.meta.url));
 export const fixtures = join(root, 'tests/fixtures');
 export const gemmaPath = join(root, 'target/models/gemma-3-270m-q4_k_m.gguf');
 
-/** Starts the hub on 127.0.0.1; resolves to { url, log, close }. */
-export async function startHub() {
+/**
+ * The test repos ({ 'org/name': { dir, ... } } as scripts/hub.mjs takes them) and a `close()`
+ * that removes their scratch folder.
+ */
+export function testRepos() {
   const scratch = mkdtempSync(join(tmpdir(), 'ttsearch-hub-'));
   const unsupported = join(scratch, 'config.json');
   writeFileSync(unsupported, JSON.stringify({ architectures: ['MistralForCausalLM'], hidden_size: 64 }));
@@ -32,6 +35,12 @@ export async function startHub() {
   if (existsSync(gemmaPath)) {
     repos['ttsearch-test/gemma-3-270m-GGUF'] = { dir: scratch, files: { 'gemma-3-270m-q4_k_m.gguf': gemmaPath } };
   }
+  return { repos, close: () => rmSync(scratch, { recursive: true, force: true }) };
+}
+
+/** Starts the hub on 127.0.0.1; resolves to { url, log, close }. */
+export async function startHub() {
+  const { repos, close } = testRepos();
   const hub = hubHandler(repos);
   const server = createServer((req, res) => {
     hub.handle(req, res).then((done) => {
@@ -47,7 +56,7 @@ export async function startHub() {
     close() {
       server.closeAllConnections?.();
       server.close();
-      rmSync(scratch, { recursive: true, force: true });
+      close();
     },
   };
 }
