@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { startServer } from '../../scripts/serve.mjs';
 import { launchChromium } from './chromium.mjs';
 import { startHub, root, fixtures, gemmaPath } from './support/hub.mjs';
-import { assertSameCompletions, cli, cliSolve } from './support/cli.mjs';
+import { assertClose, assertSameCompletions, cli, cliSolve } from './support/cli.mjs';
 
 let hub;
 let site;
@@ -216,6 +216,21 @@ test('in this thread (worker: false) a search gives the same completions', async
     return out;
   }, PROBLEM);
   assertSameCompletions(result, cliSolve({ policy: POLICY, prm: PRM, problem: PROBLEM, params: { strategy: 'dvts', n: 4, beamWidth: 2, numIterations: 3, maxTokens: 12, seed: 7 } }), 'dvts in this thread');
+});
+
+test('a PyTorch checkpoint (pytorch_model.bin shards) loads on the GPU and scores like its safetensors twin', async () => {
+  const [fromBin, fromSafetensors] = await page.evaluate(async (problem) => {
+    const steps = ['First, 1 + 1 = 2.', 'The answer is $\\boxed{2}$.'];
+    const scores = [];
+    for (const repo of ['ttsearch-test/skywork-tiny-bin', 'ttsearch-test/skywork-tiny']) {
+      const prm = await tts.loadModel(repo, { hubUrl, dtype: 'f32', kvBlocks: 16 });
+      if (prm.info.device !== 'webgpu' || prm.prmKind !== 'skywork') throw new Error(`${repo}: ${JSON.stringify(prm.info)}`);
+      scores.push(await prm.score(problem, steps));
+      await prm.dispose();
+    }
+    return scores;
+  }, PROBLEM);
+  assertClose(fromBin, fromSafetensors, 1e-5, 'scores');
 });
 
 test('a crashed worker and a lost device are recovered from', async () => {

@@ -4,10 +4,12 @@
 // and invalid parameters; cancellation frees every KV block.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ttsearch from '../../pkg/index.js';
 import { startHub, root } from './support/hub.mjs';
-import { assertSameCompletions, cli, cliSolve } from './support/cli.mjs';
+import { assertClose, assertSameCompletions, cli, cliSolve } from './support/cli.mjs';
 
 let hub;
 before(async () => {
@@ -147,6 +149,20 @@ test('a GGUF file loads from the hub layout and from bytes', async () => {
   const fromBytes = await ttsearch.loadModel(new Uint8Array(bytes), { dtype: 'f32', kvBlocks: 16 });
   assert.deepEqual((await fromBytes.generate([5, 17, 200], { maxTokens: 4 })).outputs[0].tokens, want.outputs[0].tokens);
   await fromBytes.dispose();
+});
+
+test('a PyTorch checkpoint (pytorch_model.bin shards) loads by repo id and scores like the CLI', async () => {
+  const steps = ['First, 1 + 1 = 2.', 'The answer is $\\boxed{2}$.'];
+  const file = join(mkdtempSync(join(tmpdir(), 'ttsearch-steps-')), 'steps.json');
+  writeFileSync(file, JSON.stringify(steps));
+  const want = cli(['score', '--prm', join(root, PRM), '--question', PROBLEM, '--steps', file, '--json']);
+  const log = hub.log.length;
+  const prm = await ttsearch.loadModel('ttsearch-test/skywork-tiny-bin', { hubUrl: hub.url, dtype: 'f32', kvBlocks: 16 });
+  assert.equal(prm.role, 'prm');
+  assert.equal(prm.prmKind, 'skywork');
+  assert.ok(hub.log.slice(log).some((l) => l.path.includes('pytorch_model-00002-of-00002.bin')));
+  assertClose(await prm.score(PROBLEM, steps), want.scores, 1e-5, 'scores');
+  await prm.dispose();
 });
 
 test('a crash of the instance rejects with code internal and the next call works', async () => {

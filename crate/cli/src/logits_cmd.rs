@@ -21,7 +21,7 @@ enum Positions {
 
 #[derive(Args)]
 pub struct LogitsArgs {
-    /// A folder with config.json + *.safetensors, or a .gguf file.
+    /// A folder with config.json + *.safetensors (or pytorch_model*.bin), or a .gguf file.
     #[arg(long)]
     model: PathBuf,
     /// Comma-separated token ids.

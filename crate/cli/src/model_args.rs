@@ -60,7 +60,7 @@ impl Shape {
 /// The model options.
 #[derive(Args, Debug)]
 pub struct ModelArgs {
-    /// A folder with config.json + *.safetensors, or a .gguf file.
+    /// A folder with config.json + *.safetensors (or pytorch_model*.bin), or a .gguf file.
     #[arg(long, conflicts_with = "shape", required_unless_present = "shape")]
     pub model: Option<PathBuf>,
     /// Random weights with a real architecture's shapes (no download).

@@ -25,7 +25,7 @@ enum Kind {
 
 #[derive(Args, Debug)]
 pub struct ScoreArgs {
-    /// The PRM: a folder with config.json, *.safetensors (with its head) and tokenizer files,
+    /// The PRM: a folder with config.json, *.safetensors or pytorch_model*.bin (with its head) and tokenizer files,
     /// or a chat model (folder or .gguf file) as generative verifier.
     #[arg(long)]
     prm: PathBuf,

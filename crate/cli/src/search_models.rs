@@ -18,14 +18,14 @@ use ttsearch::{Error, Result, block_on};
 /// Where the policy and the scorer come from.
 #[derive(Args, Debug, Clone)]
 pub struct SearchModelArgs {
-    /// The policy: a folder (config.json, *.safetensors, tokenizer files) or a .gguf file.
+    /// The policy: a folder (config.json, *.safetensors or pytorch_model*.bin, tokenizer files) or a .gguf file.
     #[arg(long)]
     pub policy: PathBuf,
     /// A folder whose tokenizer files (and chat template) replace the policy's own (a GGUF
     /// without a chat template).
     #[arg(long)]
     pub tokenizer: Option<PathBuf>,
-    /// The PRM: a folder (config.json, *.safetensors with its head, tokenizer files), or a chat
+    /// The PRM: a folder (config.json, *.safetensors or pytorch_model*.bin with its head, tokenizer files), or a chat
     /// model (folder or .gguf file) with --prm-kind generative.
     #[arg(long, conflicts_with = "verifier")]
     pub prm: Option<PathBuf>,

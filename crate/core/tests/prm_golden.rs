@@ -1,6 +1,7 @@
 //! PRMs against the reference formatting and transformers (tests/fixtures/prms, written by
 //! scripts/gen_tiny_prms.py): tiny PRMs of every family (Skywork value head, Qwen2.5-Math-PRM
-//! classifier, RLHFlow and Math-Shepherd LM-token read-outs) scored step by step on the CPU, and
+//! classifier, RLHFlow and Math-Shepherd LM-token read-outs; Skywork's also from a PyTorch
+//! checkpoint) scored step by step on the CPU, and
 //! incremental scoring across forks equal to scoring each path from scratch.
 
 #![cfg(not(target_arch = "wasm32"))]
@@ -24,8 +25,10 @@ fn golden() -> Value {
 }
 
 /// (fixture folder, format, golden key) for every PRM family.
-const FAMILIES: [(&str, PrmFormat, &str); 5] = [
+const FAMILIES: [(&str, PrmFormat, &str); 6] = [
     ("skywork-tiny", PrmFormat::Skywork, "skywork"),
+    // The same weights in a sharded PyTorch checkpoint (torch.save).
+    ("skywork-tiny-bin", PrmFormat::Skywork, "skywork"),
     ("qwen-prm-tiny", PrmFormat::QwenPrm, "qwen-prm"),
     ("lm-prm-tiny", PrmFormat::Rlhflow, "rlhflow"),
     ("lm-prm-tiny", PrmFormat::MathShepherd, "math-shepherd"),

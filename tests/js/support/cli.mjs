@@ -29,14 +29,19 @@ export function cliSolve({ policy, prm, problem, params }) {
   return cli(args).outcome;
 }
 
+/** Asserts two lists of numbers have one length and agree within `tolerance` (NaN never does). */
+export function assertClose(got, want, tolerance, what) {
+  assert.equal(got.length, want.length, `${what}: lengths differ`);
+  got.forEach((g, i) => assert.ok(Math.abs(g - want[i]) < tolerance, `${what}: item ${i}: ${g} vs ${want[i]}`));
+}
+
 /** Asserts a JS solve's completions equal the CLI's: texts equal, scores within 1e-4, the answer equal. */
 export function assertSameCompletions(got, want, what) {
   assert.equal(got.completions.length, want.completions.length, `${what}: completions`);
   got.completions.forEach((c, i) => {
     const w = want.completions[i];
     assert.equal(c.text, w.text, `${what}: completion ${i} text`);
-    assert.equal(c.stepScores.length, w.scores.length, `${what}: completion ${i} scores`);
-    c.stepScores.forEach((s, j) => assert.ok(Math.abs(s - w.scores[j]) < 1e-4, `${what}: score ${i}.${j}: ${s} vs ${w.scores[j]}`));
+    assertClose(c.stepScores, w.scores, 1e-4, `${what}: completion ${i} scores`);
   });
   assert.equal(got.answer ?? null, want.answer ?? null, `${what}: answer`);
 }

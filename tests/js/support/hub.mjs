@@ -1,5 +1,5 @@
 // The test hub: tests/fixtures served in the Hugging Face hub's layout by scripts/hub.mjs, with
-// the repos the tests need (tiny models, a gated repo, a truncated file, a slow file, an
+// the repos the tests need (tiny models, one in PyTorch shards, a gated repo, a truncated file, a slow file, an
 // unsupported architecture, and the Gemma 3 270M GGUF when it has been fetched).
 import { createServer } from 'node:http';
 import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
@@ -24,6 +24,7 @@ export function testRepos() {
   const repos = {
     'ttsearch-test/policy-tiny': { dir: join(prms, 'policy-tiny') },
     'ttsearch-test/skywork-tiny': { dir: join(prms, 'skywork-tiny') },
+    'ttsearch-test/skywork-tiny-bin': { dir: join(prms, 'skywork-tiny-bin') },
     'ttsearch-test/qwen-prm-tiny': { dir: join(prms, 'qwen-prm-tiny') },
     'ttsearch-test/lm-prm-tiny': { dir: join(prms, 'lm-prm-tiny') },
     'ttsearch-test/gated': { dir: join(prms, 'policy-tiny'), token: 'hf_test_token' },

@@ -3,8 +3,10 @@
 
 use super::files::ModelFiles;
 use crate::error::{Error, Result};
+use crate::model::shards::shard_names;
 use crate::model::{
-    ByteSource, GgufStore, ModelConfig, SafetensorsFile, SafetensorsModel, TensorData, TensorStore,
+    ByteSource, GgufStore, ModelConfig, PytorchFile, PytorchModel, SafetensorsFile,
+    SafetensorsModel, TensorData, TensorStore,
 };
 use crate::prm::PrmHead;
 use crate::tokenize::Tokenizer;
@@ -12,7 +14,8 @@ use crate::tokenize::Tokenizer;
 /// Which file of a folder holds the weights.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WeightFiles {
-    /// config.json with model.safetensors, or the shards model.safetensors.index.json lists.
+    /// config.json with model.safetensors, or the shards model.safetensors.index.json lists;
+    /// failing those, pytorch_model.bin or the shards of pytorch_model.bin.index.json.
     Safetensors,
     /// One GGUF file (config and tokenizer from its metadata).
     Gguf(String),
@@ -27,10 +30,12 @@ pub struct ModelSource<F> {
     pub weights: WeightFiles,
 }
 
-/// A safetensors checkpoint or a GGUF file, read by HF tensor names.
+/// A safetensors or PyTorch checkpoint or a GGUF file, read by HF tensor names.
 pub enum AnyStore<S> {
     /// safetensors shards.
     Safetensors(SafetensorsModel<S>),
+    /// PyTorch (`torch.save`) shards.
+    Pytorch(PytorchModel<S>),
     /// A GGUF file.
     Gguf(GgufStore<S>),
 }
@@ -39,24 +44,28 @@ impl<S: ByteSource> TensorStore for AnyStore<S> {
     fn contains(&self, name: &str) -> bool {
         match self {
             AnyStore::Safetensors(s) => s.contains(name),
+            AnyStore::Pytorch(s) => s.contains(name),
             AnyStore::Gguf(s) => s.contains(name),
         }
     }
     fn shape(&self, name: &str) -> Option<Vec<usize>> {
         match self {
             AnyStore::Safetensors(s) => s.shape(name),
+            AnyStore::Pytorch(s) => s.shape(name),
             AnyStore::Gguf(s) => s.shape(name),
         }
     }
     async fn tensor_f32(&self, name: &str) -> Result<TensorData> {
         match self {
             AnyStore::Safetensors(s) => s.tensor_f32(name).await,
+            AnyStore::Pytorch(s) => s.tensor_f32(name).await,
             AnyStore::Gguf(s) => s.tensor_f32(name).await,
         }
     }
     async fn rows_f32(&self, name: &str, start: usize, end: usize) -> Result<Vec<f32>> {
         match self {
             AnyStore::Safetensors(s) => s.rows_f32(name, start, end).await,
+            AnyStore::Pytorch(s) => s.rows_f32(name, start, end).await,
             AnyStore::Gguf(s) => s.rows_f32(name, start, end).await,
         }
     }
@@ -94,25 +103,51 @@ pub async fn folder_tokenizer<F: ModelFiles>(files: &F) -> Result<Option<Tokeniz
     Ok(Some(tokenizer))
 }
 
-/// The safetensors files of a folder: the shards its index lists, or model.safetensors.
-async fn safetensors<F: ModelFiles>(files: &F) -> Result<SafetensorsModel<F::Source>> {
-    let names = match files.read("model.safetensors.index.json").await? {
-        Some(index) => {
-            let text = String::from_utf8(index)
-                .map_err(|e| Error::format("model.safetensors.index.json", e.to_string()))?;
-            SafetensorsModel::<F::Source>::shard_names(&text)?
-        }
-        None => vec!["model.safetensors".to_string()],
+/// The files of one checkpoint format in a folder: opened sources of the shards its index
+/// lists, or of the single file; None when the folder has neither.
+async fn shard_sources<F: ModelFiles>(
+    files: &F,
+    index: &'static str,
+    single: &str,
+) -> Result<Option<Vec<F::Source>>> {
+    let Some(bytes) = files.read(index).await? else {
+        return Ok(files.open(single).await?.map(|s| vec![s]));
     };
-    let mut shards = Vec::with_capacity(names.len());
-    for name in names {
-        let source = files
-            .open(&name)
-            .await?
-            .ok_or_else(|| missing(files, &name))?;
-        shards.push(SafetensorsFile::open(source).await?);
+    let text = String::from_utf8(bytes).map_err(|e| Error::format(index, e.to_string()))?;
+    let mut sources = Vec::new();
+    for name in shard_names(index, &text)? {
+        sources.push(
+            files
+                .open(&name)
+                .await?
+                .ok_or_else(|| missing(files, &name))?,
+        );
     }
-    SafetensorsModel::from_files(shards)
+    Ok(Some(sources))
+}
+
+/// The weights of a folder: safetensors (the shards its index lists, or model.safetensors),
+/// else PyTorch files (pytorch_model.bin's index, or the file).
+async fn folder_store<F: ModelFiles>(files: &F) -> Result<AnyStore<F::Source>> {
+    if let Some(sources) =
+        shard_sources(files, "model.safetensors.index.json", "model.safetensors").await?
+    {
+        let mut shards = Vec::with_capacity(sources.len());
+        for source in sources {
+            shards.push(SafetensorsFile::open(source).await?);
+        }
+        return Ok(AnyStore::Safetensors(SafetensorsModel::from_files(shards)?));
+    }
+    if let Some(sources) =
+        shard_sources(files, "pytorch_model.bin.index.json", "pytorch_model.bin").await?
+    {
+        let mut shards = Vec::with_capacity(sources.len());
+        for source in sources {
+            shards.push(PytorchFile::open(source).await?);
+        }
+        return Ok(AnyStore::Pytorch(PytorchModel::from_files(shards)?));
+    }
+    Err(missing(files, "model.safetensors"))
 }
 
 /// The config of a folder's config.json, or of a GGUF file's metadata.
@@ -151,7 +186,7 @@ pub async fn open<F: ModelFiles>(
     let (config, store, own) = match &source.weights {
         WeightFiles::Safetensors => {
             let config = open_config(source).await?;
-            let store = AnyStore::Safetensors(safetensors(files).await?);
+            let store = folder_store(files).await?;
             let own = match given {
                 true => no_tokenizer(),
                 false => match folder_tokenizer(files).await {

@@ -300,17 +300,23 @@ fn matrix_bytes(rows: usize, cols: usize, format: WeightFormat) -> u64 {
     }
 }
 
+/// f32 for an f32 checkpoint, f16 for other float files.
+fn float_format(dtype: Option<crate::SafetensorsDtype>) -> WeightFormat {
+    match dtype {
+        Some(crate::SafetensorsDtype::F32) => WeightFormat::F32,
+        Some(_) => WeightFormat::F16,
+        None => WeightFormat::Q8,
+    }
+}
+
 /// The weight format closest to a checkpoint's own: f32 or f16 for float files (bf16 as f16),
 /// q8 for quantized GGUF files.
 pub fn native_format<S: ByteSource>(store: &AnyStore<S>) -> WeightFormat {
     use crate::model::GgmlType;
     let name = "model.embed_tokens.weight";
     match store {
-        AnyStore::Safetensors(s) => match s.dtype(name) {
-            Some(crate::SafetensorsDtype::F32) => WeightFormat::F32,
-            Some(_) => WeightFormat::F16,
-            None => WeightFormat::Q8,
-        },
+        AnyStore::Safetensors(s) => float_format(s.dtype(name)),
+        AnyStore::Pytorch(s) => float_format(s.dtype(name)),
         AnyStore::Gguf(s) => match s.ggml_type(name) {
             Some(GgmlType::F32) => WeightFormat::F32,
             Some(GgmlType::F16 | GgmlType::BF16) => WeightFormat::F16,

@@ -1,5 +1,5 @@
 //! Models: configs (HF config.json and GGUF metadata) and the family table, checkpoints
-//! (safetensors, GGUF with every common GGML tensor type) read through one tensor list, weights
+//! (safetensors, PyTorch zip archives, GGUF with every common GGML tensor type) read through one tensor list, weights
 //! by part, and the decoder written once over the ops the CPU and GPU passes implement.
 
 pub mod arch;
@@ -11,13 +11,17 @@ pub mod forward_gpu;
 pub mod ggml;
 pub mod gguf;
 pub mod gguf_store;
+pub mod pickle;
+pub mod pytorch;
 pub mod random_store;
 pub mod rope;
 pub mod safetensors;
+pub mod shards;
 pub mod source;
 pub mod store;
 pub mod tensors;
 pub mod weights;
+pub mod zip_dir;
 
 pub use crate::kv::{CpuKvCache, GpuKvCache, PagedCache, SeqId};
 pub use arch::{ArchSpec, Architecture};
@@ -28,8 +32,10 @@ pub use forward_gpu::{GpuModel, GpuStats, PassOutput, SampleRequest};
 pub use ggml::GgmlType;
 pub use gguf::{GgufFile, GgufTensorInfo, GgufValue};
 pub use gguf_store::GgufStore;
+pub use pytorch::{PytorchFile, PytorchModel};
 pub use random_store::RandomStore;
 pub use safetensors::{SafetensorsFile, SafetensorsModel};
+pub use shards::{Shards, TensorFile};
 #[cfg(not(target_arch = "wasm32"))]
 pub use source::FileSource;
 pub use source::{ByteSource, MemorySource};

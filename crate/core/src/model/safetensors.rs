@@ -1,8 +1,9 @@
 //! safetensors files, single or sharded (model.safetensors.index.json): headers parsed with the
 //! `safetensors` crate from the header bytes alone, tensors read one by one from a [`ByteSource`].
 
+use super::shards::{Shards, TensorFile};
 use super::source::ByteSource;
-use super::store::{TensorData, TensorStore, check_rows};
+use super::store::{TensorData, check_rows};
 use crate::error::{Error, Result};
 use half::{bf16, f16};
 use safetensors::Dtype;
@@ -75,11 +76,6 @@ impl<S: ByteSource> SafetensorsFile<S> {
         })
     }
 
-    /// Tensor names.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.tensors.keys().map(String::as_str)
-    }
-
     /// Dtype and shape of a tensor.
     pub fn info(&self, name: &str) -> Option<&TensorInfo> {
         self.tensors.get(name)
@@ -117,117 +113,56 @@ impl<S: ByteSource> SafetensorsFile<S> {
                 (end - start) * row_bytes,
             )
             .await?;
-        Ok(match info.dtype {
-            Dtype::F32 => bytes
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect(),
-            Dtype::F16 => bytes
-                .chunks_exact(2)
-                .map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32())
-                .collect(),
-            Dtype::BF16 => bytes
-                .chunks_exact(2)
-                .map(|b| bf16::from_le_bytes([b[0], b[1]]).to_f32())
-                .collect(),
-            other => {
-                return Err(Error::Unsupported(format!(
-                    "tensor {name} has dtype {other:?}"
-                )));
-            }
-        })
+        decode_f32(name, info.dtype, &bytes)
     }
+}
+
+/// Little-endian f32, f16 or bf16 values as f32.
+pub(crate) fn decode_f32(name: &str, dtype: Dtype, bytes: &[u8]) -> Result<Vec<f32>> {
+    Ok(match dtype {
+        Dtype::F32 => bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect(),
+        Dtype::F16 => bytes
+            .chunks_exact(2)
+            .map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32())
+            .collect(),
+        Dtype::BF16 => bytes
+            .chunks_exact(2)
+            .map(|b| bf16::from_le_bytes([b[0], b[1]]).to_f32())
+            .collect(),
+        other => {
+            return Err(Error::Unsupported(format!(
+                "tensor {name} has dtype {other:?}"
+            )));
+        }
+    })
 }
 
 /// A checkpoint made of one or more safetensors files.
-pub struct SafetensorsModel<S> {
-    files: Vec<SafetensorsFile<S>>,
-    by_name: HashMap<String, usize>,
+pub type SafetensorsModel<S> = Shards<SafetensorsFile<S>>;
+
+impl<S: ByteSource> TensorFile for SafetensorsFile<S> {
+    fn names(&self) -> Vec<&str> {
+        self.tensors.keys().map(String::as_str).collect()
+    }
+    fn shape_of(&self, name: &str) -> Option<Vec<usize>> {
+        self.tensors.get(name).map(|t| t.shape.clone())
+    }
+    fn dtype_of(&self, name: &str) -> Option<Dtype> {
+        self.tensors.get(name).map(|t| t.dtype)
+    }
+    async fn read_rows(&self, name: &str, start: usize, end: usize) -> Result<Vec<f32>> {
+        SafetensorsFile::read_rows(self, name, start, end).await
+    }
 }
 
-impl<S: ByteSource> SafetensorsModel<S> {
-    /// Joins already opened shards; a tensor name may appear in one shard only.
-    pub fn from_files(files: Vec<SafetensorsFile<S>>) -> Result<Self> {
-        let mut by_name = HashMap::new();
-        for (i, f) in files.iter().enumerate() {
-            for name in f.names() {
-                if by_name.insert(name.to_string(), i).is_some() {
-                    return Err(bad(format!("tensor {name} appears in two shards")));
-                }
-            }
-        }
-        Ok(Self { files, by_name })
-    }
-
+impl<S: ByteSource> Shards<SafetensorsFile<S>> {
     /// Every tensor: name, dtype and shape.
     pub fn tensors(&self) -> impl Iterator<Item = (&str, &TensorInfo)> {
-        self.files
+        self.files()
             .iter()
             .flat_map(|f| f.tensors.iter().map(|(n, i)| (n.as_str(), i)))
-    }
-
-    /// The shard file names listed by a model.safetensors.index.json, sorted, each once.
-    pub fn shard_names(index_json: &str) -> Result<Vec<String>> {
-        let v: serde_json::Value = serde_json::from_str(index_json)
-            .map_err(|e| Error::format("model.safetensors.index.json", e.to_string()))?;
-        let map = v
-            .get("weight_map")
-            .and_then(serde_json::Value::as_object)
-            .ok_or_else(|| Error::format("model.safetensors.index.json", "no weight_map object"))?;
-        let mut names: Vec<String> = Vec::new();
-        for file in map.values() {
-            let file = file.as_str().ok_or_else(|| {
-                Error::format(
-                    "model.safetensors.index.json",
-                    "a weight_map value is not a string",
-                )
-            })?;
-            if file.contains('/') || file.contains("..") {
-                return Err(Error::format(
-                    "model.safetensors.index.json",
-                    format!("shard path {file} leaves the folder"),
-                ));
-            }
-            if !names.iter().any(|n| n == file) {
-                names.push(file.to_string());
-            }
-        }
-        names.sort();
-        Ok(names)
-    }
-}
-
-impl<S: ByteSource> SafetensorsModel<S> {
-    /// The dtype of tensor `name`.
-    pub fn dtype(&self, name: &str) -> Option<Dtype> {
-        let i = *self.by_name.get(name)?;
-        self.files[i].info(name).map(|t| t.dtype)
-    }
-
-    fn file_of(&self, name: &str) -> Result<&SafetensorsFile<S>> {
-        let i = *self
-            .by_name
-            .get(name)
-            .ok_or_else(|| Error::format("checkpoint", format!("missing tensor {name}")))?;
-        Ok(&self.files[i])
-    }
-}
-
-impl<S: ByteSource> TensorStore for SafetensorsModel<S> {
-    fn contains(&self, name: &str) -> bool {
-        self.by_name.contains_key(name)
-    }
-
-    fn shape(&self, name: &str) -> Option<Vec<usize>> {
-        let i = *self.by_name.get(name)?;
-        self.files[i].info(name).map(|t| t.shape.clone())
-    }
-
-    async fn tensor_f32(&self, name: &str) -> Result<TensorData> {
-        self.file_of(name)?.read_f32(name).await
-    }
-
-    async fn rows_f32(&self, name: &str, start: usize, end: usize) -> Result<Vec<f32>> {
-        self.file_of(name)?.read_rows(name, start, end).await
     }
 }
