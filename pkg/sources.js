@@ -175,7 +175,7 @@ function baseName(file) {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
-/** The GGUF among `names` when there is no config.json, else null (safetensors). */
+/** The GGUF among `names` when there is no config.json, else null (safetensors or PyTorch files). */
 function weightsOf(names, describe) {
   if (names.includes('config.json')) return null;
   const gguf = names.filter((n) => n.toLowerCase().endsWith('.gguf'));

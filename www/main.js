@@ -352,13 +352,19 @@ function showNode(node) {
 
 // ---- start ----
 
-/** Whether WebGPU is here and gives an adapter (Chrome on Linux has the API but no adapter). */
-async function usableWebGpu() {
-  if (!(await hasWebGpu())) return false;
+/**
+ * Whether WebGPU is here and gives an adapter (Chrome on Linux has the API but no adapter):
+ * { usable, software } (software: a fallback adapter such as SwiftShader, which runs the
+ * kernels on the CPU, far slower than the CPU backend).
+ */
+async function webGpuAdapter() {
+  if (!(await hasWebGpu())) return { usable: false, software: false };
   try {
-    return (await navigator.gpu.requestAdapter()) !== null;
+    const adapter = await navigator.gpu.requestAdapter();
+    const info = adapter?.info ?? {};
+    return { usable: adapter !== null, software: Boolean(info.isFallbackAdapter || adapter?.isFallbackAdapter) };
   } catch {
-    return false;
+    return { usable: false, software: false };
   }
 }
 
@@ -367,8 +373,9 @@ async function main() {
   const tree = new SearchTree($('tree'), showNode);
   const live = new LiveView(tree);
   setupDiagnostics();
-  const webgpu = await usableWebGpu();
-  document.body.dataset.webgpu = webgpu ? 'yes' : 'no';
+  const adapter = await webGpuAdapter();
+  const webgpu = adapter.usable;
+  document.body.dataset.webgpu = webgpu ? (adapter.software ? 'software' : 'yes') : 'no';
   if (!webgpu) {
     $('no-webgpu').hidden = false;
     $('no-webgpu').textContent =
@@ -376,6 +383,11 @@ async function main() {
       'Chrome and Edge 113+ (Windows, macOS, ChromeOS, Android), Safari 26 and Firefox 141+ on Windows; ' +
       'on Linux, Chrome needs --enable-unsafe-webgpu.';
     $('device').value = 'cpu';
+  } else if (adapter.software) {
+    $('no-webgpu').hidden = false;
+    $('no-webgpu').textContent =
+      'This browser\'s WebGPU adapter is a software renderer (no GPU it may use): the search runs, ' +
+      'but choosing "the CPU" under Run on is many times faster here.';
   }
   presets = await loadPresets();
   await checkLocalPresets();

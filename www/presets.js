@@ -9,7 +9,7 @@ const GB = 1e9;
 // The GGUF files are bartowski's where Qwen's own repos are larger (they store the tied
 // embedding twice); Llama 3.2 is bartowski's ungated copy of meta-llama's gated weights.
 
-/** Skywork's 1.5B PRM: a Qwen2.5-Math-1.5B with a value head, shipped in bf16. */
+/** Skywork's 1.5B PRM: a Qwen2.5-Math-1.5B with a value head, shipped as one bf16 pytorch_model.bin. */
 const SKYWORK_1_5B = { source: 'Skywork/Skywork-o1-Open-PRM-Qwen-2.5-1.5B', dtype: 'q8' };
 const SKYWORK_BYTES = 3.09 * GB;
 
@@ -27,14 +27,14 @@ export const PRESETS = [
       '(this server hands it out), and it shows the machinery, not accuracy: expect wrong answers.',
     policy: { source: 'local/gemma-3-270m-GGUF', file: 'gemma-3-270m-q4_k_m.gguf', hubUrl: '/hub', dtype: 'q8' },
     verifier: 'self',
-    downloadBytes: 253_113_248,
+    downloadBytes: 253_113_024,
     deviceBytes: 0.55 * GB,
     params: { strategy: 'beam', n: 4, beamWidth: 2, numIterations: 6, maxTokens: 96 },
   },
   {
     id: 'qwen-0.5b-skywork',
     label: 'Qwen2.5 0.5B Instruct + Skywork PRM 1.5B',
-    note: 'The smallest policy with a real PRM: the pairing behind the 31.6% to 76.4% MATH-500 result.',
+    note: 'The smallest policy, with a real PRM.',
     policy: { source: 'bartowski/Qwen2.5-0.5B-Instruct-GGUF', file: 'Qwen2.5-0.5B-Instruct-Q4_K_M.gguf', dtype: 'q4' },
     prm: SKYWORK_1_5B,
     downloadBytes: 397_808_192 + SKYWORK_BYTES,

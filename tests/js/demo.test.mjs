@@ -89,6 +89,10 @@ test('serves the page, the package and its libraries with their types and isolat
 test('a beam search from the page draws its tree live and renders the answer', async () => {
   const { page, errors } = await openPage();
   assert.equal(await page.locator('#presets input[value="tiny-skywork"]').isChecked(), true);
+  // SwiftShader (the adapter here without a GPU) is reported as a software renderer.
+  const webgpu = await page.evaluate(() => document.body.dataset.webgpu);
+  assert.ok(['yes', 'software'].includes(webgpu), webgpu);
+  if (webgpu === 'software') assert.match(await page.locator('#no-webgpu').innerText(), /software renderer/);
   await page.fill('#problem', PROBLEM);
   assert.match(await page.locator('#budget').innerText(), /tokens to generate/);
   const started = Date.now();
@@ -120,6 +124,8 @@ test('a beam search from the page draws its tree live and renders the answer', a
   assert.match(await page.locator('#downloads').innerText(), /policy: model\.safetensors \(\d+ kB\) ready/);
   assert.match(await page.locator('#downloads').innerText(), /PRM: model\.safetensors \(\d+ kB\) ready/);
 
+  // The budget line now knows this device's speed.
+  assert.match(await page.locator('#budget').innerText(), /on this device/);
   // A node read by keyboard: focusing it shows its step.
   await page.locator('#tree .node[tabindex]').first().focus();
   assert.match(await page.locator('#node-detail').innerText(), /step 1, score \d\.\d{3}/);
@@ -142,6 +148,35 @@ test('an example problem is graded against its gold answer, in dark mode at phon
   await page.locator('#result').scrollIntoViewIfNeeded();
   await shot(page, 'phone-end');
   assert.match(await page.locator('#badge').innerText(), /correct|no answer/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('custom models: a folder URL in the hub layout, a picked GGUF file, and a typed error', async () => {
+  const { page, errors } = await openPage();
+  await page.check('#presets input[value="custom"]');
+  assert.equal(await page.locator('#custom').isVisible(), true);
+  await page.fill('#problem', PROBLEM);
+  await page.selectOption('#strategy', 'bon');
+  await page.fill('#n', '2');
+  await page.fill('#max-tokens', '8');
+  await page.selectOption('#custom-dtype', 'f32');
+  // A missing repo: its code and what to do.
+  await page.fill('#custom-policy', new URL('hub/ttsearch-test/no-such-repo/resolve/main/', site.url).href);
+  await page.click('#solve');
+  assert.equal(await waitFinal(page), 'error');
+  assert.match(await page.locator('#error').innerText(), /Error \[not_found\]:[\s\S]*Check the repo id/);
+  // The tiny policy by folder URL, verifying itself.
+  await page.fill('#custom-policy', new URL('hub/ttsearch-test/policy-tiny/resolve/main/', site.url).href);
+  await page.click('#solve');
+  assert.equal(await waitFinal(page), 'done', await page.locator('#error').innerText());
+  assert.equal(await page.locator('#error').isHidden(), true);
+  // A GGUF file picked from this computer.
+  await page.fill('#custom-policy', '');
+  await page.setInputFiles('#custom-policy-pick', `${root}tests/fixtures/models/gguf/qwen2-tiny-f32.gguf`);
+  await page.click('#solve');
+  assert.equal(await waitFinal(page), 'done', await page.locator('#error').innerText());
+  assert.match(await page.locator('#downloads').innerText(), /model\.gguf|qwen2-tiny-f32\.gguf/);
   assert.deepEqual(errors, []);
   await page.close();
 });
