@@ -10,6 +10,7 @@ use ttsearch::kv::SeqId;
 use ttsearch::search::{
     AggStrategy, GenerateRequest, Generated, Policy, PolicyStats, PruneReason, ScorerStats,
     SearchEvent, SearchOptions, SearchParams, StepEnd, StepScorer, Strategy, Until, search,
+    select_search_and_learn,
 };
 use ttsearch::{Error, Result, block_on};
 
@@ -608,6 +609,59 @@ fn sampling_strategies_select_as_defined() {
         .0
         .expect("searches");
     assert_eq!(texts(&out), ["one\n\nso \\boxed{3}"]);
+}
+
+#[test]
+fn search_and_learn_evaluation_reads_the_last_step_whatever_the_aggregation() {
+    // Last steps: .95, .6, .5, .7 -> naive and weighted (1.45 against 1.3) choose 1.
+    // min: .3, .6, .5, .7 and prod: .285, .48, .45, .49 -> naive and weighted choose 2.
+    let script = || {
+        Scripted::new(
+            &[(
+                "",
+                &[
+                    "a\n\nso \\boxed{1}$",
+                    "b\n\nthus \\boxed{2}$",
+                    "c\n\nhence \\boxed{1}$",
+                    "d\n\nwe get \\boxed{2}$",
+                ],
+            )],
+            &[
+                ("a", 0.3),
+                ("so \\boxed{1}", 0.95),
+                ("b", 0.8),
+                ("thus \\boxed{2}", 0.6),
+                ("c", 0.9),
+                ("hence \\boxed{1}", 0.5),
+                ("d", 0.7),
+                ("we get \\boxed{2}", 0.7),
+            ],
+        )
+    };
+    let outcome = |strategy: Strategy, agg: AggStrategy| {
+        let mut models = script();
+        let p = SearchParams {
+            agg_strategy: agg,
+            ..params(strategy, 4, 4, 1)
+        };
+        let out = run(&mut models, &p).0.expect("searches");
+        assert_eq!(models.live(), 0);
+        out
+    };
+    for agg in [AggStrategy::Min, AggStrategy::Prod] {
+        let out = outcome(Strategy::WeightedBon, agg);
+        assert_eq!(out.answer.as_deref(), Some("2"), "{agg:?}");
+        assert_eq!(out.selection.naive, Some(3), "{agg:?}");
+        let sal = select_search_and_learn(&out.completions);
+        assert_eq!(sal.naive, Some(0), "{agg:?}");
+        assert_eq!(sal.weighted.as_deref(), Some("1"), "{agg:?}");
+        assert_eq!(sal.aggregated, [0.95, 0.6, 0.5, 0.7]);
+        let bon = outcome(Strategy::Bon, agg);
+        assert_eq!(bon.answer.as_deref(), Some("2"), "{agg:?}");
+    }
+    let out = outcome(Strategy::WeightedBon, AggStrategy::Last);
+    assert_eq!(out.answer.as_deref(), Some("1"));
+    assert_eq!(out.selection, select_search_and_learn(&out.completions));
 }
 
 #[test]

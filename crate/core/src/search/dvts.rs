@@ -1,7 +1,8 @@
 //! Diverse verifier tree search: n / M independent greedy subtrees; every iteration each live
 //! subtree samples M candidate steps (all subtrees in one batched call), scores them (with the
 //! lookahead rollout when lookahead > 0), keeps the best and frees the others. A subtree ends on
-//! EOS, the token limit, an empty step or once "boxed{" is in its text. The output is each
+//! EOS, the token limit (as in search-and-learn, which reads vLLM's missing stop reason for a
+//! length end as EOS), an empty step or once "boxed{" is in its text. The output is each
 //! subtree's last M siblings (prefix + each candidate), subtree by subtree, so a run with a
 //! smaller n gives exactly the first subtrees of a larger one (candidate c of subtree t at
 //! iteration i draws from stream (t, i, c)).

@@ -14,7 +14,11 @@
 //!   when its new step is empty.
 //! - Step scores are aggregated by `agg_strategy`: last (the default), min, prod, and cotts'
 //!   mean. The aggregate ranks candidates during a search (beam survivors, DVTS's best
-//!   candidate) and chooses the naive and weighted answers.
+//!   candidate) and chooses the naive and weighted answers ([`select`]; search-and-learn's
+//!   `pred` field is its naive choice too). search-and-learn's evaluation (`score()`) records
+//!   pred_naive@n, pred_weighted@n and pred_maj@n from each completion's last step score
+//!   whatever agg_strategy was, over the first n completions: [`select_search_and_learn`]
+//!   applies that rule, and `ttsearch eval` writes it under those names.
 //! - Best-of-N samples n whole solutions from one prompt and scores their steps; majority vote
 //!   groups the answers by canonical form; weighted Best-of-N sums the aggregated scores per
 //!   group. Beam search and DVTS are described in their files.
@@ -30,11 +34,21 @@
 //! - Beam search returns up to n completed beams; search-and-learn copies some to fill n.
 //! - Beam search with lookahead ranks each beam by its step and rollout, as lookahead search
 //!   means and as search-and-learn's own DVTS does; its beam search generates the rollouts and
-//!   then scores the beams without them.
-//! - DVTS generates with the configured max_tokens; search-and-learn's DVTS always uses 2048.
-//! - Completions carry their own steps' scores, not those of the rollout that chose them.
+//!   then scores the beams without them, so they cost tokens and change nothing.
+//! - DVTS generates with the configured max_tokens; search-and-learn's DVTS always uses 2048
+//!   whatever its config says.
+//! - Completions carry their own steps' scores, not those of the rollout that chose them
+//!   (search-and-learn's DVTS records the scores of the step with its rollout).
 //! - Beam search, DVTS and auto answer with weighted Best-of-N over their completions (all
 //!   three selections are always reported).
+//! - The answer and the selections a search returns use the agg_strategy aggregate (as the
+//!   ranking does); search-and-learn's evaluation uses the last step score
+//!   ([`select_search_and_learn`]). Under [`select`] completions without an answer never vote;
+//!   search-and-learn's evaluation counts them as one group, the empty answer, which can win.
+//!
+//! Not a departure: a step that ends on the token limit ends its path in beam search and in
+//! DVTS alike, as in search-and-learn (vLLM gives no stop reason for it, which
+//! search-and-learn reads as EOS).
 
 mod aggregate;
 mod auto;
@@ -59,7 +73,7 @@ pub use policy::{
     StepScorer, Until,
 };
 pub use run::{Clock, EventSink, PhaseSeconds, SearchOptions, split_steps, stream_key};
-pub use vote::{Completion, Selection, select};
+pub use vote::{Completion, Selection, select, select_search_and_learn};
 
 use crate::error::{Error, Result};
 use run::Run;

@@ -1,10 +1,17 @@
 //! Choosing an answer from scored completions: naive (best aggregated score), weighted
 //! Best-of-N (answer groups by canonical form, the aggregated scores summed per group, the best
 //! group wins) and majority vote (the largest group; ties go to the group seen first).
+//!
+//! Two rules: ttsearch's own ([`select`]: step scores aggregated by the search's agg_strategy,
+//! completions without an answer never vote) and search-and-learn's evaluation
+//! ([`select_search_and_learn`], its `score()`: each completion's last step score whatever
+//! agg_strategy the search ran with, and the completions without an answer voting as one
+//! group, the empty answer). Its recorded pred_naive@n, pred_weighted@n and pred_maj@n follow
+//! the second; the two agree under agg_strategy last unless the empty answer would win a vote.
 
 use super::aggregate::AggStrategy;
 use super::params::Strategy;
-use crate::grade::{extract_answer, group_answers};
+use crate::grade::{AnswerGroup, extract_answer, group_answers};
 
 /// A finished completion and its step scores.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -51,8 +58,22 @@ impl Selection {
     }
 }
 
-/// Selects over `completions` with step scores aggregated by `agg`.
+/// Selects over `completions` by ttsearch's rule: step scores aggregated by `agg` (the one
+/// the search ranked with); completions without an answer never vote.
 pub fn select(completions: &[Completion], agg: AggStrategy) -> Selection {
+    select_with(completions, agg, false)
+}
+
+/// Selects over `completions` by search-and-learn's evaluation rule (its `score()`, which
+/// records pred_naive@n, pred_weighted@n and pred_maj@n): every completion's last step score,
+/// whatever agg_strategy the search ran with, and the completions without an answer voting
+/// as one group whose answer is empty (it can win). `aggregated` then holds the last step
+/// scores. Naive picks the first of the best; groups keep their order of first appearance.
+pub fn select_search_and_learn(completions: &[Completion]) -> Selection {
+    select_with(completions, AggStrategy::Last, true)
+}
+
+fn select_with(completions: &[Completion], agg: AggStrategy, empty_votes: bool) -> Selection {
     let answers: Vec<String> = completions
         .iter()
         .map(|c| extract_answer(&c.text).answer)
@@ -66,7 +87,25 @@ pub fn select(completions: &[Completion], agg: AggStrategy) -> Selection {
             _ => Some((i, s)),
         })
         .map(|(i, _)| i);
-    let groups = group_answers(&answers);
+    let mut groups = group_answers(&answers);
+    let empty: Vec<usize> = (0..answers.len())
+        .filter(|&i| answers[i].trim().is_empty())
+        .collect();
+    if let (true, Some(&first)) = (empty_votes, empty.first()) {
+        // The empty answer's group takes its place in the order of first appearance.
+        let at = groups
+            .iter()
+            .position(|g| g.members.first().is_some_and(|&m| m > first))
+            .unwrap_or(groups.len());
+        groups.insert(
+            at,
+            AnswerGroup {
+                key: String::new(),
+                answer: String::new(),
+                members: empty,
+            },
+        );
+    }
     let pick = |value: &dyn Fn(&[usize]) -> f32| -> Option<String> {
         groups
             .iter()
@@ -122,6 +161,68 @@ mod tests {
         let s = select(&completions, AggStrategy::Min);
         assert_eq!(s.weighted.as_deref(), Some("3"));
         assert_eq!(s.answers[4], "");
+    }
+
+    /// Last-step scores choose answer 1, min and prod scores answer 2.
+    fn two_rules() -> Vec<Completion> {
+        vec![
+            c("So $\\boxed{1}$.", &[0.3, 0.95]),
+            c("So $\\boxed{2}$.", &[0.8, 0.6]),
+            c("So $\\boxed{1}$.", &[0.9, 0.5]),
+            c("So $\\boxed{2}$.", &[0.7, 0.7]),
+        ]
+    }
+
+    #[test]
+    fn search_and_learn_selects_by_the_last_step_whatever_the_aggregation() {
+        let completions = two_rules();
+        let sal = select_search_and_learn(&completions);
+        assert_eq!(sal, select(&completions, AggStrategy::Last));
+        // Naive: 0.95 is the best last step; weighted: "1" sums 1.45 against 1.3.
+        assert_eq!(sal.naive, Some(0));
+        assert_eq!(sal.weighted.as_deref(), Some("1"));
+        assert_eq!(sal.aggregated, [0.95, 0.6, 0.5, 0.7]);
+        for agg in [AggStrategy::Min, AggStrategy::Prod] {
+            // min: 0.3, 0.6, 0.5, 0.7 ("2" sums 1.3 against 0.8); prod: 0.285, 0.48, 0.45,
+            // 0.49 ("2" sums 0.97 against 0.735).
+            let own = select(&completions, agg);
+            assert_eq!(own.naive, Some(3), "{agg:?}");
+            assert_eq!(own.weighted.as_deref(), Some("2"), "{agg:?}");
+            // Majority reads no score: a tie of two, the first seen wins under both rules.
+            assert_eq!(own.majority.as_deref(), Some("1"));
+            assert_eq!(sal.majority.as_deref(), Some("1"));
+        }
+    }
+
+    #[test]
+    fn completions_without_an_answer_vote_only_under_search_and_learn() {
+        let completions = [
+            c("$\\boxed{5}$", &[0.1]),
+            c("no answer here", &[0.9]),
+            c("I am not sure", &[0.8]),
+            c("$\\boxed{6}$", &[0.3]),
+            c("$\\boxed{6}$", &[0.2]),
+        ];
+        let sal = select_search_and_learn(&completions);
+        // The empty answer's group (1.7, two votes) is seen before "6" (0.5, two votes).
+        assert_eq!(sal.weighted.as_deref(), Some(""));
+        assert_eq!(sal.majority.as_deref(), Some(""));
+        assert_eq!(sal.naive, Some(1));
+        let own = select(&completions, AggStrategy::Last);
+        assert_eq!(own.weighted.as_deref(), Some("6"));
+        assert_eq!(own.majority.as_deref(), Some("6"));
+        assert_eq!(own.naive, Some(1));
+        // Seen after the others, the empty group loses a tie of votes.
+        let later = [
+            c("$\\boxed{6}$", &[0.3]),
+            c("no answer here", &[0.1]),
+            c("$\\boxed{6}$", &[0.2]),
+            c("I am not sure", &[0.1]),
+        ];
+        assert_eq!(
+            select_search_and_learn(&later).majority.as_deref(),
+            Some("6")
+        );
     }
 
     #[test]
