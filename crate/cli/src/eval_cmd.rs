@@ -1,6 +1,8 @@
 //! `ttsearch eval`: a search strategy over MATH-500 or AIME24 problems for budgets n, with a
 //! progress bar; one JSON line per problem in results.jsonl (appended as each finishes, so an
 //! interrupted run resumes where it stopped) and summary.json (accuracy by n, level, subject).
+//! The records carry search-and-learn's fields by its evaluation's rule and ttsearch's own
+//! choices in ttsearch's fields (`eval_data`).
 
 use crate::eval_data::{Problem, load_dataset, parse_levels, prefix_strategy, record};
 use crate::eval_summary::summarize;
@@ -43,10 +45,16 @@ fn io(path: &Path, e: std::io::Error) -> Error {
     Error::Io(format!("{}: {e}", path.display()))
 }
 
+/// The version of the records' meaning; 2: pred_naive@n, pred_weighted@n and pred_maj@n by
+/// search-and-learn's last-step rule, ttsearch's choices in answer_naive@n, answer_weighted@n
+/// and answer_maj@n. A folder of older records is not resumed.
+const RECORDS: u32 = 2;
+
 /// The run's identity: a resumed run must have the same.
 fn run_identity(args: &EvalArgs, ns: &[usize]) -> Value {
     let s = &args.search;
     json!({
+        "records": RECORDS,
         "dataset": args.dataset.display().to_string(),
         "policy": args.models.policy.display().to_string(),
         "prm": args.models.prm.as_ref().map(|p| p.display().to_string()),
@@ -234,12 +242,18 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
         let by = &summary["by_n"][n.to_string()];
         let acc = |k: &str| by[k]["accuracy"].as_f64().unwrap_or(0.0);
         eprintln!(
-            "n = {n}: answer {:.3}, naive {:.3}, weighted {:.3}, majority {:.3} over {} problems",
+            "n = {n}, {} problems: answer {:.3} (agg {}: naive {:.3}, weighted {:.3}, majority \
+             {:.3}); search-and-learn's pred fields (last step): naive {:.3}, weighted {:.3}, \
+             majority {:.3}",
+            summary["problems"],
             acc("answer"),
+            args.search.agg,
+            acc("answer_naive"),
+            acc("answer_weighted"),
+            acc("answer_maj"),
             acc("naive"),
             acc("weighted"),
             acc("maj"),
-            summary["problems"]
         );
     }
     let _ = writeln!(std::io::stdout(), "{summary}");

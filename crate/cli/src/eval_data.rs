@@ -3,10 +3,19 @@
 //! zero-padded string), the level filter, and
 //! the per-problem result record in search-and-learn's schema (completions, scores, pred,
 //! pred_naive@n, pred_weighted@n, pred_maj@n, completion_tokens) plus ttsearch's additions.
+//!
+//! Fields with search-and-learn's names mean what its fields mean: `pred` is the naive choice
+//! under agg_strategy (its search functions' rule), and pred_naive@n, pred_weighted@n and
+//! pred_maj@n follow its evaluation (`score()`: each completion's last step score whatever
+//! agg_strategy was, completions without an answer voting as the empty answer). ttsearch's own
+//! choices under agg_strategy go in its own fields: answer@n (the strategy's answer) and
+//! answer_naive@n, answer_weighted@n, answer_maj@n.
 
 use serde_json::{Map, Value, json};
 use std::path::Path;
-use ttsearch::search::{AggStrategy, Completion, SearchOutcome, Strategy, select};
+use ttsearch::search::{
+    AggStrategy, Completion, SearchOutcome, Strategy, select, select_search_and_learn,
+};
 use ttsearch::{Error, Result};
 
 /// One problem.
@@ -160,6 +169,7 @@ pub fn record(
         "completion_tokens".into(),
         json!(completions.iter().map(|c| c.tokens).collect::<Vec<_>>()),
     );
+    // search-and-learn's `pred`: the naive choice under agg_strategy, as its searches record it.
     let pred = largest
         .selection
         .naive
@@ -168,29 +178,44 @@ pub fn record(
     row.insert("pred".into(), json!(pred));
     let mut reports = Map::new();
     for &n in ns {
-        let (strategy, selection) = match runs.iter().find(|(m, _)| *m == n) {
+        // A budget's completions: its own run's, else the first n of the largest run's (as
+        // search-and-learn's score() subsamples).
+        let (strategy, chosen, own) = match runs.iter().find(|(m, _)| *m == n) {
             Some((_, out)) => {
                 reports.insert(n.to_string(), json!(out.report));
-                (out.strategy, out.selection.clone())
+                (out.strategy, &out.completions[..], out.selection.clone())
             }
             None => {
-                let k = n.min(completions.len());
-                (largest.strategy, select(&completions[..k], agg))
+                let first = &completions[..n.min(completions.len())];
+                (largest.strategy, first, select(first, agg))
             }
         };
-        let naive = selection.naive.and_then(|i| selection.answers.get(i));
+        // search-and-learn's evaluation rule in its fields.
+        let sal = select_search_and_learn(chosen);
+        let naive = sal.naive.and_then(|i| sal.answers.get(i));
         row.insert(format!("pred_naive@{n}"), json!(boxed(naive)));
         row.insert(
             format!("pred_weighted@{n}"),
-            json!(boxed(selection.weighted.as_ref())),
+            json!(boxed(sal.weighted.as_ref())),
         );
-        row.insert(
-            format!("pred_maj@{n}"),
-            json!(boxed(selection.majority.as_ref())),
-        );
+        row.insert(format!("pred_maj@{n}"), json!(boxed(sal.majority.as_ref())));
+        // ttsearch's choices under agg_strategy in its own.
         row.insert(
             format!("answer@{n}"),
-            json!(selection.answer_for(strategy).unwrap_or_default()),
+            json!(own.answer_for(strategy).unwrap_or_default()),
+        );
+        let own_naive = own.naive.and_then(|i| own.answers.get(i));
+        row.insert(
+            format!("answer_naive@{n}"),
+            json!(own_naive.map_or("", String::as_str)),
+        );
+        row.insert(
+            format!("answer_weighted@{n}"),
+            json!(own.weighted.unwrap_or_default()),
+        );
+        row.insert(
+            format!("answer_maj@{n}"),
+            json!(own.majority.unwrap_or_default()),
         );
         row.insert(format!("strategy@{n}"), json!(strategy));
     }
@@ -217,6 +242,108 @@ pub fn prefix_strategy(strategy: Strategy) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ttsearch::search::SearchReport;
+
+    fn c(answer: &str, scores: &[f32]) -> Completion {
+        Completion {
+            text: format!("So $\\boxed{{{answer}}}$."),
+            scores: scores.to_vec(),
+            tokens: 1,
+        }
+    }
+
+    fn outcome(
+        strategy: Strategy,
+        completions: Vec<Completion>,
+        agg: AggStrategy,
+    ) -> SearchOutcome {
+        let selection = select(&completions, agg);
+        SearchOutcome {
+            strategy,
+            answer: selection.answer_for(strategy),
+            completions,
+            selection,
+            auto: None,
+            report: SearchReport::default(),
+        }
+    }
+
+    fn problem() -> Problem {
+        Problem {
+            id: "p".into(),
+            problem: "?".into(),
+            answer: "2".into(),
+            level: Some(1),
+            subject: None,
+        }
+    }
+
+    /// Scripted scores on which the last step score (search-and-learn's evaluation) picks
+    /// answer 1 and min or prod aggregation picks answer 2, at n = 2 (the first two) and n = 4.
+    fn scripted() -> Vec<Completion> {
+        vec![
+            c("1", &[0.3, 0.95]),
+            c("2", &[0.8, 0.6]),
+            c("1", &[0.9, 0.5]),
+            c("2", &[0.7, 0.7]),
+        ]
+    }
+
+    #[test]
+    fn search_and_learn_fields_follow_the_last_step_and_ttsearch_fields_the_aggregate() {
+        for agg in [AggStrategy::Min, AggStrategy::Prod] {
+            // One weighted Best-of-N run at n = 4; n = 2 is read from its first two.
+            let runs = [(4, outcome(Strategy::WeightedBon, scripted(), agg))];
+            let row = record(&problem(), &[2, 4], &runs, agg, 1.0).expect("record");
+            for n in [2, 4] {
+                assert_eq!(
+                    row[format!("pred_naive@{n}")],
+                    "\\boxed{1}",
+                    "{agg:?} n={n}"
+                );
+                assert_eq!(
+                    row[format!("pred_weighted@{n}")],
+                    "\\boxed{1}",
+                    "{agg:?} n={n}"
+                );
+                assert_eq!(row[format!("pred_maj@{n}")], "\\boxed{1}", "{agg:?} n={n}");
+                assert_eq!(row[format!("answer@{n}")], "2", "{agg:?} n={n}");
+                assert_eq!(row[format!("answer_naive@{n}")], "2", "{agg:?} n={n}");
+                assert_eq!(row[format!("answer_weighted@{n}")], "2", "{agg:?} n={n}");
+                assert_eq!(row[format!("answer_maj@{n}")], "1", "{agg:?} n={n}");
+            }
+            // `pred` is search-and-learn's search-time choice: the best aggregate.
+            assert_eq!(row["pred"], "So $\\boxed{2}$.");
+        }
+        // Under agg last the two rules agree.
+        let runs = [(
+            4,
+            outcome(Strategy::WeightedBon, scripted(), AggStrategy::Last),
+        )];
+        let row = record(&problem(), &[4], &runs, AggStrategy::Last, 1.0).expect("record");
+        assert_eq!(row["pred_weighted@4"], "\\boxed{1}");
+        assert_eq!(row["answer_weighted@4"], "1");
+        assert_eq!(row["answer@4"], "1");
+        assert_eq!(row["pred"], "So $\\boxed{1}$.");
+    }
+
+    #[test]
+    fn budgets_with_their_own_run_use_its_completions() {
+        // Beam search runs once per n: n = 2 is its own run, not the first two of n = 4.
+        let agg = AggStrategy::Min;
+        let small = vec![c("3", &[0.2, 0.9]), c("4", &[0.5, 0.5])];
+        let runs = [
+            (2, outcome(Strategy::Beam, small, agg)),
+            (4, outcome(Strategy::Beam, scripted(), agg)),
+        ];
+        let row = record(&problem(), &[2, 4], &runs, agg, 1.0).expect("record");
+        assert_eq!(row["pred_naive@2"], "\\boxed{3}");
+        assert_eq!(row["answer_naive@2"], "4");
+        assert_eq!(row["answer@2"], "4");
+        assert_eq!(row["pred_weighted@4"], "\\boxed{1}");
+        assert_eq!(row["answer@4"], "2");
+        assert_eq!(row["completions"].as_array().map(Vec::len), Some(4));
+    }
 
     #[test]
     fn reads_both_formats_and_levels() {

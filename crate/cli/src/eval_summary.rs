@@ -1,6 +1,9 @@
-//! The evaluation summary: accuracy by budget n (naive, weighted, majority and the strategy's
-//! own answer), by level and by subject, and tokens and seconds per problem, graded from the
-//! per-problem records with ttsearch's grader.
+//! The evaluation summary: accuracy by budget n, by level and by subject, and tokens and
+//! seconds per problem, graded from the per-problem records with ttsearch's grader. By n:
+//! `naive`, `weighted` and `maj` grade search-and-learn's fields (pred_naive@n,
+//! pred_weighted@n, pred_maj@n: its evaluation's last-step rule); `answer` (the strategy's
+//! answer), `answer_naive`, `answer_weighted` and `answer_maj` grade ttsearch's choices under
+//! agg_strategy. By level and subject: `answer`, ttsearch's.
 
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -41,7 +44,7 @@ pub fn summarize(rows: &[Value], ns: &[usize]) -> Value {
     let mut by_level: BTreeMap<String, BTreeMap<usize, Tally>> = BTreeMap::new();
     let mut by_subject: BTreeMap<String, BTreeMap<usize, Tally>> = BTreeMap::new();
     for &n in ns {
-        let mut tallies: BTreeMap<&str, Tally> = BTreeMap::new();
+        let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
         let mut generated = 0.0;
         let mut prm = 0.0;
         let mut with_report = 0usize;
@@ -49,11 +52,22 @@ pub fn summarize(rows: &[Value], ns: &[usize]) -> Value {
             let gold = str_of(row, "answer");
             for kind in ["naive", "weighted", "maj"] {
                 let pred = str_of(row, &format!("pred_{kind}@{n}"));
-                tallies.entry(kind).or_default().add(correct(pred, gold));
+                tallies
+                    .entry(kind.to_string())
+                    .or_default()
+                    .add(correct(pred, gold));
             }
-            let answer = str_of(row, &format!("answer@{n}"));
-            let ok = !answer.is_empty() && correct(&format!("\\boxed{{{answer}}}"), gold);
-            tallies.entry("answer").or_default().add(ok);
+            // ttsearch's fields hold bare answers ("" when none).
+            let bare = |key: &str| {
+                let answer = str_of(row, key);
+                !answer.is_empty() && correct(&format!("\\boxed{{{answer}}}"), gold)
+            };
+            for kind in ["naive", "weighted", "maj"] {
+                let ok = bare(&format!("answer_{kind}@{n}"));
+                tallies.entry(format!("answer_{kind}")).or_default().add(ok);
+            }
+            let ok = bare(&format!("answer@{n}"));
+            tallies.entry("answer".into()).or_default().add(ok);
             let level = row
                 .get("level")
                 .and_then(Value::as_str)
@@ -79,10 +93,8 @@ pub fn summarize(rows: &[Value], ns: &[usize]) -> Value {
                 with_report += 1;
             }
         }
-        let mut entry: Map<String, Value> = tallies
-            .into_iter()
-            .map(|(k, t)| (k.to_string(), t.json()))
-            .collect();
+        let mut entry: Map<String, Value> =
+            tallies.into_iter().map(|(k, t)| (k, t.json())).collect();
         if with_report > 0 {
             entry.insert(
                 "generated_tokens_per_problem".into(),
@@ -127,11 +139,13 @@ mod tests {
         let rows = [
             json!({"answer": "\\frac{1}{2}", "level": "Level 1", "subject": "Algebra",
                    "pred_naive@4": "\\boxed{0.5}", "pred_weighted@4": "\\boxed{1}",
-                   "pred_maj@4": "\\boxed{}", "answer@4": "1/2", "seconds": 2.0,
+                   "pred_maj@4": "\\boxed{}", "answer@4": "1/2", "answer_naive@4": "1",
+                   "answer_weighted@4": "1/2", "answer_maj@4": "", "seconds": 2.0,
                    "reports": {"4": {"generated_tokens": 100, "prm_tokens_fed": 10}}}),
             json!({"answer": "3", "level": "Level 5", "subject": "Algebra",
                    "pred_naive@4": "\\boxed{4}", "pred_weighted@4": "\\boxed{3}",
-                   "pred_maj@4": "\\boxed{3}", "answer@4": "", "seconds": 4.0,
+                   "pred_maj@4": "\\boxed{3}", "answer@4": "", "answer_naive@4": "3",
+                   "answer_weighted@4": "", "answer_maj@4": "3", "seconds": 4.0,
                    "reports": {"4": {"generated_tokens": 300, "prm_tokens_fed": 30}}}),
         ];
         let s = summarize(&rows, &[4]);
@@ -139,6 +153,10 @@ mod tests {
         assert_eq!(s["by_n"]["4"]["weighted"]["correct"], 1);
         assert_eq!(s["by_n"]["4"]["maj"]["correct"], 1);
         assert_eq!(s["by_n"]["4"]["answer"]["correct"], 1);
+        assert_eq!(s["by_n"]["4"]["answer_naive"]["correct"], 1);
+        assert_eq!(s["by_n"]["4"]["answer_weighted"]["correct"], 1);
+        assert_eq!(s["by_n"]["4"]["answer_maj"]["correct"], 1);
+        assert_eq!(s["by_n"]["4"]["answer_maj"]["problems"], 2);
         assert_eq!(s["by_n"]["4"]["generated_tokens_per_problem"], 200.0);
         assert_eq!(s["by_level"]["Level 1"]["4"]["correct"], 1);
         assert_eq!(s["by_level"]["Level 5"]["4"]["correct"], 0);

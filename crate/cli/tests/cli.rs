@@ -631,6 +631,9 @@ fn eval_writes_records_and_summary_and_resumes() {
             "pred_weighted@2",
             "pred_maj@4",
             "answer@4",
+            "answer_naive@1",
+            "answer_weighted@2",
+            "answer_maj@4",
         ] {
             assert!(row.get(key).is_some(), "{key} missing");
         }
@@ -657,6 +660,7 @@ fn eval_writes_records_and_summary_and_resumes() {
             .expect("JSON");
     assert_eq!(summary["problems"], 3);
     assert_eq!(summary["by_n"]["4"]["weighted"]["problems"], 3);
+    assert_eq!(summary["by_n"]["4"]["answer_weighted"]["problems"], 3);
     assert!(
         summary["by_level"]
             .as_object()
@@ -682,5 +686,88 @@ fn eval_writes_records_and_summary_and_resumes() {
         None,
     );
     assert_eq!(o.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn eval_under_prod_records_both_rules() {
+    use ttsearch::search::{AggStrategy, Completion, select, select_search_and_learn};
+    let out = std::env::temp_dir().join(format!("ttsearch-eval-prod-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let out_arg = out.display().to_string();
+    let dataset = format!(
+        "{}/../../../shared/data/math500.jsonl",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (policy, prm) = (fixture("prms/policy-tiny"), fixture("prms/skywork-tiny"));
+    let mut args = vec![
+        "eval",
+        "--dataset",
+        &dataset,
+        "--policy",
+        &policy,
+        "--prm",
+        &prm,
+        "--strategy",
+        "weighted-bon",
+        "--agg",
+        "prod",
+        "--n",
+        "2,4",
+        "--limit",
+        "2",
+        "--out",
+        &out_arg,
+    ];
+    args.extend(TINY_SEARCH);
+    let o = ttsearch(&args, None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("agg prod"));
+    let text = std::fs::read_to_string(out.join("results.jsonl")).expect("results");
+    for line in text.lines() {
+        let row: serde_json::Value = serde_json::from_str(line).expect("row");
+        let texts = row["completions"].as_array().expect("completions");
+        let scores = row["scores"].as_array().expect("scores");
+        let completions: Vec<Completion> = texts
+            .iter()
+            .zip(scores)
+            .map(|(t, s)| Completion {
+                text: t.as_str().expect("text").to_string(),
+                scores: s
+                    .as_array()
+                    .expect("scores")
+                    .iter()
+                    .map(|v| v.as_f64().expect("score") as f32)
+                    .collect(),
+                tokens: 0,
+            })
+            .collect();
+        for n in [2, 4] {
+            let sal = select_search_and_learn(&completions[..n]);
+            let own = select(&completions[..n], AggStrategy::Prod);
+            let naive = |s: &ttsearch::search::Selection| {
+                s.naive.map_or(String::new(), |i| s.answers[i].clone())
+            };
+            let boxed = |a: String| format!("\\boxed{{{a}}}");
+            assert_eq!(row[format!("pred_naive@{n}")], boxed(naive(&sal)));
+            assert_eq!(
+                row[format!("pred_weighted@{n}")],
+                boxed(sal.weighted.clone().unwrap_or_default())
+            );
+            assert_eq!(
+                row[format!("pred_maj@{n}")],
+                boxed(sal.majority.clone().unwrap_or_default())
+            );
+            assert_eq!(row[format!("answer_naive@{n}")], naive(&own));
+            assert_eq!(
+                row[format!("answer_weighted@{n}")],
+                own.weighted.clone().unwrap_or_default()
+            );
+            assert_eq!(
+                row[format!("answer@{n}")],
+                own.weighted.clone().unwrap_or_default()
+            );
+        }
+    }
     let _ = std::fs::remove_dir_all(&out);
 }
