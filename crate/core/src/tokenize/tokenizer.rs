@@ -20,8 +20,10 @@ pub enum VocabKind {
 pub struct Tokenizer {
     inner: tokenizers::Tokenizer,
     kind: VocabKind,
-    /// Bytes of each token id; empty for special tokens.
-    bytes: Vec<Vec<u8>>,
+    /// The bytes of every token id back to back; none for special tokens.
+    bytes: Vec<u8>,
+    /// Where each id's bytes start in `bytes`, and after the last id where they end.
+    offsets: Vec<usize>,
     special: Vec<bool>,
     /// BOS id, if the model has one.
     pub bos_token_id: Option<u32>,
@@ -170,28 +172,30 @@ impl Tokenizer {
             }
         }
         let decode_table = char_to_byte();
-        let bytes = (0..size as u32)
-            .map(|id| {
-                let i = id as usize;
-                if special[i] {
-                    return Vec::new();
-                }
-                let Some(token) = inner.id_to_token(id) else {
-                    return Vec::new();
-                };
+        let mut bytes = Vec::new();
+        let mut offsets = Vec::with_capacity(size + 1);
+        offsets.push(0);
+        for id in 0..size as u32 {
+            let i = id as usize;
+            if let Some(token) = inner.id_to_token(id).filter(|_| !special[i]) {
                 match kind {
                     // Added (non-special) tokens of a byte-level vocabulary are plain text.
-                    VocabKind::ByteLevel if added[i] => token.into_bytes(),
-                    VocabKind::ByteLevel => byte_level_bytes(&token, &decode_table)
-                        .unwrap_or_else(|| token.into_bytes()),
-                    VocabKind::SentencePiece => sentencepiece_bytes(&token),
+                    VocabKind::ByteLevel if added[i] => bytes.extend_from_slice(token.as_bytes()),
+                    VocabKind::ByteLevel => match byte_level_bytes(&token, &decode_table) {
+                        Some(b) => bytes.extend_from_slice(&b),
+                        None => bytes.extend_from_slice(token.as_bytes()),
+                    },
+                    VocabKind::SentencePiece => bytes.extend(sentencepiece_bytes(&token)),
                 }
-            })
-            .collect();
+            }
+            offsets.push(bytes.len());
+        }
+        bytes.shrink_to_fit();
         Ok(Self {
             inner,
             kind,
             bytes,
+            offsets,
             special,
             bos_token_id,
             bos_token,
@@ -200,6 +204,13 @@ impl Tokenizer {
             add_bos,
             chat_template,
         })
+    }
+
+    /// The bytes of token `id`, if it is in the vocabulary.
+    fn token_slice(&self, id: u32) -> Option<&[u8]> {
+        let i = id as usize;
+        let (start, end) = (*self.offsets.get(i)?, *self.offsets.get(i + 1)?);
+        self.bytes.get(start..end)
     }
 
     /// How the vocabulary spells bytes.
@@ -227,7 +238,7 @@ impl Tokenizer {
         let mut out = Vec::new();
         for &id in ids {
             let i = id as usize;
-            if i >= self.bytes.len() {
+            if i >= self.special.len() {
                 return Err(Error::InvalidArgument(format!(
                     "token id {id} outside the vocabulary"
                 )));
@@ -237,7 +248,7 @@ impl Tokenizer {
                     out.extend(self.inner.id_to_token(id).unwrap_or_default().into_bytes());
                 }
             } else {
-                out.extend_from_slice(&self.bytes[i]);
+                out.extend_from_slice(self.token_slice(id).unwrap_or_default());
             }
         }
         Ok(String::from_utf8_lossy(&out).into_owned())
@@ -250,7 +261,7 @@ impl Tokenizer {
 
     /// Vocabulary size including added tokens.
     pub fn vocab_size(&self) -> usize {
-        self.bytes.len()
+        self.special.len()
     }
 
     /// Whether `id` is a special token.
@@ -261,9 +272,8 @@ impl Tokenizer {
 
 impl TokenCodec for Tokenizer {
     fn token_bytes(&self, id: u32) -> Result<Vec<u8>> {
-        self.bytes
-            .get(id as usize)
-            .cloned()
+        self.token_slice(id)
+            .map(<[u8]>::to_vec)
             .ok_or_else(|| Error::InvalidArgument(format!("token id {id} outside the vocabulary")))
     }
 
