@@ -31,8 +31,18 @@ export async function modelCache() {
   }
 }
 
-function statusError(status, url, what) {
+/**
+ * The error of an HTTP status. The hub answers 401 with X-Error-Code RepoNotFound for a repo
+ * that does not exist (or that a private one hides), GatedRepo for one that needs a token.
+ */
+export function statusError(status, url, what, errorCode = null) {
   if (status === 404) return new TtsearchError('not_found', `${what}: ${url} does not exist (HTTP 404)`);
+  if (errorCode === 'RepoNotFound') {
+    return new TtsearchError(
+      'not_found',
+      `${what}: the repository does not exist (HTTP ${status} from ${url}; a private one needs an access token, the hfToken option)`,
+    );
+  }
   if (status === 401 || status === 403) {
     return new TtsearchError(
       'unauthorized',
@@ -75,7 +85,7 @@ export async function download(url, { headers = {}, signal, progress, what = url
       await cache?.put(url, new Response('', { headers: { [ABSENT]: '1' } })).catch(() => {});
       return null;
     }
-    throw statusError(response.status, url, what);
+    throw statusError(response.status, url, what, response.headers.get('x-error-code'));
   }
   const declared = Number(response.headers.get('content-length') ?? response.headers.get('x-linked-size') ?? NaN);
   const total = Number.isFinite(declared) ? declared : null;

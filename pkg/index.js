@@ -168,7 +168,9 @@ export async function loadModel(source, options = {}) {
   if (!useWorker(options)) return core.loadModel(source, options);
   const { onProgress, signal, worker: _worker, ...rest } = options;
   const transfer = source instanceof ArrayBuffer ? [source] : [];
-  const described = await callWorker('loadModel', [source, { ...rest, onProgress: !!onProgress }], {
+  // A URL object cannot be posted to a worker; its text can.
+  const posted = typeof URL !== 'undefined' && source instanceof URL ? source.href : source;
+  const described = await callWorker('loadModel', [posted, { ...rest, onProgress: !!onProgress }], {
     callbacks: { onProgress },
     signal,
     transfer,

@@ -5,7 +5,7 @@
 // Each source gives two folders: one for `inspect` (headers only: small files are downloaded
 // whole and cached, large ones read by HTTP ranges) and one for `load` (every file downloaded
 // with progress into the cache, then read by ranges from its Blob).
-import { cached, download, modelCache } from './fetch.js';
+import { cached, download, modelCache, statusError } from './fetch.js';
 import { TtsearchError } from './errors.js';
 import { isNode, nodeBuiltin } from './node.js';
 
@@ -85,13 +85,7 @@ function urlFolder(describe, base, options, { mode }) {
       throw new TtsearchError('network', `${what(name)}: ${url(name)}: ${error?.message ?? error}`);
     }
     if (response.status === 404) return null;
-    if (response.status === 401 || response.status === 403) {
-      throw new TtsearchError(
-        'unauthorized',
-        `${what(name)}: the server refused ${url(name)} (HTTP ${response.status}); a gated or private repository needs an access token (the hfToken option)`,
-      );
-    }
-    if (!response.ok) throw new TtsearchError('network', `${what(name)}: ${url(name)} answered HTTP ${response.status}`);
+    if (!response.ok) throw statusError(response.status, url(name), what(name), response.headers.get('x-error-code'));
     const range = /\/(\d+)$/.exec(response.headers.get('content-range') ?? '');
     const size = Number(range?.[1] ?? response.headers.get('x-linked-size') ?? response.headers.get('content-length'));
     await response.body?.cancel();

@@ -1,7 +1,7 @@
 // The demo page: pick a problem and a model preset, press Solve, watch the search. Built on the
 // public API of the npm package alone (/pkg/index.js), so it doubles as its reference example.
-// document.body.dataset.status: "loading", "ready", "loading-models", "solving", "done",
-// "stopped" or "error" (tests read it); data-webgpu: "yes" or "no".
+// document.body.dataset.status: "loading", "ready", "starting", "loading-models", "solving",
+// "done", "stopped" or "error" (tests read it); data-webgpu: "yes", "software" or "no".
 import {
   createSolver, grade, hasWebGpu, isTtsearchError, loadModel, TtsearchError, version,
 } from '/pkg/index.js';
@@ -238,6 +238,7 @@ async function ensureModels(plan, live, signal) {
 // ---- solving ----
 
 async function solve(tree, live) {
+  setStatus('starting', 'Starting…');
   $('error').hidden = true;
   $('result').hidden = true;
   $('node-detail').replaceChildren();
@@ -384,10 +385,14 @@ async function main() {
       'on Linux, Chrome needs --enable-unsafe-webgpu.';
     $('device').value = 'cpu';
   } else if (adapter.software) {
+    // A software adapter runs every kernel on the CPU, far slower than the CPU backend (with
+    // Gemma 3 270M in headless Chromium, SwiftShader had not finished a first step after
+    // 20 minutes where the CPU backend took about 80 seconds).
     $('no-webgpu').hidden = false;
     $('no-webgpu').textContent =
-      'This browser\'s WebGPU adapter is a software renderer (no GPU it may use): the search runs, ' +
-      'but choosing "the CPU" under Run on is many times faster here.';
+      'This browser\'s WebGPU adapter is a software renderer (no GPU it may use), so the models run on ' +
+      'the CPU, many times faster here. Choose "the GPU" under Run on to try the adapter anyway.';
+    $('device').value = 'cpu';
   }
   presets = await loadPresets();
   await checkLocalPresets();

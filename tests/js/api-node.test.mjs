@@ -113,7 +113,12 @@ test('hub errors are typed: 401, 404, a truncated file, an unsupported architect
   });
   const gated = await ttsearch.loadModel('ttsearch-test/gated', { ...opts, hfToken: 'hf_test_token' });
   await gated.dispose();
-  await assert.rejects(ttsearch.loadModel('ttsearch-test/nothing-here', opts), (e) => e.code === 'unauthorized');
+  // The hub answers 401 RepoNotFound for a repo that does not exist.
+  await assert.rejects(ttsearch.loadModel('ttsearch-test/nothing-here', opts), (e) => {
+    assert.equal(e.code, 'not_found');
+    assert.match(e.message, /does not exist/);
+    return true;
+  });
   await assert.rejects(ttsearch.loadModel('ttsearch-test/gguf-tiny', { ...opts, file: 'missing.gguf' }), (e) => {
     assert.equal(e.code, 'not_found');
     assert.match(e.message, /missing\.gguf/);

@@ -3,15 +3,15 @@
 // them): a beam search from the page draws its tree while it runs and ends in a KaTeX-rendered
 // answer; Stop aborts and a second solve works; the cache manager lists the models and deletes
 // them; without WebGPU the page says so and solves on the CPU; the diagnostics panel's kernel
-// self-check passes. Screenshots (desktop and 390-pixel phone, mid-search and at the end, light
+// self-check passes; the offline Gemma 3 270M preset (when fetched) runs a search. Screenshots (desktop and 390-pixel phone, mid-search and at the end, light
 // and dark) go to target/demo-*.png for review.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { startServer } from '../../scripts/serve.mjs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { GEMMA_FILE, GEMMA_REPO, startServer } from '../../scripts/serve.mjs';
 import { hubHandler } from '../../scripts/hub.mjs';
 import { launchChromium } from './chromium.mjs';
-import { root, testRepos } from './support/hub.mjs';
+import { gemmaPath, root, testRepos } from './support/hub.mjs';
 
 const shots = new URL('../../target/', import.meta.url);
 const PAGE = '?presets=/test/demo-presets.json';
@@ -24,6 +24,8 @@ const figures = {};
 
 before(async () => {
   fixtures = testRepos();
+  // The offline preset's Gemma GGUF beside the fixtures, where scripts/demo.sh serves it.
+  if (existsSync(gemmaPath)) fixtures.repos[GEMMA_REPO] = { dir: root, files: { [GEMMA_FILE]: gemmaPath } };
   const hub = hubHandler(fixtures.repos, { prefix: '/hub' });
   site = await startServer({ port: 0, handlers: [hub.handle], mounts: [['/test/', `${root}tests/js/support`]] });
   browser = await launchChromium();
@@ -38,7 +40,7 @@ after(async () => {
 });
 
 /** Opens the page at `width` (and colour scheme); resolves once it is ready. */
-async function openPage({ width = 1280, colorScheme = 'light', context = browser.context } = {}) {
+async function openPage({ width = 1280, colorScheme = 'light', context = browser.context, query = PAGE } = {}) {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -52,7 +54,7 @@ async function openPage({ width = 1280, colorScheme = 'light', context = browser
       if (tree) window.treeLog.push({ nodes: Number(tree.dataset.nodes), status: document.body.dataset.status });
     }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-nodes'] });
   });
-  await page.goto(new URL(PAGE, site.url).href);
+  await page.goto(new URL(query, site.url).href);
   await page.waitForFunction(() => document.body.dataset.status !== 'loading', null, { timeout: 120_000 });
   const status = await page.evaluate(() => document.body.dataset.status);
   assert.equal(status, 'ready', `page status ${status}: ${await page.locator('#error').innerText()} ${errors.join('\n')}`);
@@ -92,7 +94,12 @@ test('a beam search from the page draws its tree live and renders the answer', a
   // SwiftShader (the adapter here without a GPU) is reported as a software renderer.
   const webgpu = await page.evaluate(() => document.body.dataset.webgpu);
   assert.ok(['yes', 'software'].includes(webgpu), webgpu);
-  if (webgpu === 'software') assert.match(await page.locator('#no-webgpu').innerText(), /software renderer/);
+  if (webgpu === 'software') {
+    assert.match(await page.locator('#no-webgpu').innerText(), /software renderer/);
+    assert.equal(await page.inputValue('#device'), 'cpu');
+  }
+  // This search runs on WebGPU, whatever the adapter.
+  await page.selectOption('#device', 'webgpu');
   await page.fill('#problem', PROBLEM);
   assert.match(await page.locator('#budget').innerText(), /tokens to generate/);
   const started = Date.now();
@@ -121,6 +128,7 @@ test('a beam search from the page draws its tree live and renders the answer', a
   assert.match(await page.locator('#selection').innerText(), /majority/);
   assert.match(await page.locator('[data-stat="generated"]').innerText(), /^[1-9]\d* tokens/);
   assert.match(await page.locator('[data-stat="verifier read"]').innerText(), /re-scoring every prefix/);
+  assert.match(await page.locator('#downloads').innerText(), /policy: on the GPU/);
   assert.match(await page.locator('#downloads').innerText(), /policy: model\.safetensors \(\d+ kB\) ready/);
   assert.match(await page.locator('#downloads').innerText(), /PRM: model\.safetensors \(\d+ kB\) ready/);
 
@@ -171,12 +179,40 @@ test('custom models: a folder URL in the hub layout, a picked GGUF file, and a t
   await page.click('#solve');
   assert.equal(await waitFinal(page), 'done', await page.locator('#error').innerText());
   assert.equal(await page.locator('#error').isHidden(), true);
-  // A GGUF file picked from this computer.
+  // A model folder picked from this computer.
   await page.fill('#custom-policy', '');
-  await page.setInputFiles('#custom-policy-pick', `${root}tests/fixtures/models/gguf/qwen2-tiny-f32.gguf`);
+  await page.setInputFiles('#custom-policy-folder', `${root}tests/fixtures/prms/policy-tiny`);
   await page.click('#solve');
   assert.equal(await waitFinal(page), 'done', await page.locator('#error').innerText());
-  assert.match(await page.locator('#downloads').innerText(), /model\.gguf|qwen2-tiny-f32\.gguf/);
+  // A picked GGUF file (it comes before a picked folder) whose vocabulary is broken (the tiny
+  // llama.cpp fixture's): its code shown.
+  await page.setInputFiles('#custom-policy-pick', `${root}tests/fixtures/models/gguf/qwen2-tiny-f32.gguf`);
+  await page.click('#solve');
+  assert.equal(await waitFinal(page), 'error');
+  assert.match(await page.locator('#error').innerText(), /Error \[invalid_argument\]:.*tokenizer/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the offline Gemma 3 270M preset searches in the page', { skip: !existsSync(gemmaPath) && 'scripts/fetch_gemma.sh has not run' }, async () => {
+  const { page, errors } = await openPage({ query: '' });
+  assert.equal(await page.locator('#presets input[value="gemma-270m-offline"]').isChecked(), true);
+  assert.match(await page.locator('#presets').innerText(), /253 MB download/);
+  await page.selectOption('#examples', '1');
+  // Short, so that the software adapter's CPU (the default here) finishes in a minute or two.
+  await page.fill('#n', '2');
+  await page.fill('#beam-width', '2');
+  await page.fill('#iterations', '2');
+  await page.fill('#max-tokens', '24');
+  const started = Date.now();
+  await page.click('#solve');
+  await page.waitForFunction(() => Number(document.getElementById('tree').dataset.nodes) > 0 || ['error', 'done'].includes(document.body.dataset.status), null, { timeout: 600_000 });
+  figures.gemmaFirstStepSeconds = (Date.now() - started) / 1000;
+  assert.equal(await waitFinal(page, 900_000), 'done', await page.locator('#error').innerText());
+  figures.gemmaSolveSeconds = (Date.now() - started) / 1000;
+  figures.gemmaDevice = /on the GPU/.test(await page.locator('#downloads').innerText()) ? 'webgpu' : 'cpu';
+  assert.ok(Number(await page.locator('#tree').getAttribute('data-nodes')) >= 2);
+  await shot(page, 'gemma');
   assert.deepEqual(errors, []);
   await page.close();
 });
