@@ -169,6 +169,32 @@ test('a second load is served by the cache; deleting empties it', async () => {
   assert.ok(!result.after.some((m) => m.id === 'ttsearch-test/policy-tiny'));
 });
 
+test('a full storage quota leaves files uncached, says so, and the load goes on', async () => {
+  const cdp = await browser.context.newCDPSession(page);
+  const origin = new URL(site.url).origin;
+  // 200 kB for the whole origin: the 565 kB model.safetensors cannot be stored.
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 200_000 });
+  try {
+    const result = await page.evaluate(async () => {
+      await tts.deleteCachedModel('ttsearch-test/policy-tiny');
+      const progress = [];
+      const model = await tts.loadModel('ttsearch-test/policy-tiny', { hubUrl, dtype: 'f32', kvBlocks: 16, onProgress: (p) => progress.push(p) });
+      const tokens = (await model.generate([5, 17, 200], { maxTokens: 3 })).outputs[0].tokens.length;
+      await model.dispose();
+      const listed = await tts.listCachedModels();
+      return { progress, tokens, listed };
+    });
+    const skipped = result.progress.filter((p) => p.phase === 'cache');
+    assert.ok(skipped.some((p) => p.file === 'model.safetensors' && p.cached === false && p.reason === 'quota'), JSON.stringify(skipped));
+    assert.equal(result.tokens, 3);
+    const entry = result.listed.find((m) => m.id === 'ttsearch-test/policy-tiny');
+    assert.ok(!entry?.files.some((f) => f.name === 'model.safetensors'), 'a file was cached past the quota');
+  } finally {
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+    await cdp.detach();
+  }
+});
+
 test('errors reach the page typed', async () => {
   const codes = await page.evaluate(async () => {
     const code = (p) => p.then(() => 'ok', (e) => (tts.isTtsearchError(e) ? e.code : `untyped: ${e}`));
