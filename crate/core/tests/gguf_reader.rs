@@ -18,7 +18,7 @@ fn expected() -> Value {
 fn same(value: &GgufValue, want: &Value) -> bool {
     match (value, want) {
         (GgufValue::Array(items), Value::Array(wants)) => {
-            items.len() == wants.len() && items.values().zip(wants).all(|(v, w)| same(&v, w))
+            items.len() == wants.len() && items.iter().zip(wants).all(|(v, w)| same(v, w))
         }
         (GgufValue::String(s), Value::String(w)) => s == w,
         (GgufValue::Bool(b), Value::Bool(w)) => b == w,

@@ -202,12 +202,11 @@ pub async fn open<F: ModelFiles>(
                 .open(name)
                 .await?
                 .ok_or_else(|| missing(files, name))?;
-            let (config, mut store) = GgufStore::open(file).await?;
+            let (config, store) = GgufStore::open(file).await?;
             let own = match given {
                 true => no_tokenizer(),
                 false => Tokenizer::from_gguf(store.file()),
             };
-            store.drop_vocabulary();
             (config, AnyStore::Gguf(store), own)
         }
     };

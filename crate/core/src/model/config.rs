@@ -401,9 +401,9 @@ impl ModelConfig {
         let pattern = file.get(&format!("{arch}.attention.sliding_window_pattern"));
         let layer_types = match pattern.and_then(GgufValue::as_array) {
             Some(flags) if flags.len() == num_hidden_layers && spec.sliding_window => flags
-                .values()
+                .iter()
                 .map(|f| match f {
-                    GgufValue::Bool(b) => Some(b),
+                    GgufValue::Bool(b) => Some(*b),
                     other => other.as_u64().map(|v| v != 0),
                 })
                 .map(|s| {

@@ -16,9 +16,8 @@ const DEFAULT_ALIGNMENT: u64 = 32;
 const MAX_DIMS: u32 = 4;
 /// Arrays inside arrays, at most this deep.
 const MAX_NESTING: usize = 4;
-/// The header is read in pieces of this size (more when one item is longer), parsed as they
-/// arrive: only the unread rest of the last piece is held besides the parsed values.
-const CHUNK: u64 = 1 << 20;
+/// First read of the header; grows fourfold while the header is longer.
+const FIRST_READ: u64 = 1 << 20;
 /// Largest header read (the metadata of real models is a few MB, mostly the vocabulary): a
 /// hostile header cannot make a reader take more.
 const MAX_HEADER: u64 = 64 << 20;
@@ -37,8 +36,8 @@ pub enum GgufValue {
     Bool(bool),
     /// UTF-8 string (invalid UTF-8 is replaced).
     String(String),
-    /// Array of values, stored by element type.
-    Array(GgufArray),
+    /// Array of values.
+    Array(Vec<GgufValue>),
 }
 
 impl GgufValue {
@@ -70,189 +69,11 @@ impl GgufValue {
     }
 
     /// The value as an array.
-    pub fn as_array(&self) -> Option<&GgufArray> {
+    pub fn as_array(&self) -> Option<&[GgufValue]> {
         match self {
             GgufValue::Array(a) => Some(a),
             _ => None,
         }
-    }
-}
-
-/// A metadata array, one vector of its element type: a 262k-entry vocabulary's scores take 4
-/// bytes a token, its strings one buffer and an end offset each.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[serde(untagged)]
-pub enum GgufArray {
-    /// u8 elements.
-    U8(Vec<u8>),
-    /// i8 elements.
-    I8(Vec<i8>),
-    /// u16 elements.
-    U16(Vec<u16>),
-    /// i16 elements.
-    I16(Vec<i16>),
-    /// u32 elements.
-    U32(Vec<u32>),
-    /// i32 elements.
-    I32(Vec<i32>),
-    /// u64 elements.
-    U64(Vec<u64>),
-    /// i64 elements.
-    I64(Vec<i64>),
-    /// f32 elements.
-    F32(Vec<f32>),
-    /// f64 elements.
-    F64(Vec<f64>),
-    /// bool elements.
-    Bool(Vec<bool>),
-    /// String elements.
-    String(GgufStrings),
-    /// Arrays of arrays.
-    Array(Vec<GgufArray>),
-}
-
-impl GgufArray {
-    /// Number of elements.
-    pub fn len(&self) -> usize {
-        match self {
-            GgufArray::U8(v) => v.len(),
-            GgufArray::I8(v) => v.len(),
-            GgufArray::U16(v) => v.len(),
-            GgufArray::I16(v) => v.len(),
-            GgufArray::U32(v) => v.len(),
-            GgufArray::I32(v) => v.len(),
-            GgufArray::U64(v) => v.len(),
-            GgufArray::I64(v) => v.len(),
-            GgufArray::F32(v) => v.len(),
-            GgufArray::F64(v) => v.len(),
-            GgufArray::Bool(v) => v.len(),
-            GgufArray::String(v) => v.len(),
-            GgufArray::Array(v) => v.len(),
-        }
-    }
-
-    /// Whether the array has no elements.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Element `i` as an integer, if the elements are integers (and it fits an i64).
-    pub fn integer(&self, i: usize) -> Option<i64> {
-        match self {
-            GgufArray::U8(v) => v.get(i).map(|&x| i64::from(x)),
-            GgufArray::I8(v) => v.get(i).map(|&x| i64::from(x)),
-            GgufArray::U16(v) => v.get(i).map(|&x| i64::from(x)),
-            GgufArray::I16(v) => v.get(i).map(|&x| i64::from(x)),
-            GgufArray::U32(v) => v.get(i).map(|&x| i64::from(x)),
-            GgufArray::I32(v) => v.get(i).map(|&x| i64::from(x)),
-            GgufArray::U64(v) => v.get(i).and_then(|&x| i64::try_from(x).ok()),
-            GgufArray::I64(v) => v.get(i).copied(),
-            _ => None,
-        }
-    }
-
-    /// The string elements, if the elements are strings.
-    pub fn strings(&self) -> Option<&GgufStrings> {
-        match self {
-            GgufArray::String(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    /// Element `i` as a value of its own (a string or an inner array is copied).
-    pub fn get(&self, i: usize) -> Option<GgufValue> {
-        Some(match self {
-            GgufArray::U8(v) => GgufValue::U64(u64::from(*v.get(i)?)),
-            GgufArray::U16(v) => GgufValue::U64(u64::from(*v.get(i)?)),
-            GgufArray::U32(v) => GgufValue::U64(u64::from(*v.get(i)?)),
-            GgufArray::U64(v) => GgufValue::U64(*v.get(i)?),
-            GgufArray::I8(v) => GgufValue::I64(i64::from(*v.get(i)?)),
-            GgufArray::I16(v) => GgufValue::I64(i64::from(*v.get(i)?)),
-            GgufArray::I32(v) => GgufValue::I64(i64::from(*v.get(i)?)),
-            GgufArray::I64(v) => GgufValue::I64(*v.get(i)?),
-            GgufArray::F32(v) => GgufValue::F64(f64::from(*v.get(i)?)),
-            GgufArray::F64(v) => GgufValue::F64(*v.get(i)?),
-            GgufArray::Bool(v) => GgufValue::Bool(*v.get(i)?),
-            GgufArray::String(v) => GgufValue::String(v.get(i)?.to_owned()),
-            GgufArray::Array(v) => GgufValue::Array(v.get(i)?.clone()),
-        })
-    }
-
-    /// The elements as values of their own (see [`GgufArray::get`]).
-    pub fn values(&self) -> impl Iterator<Item = GgufValue> + '_ {
-        (0..self.len()).filter_map(|i| self.get(i))
-    }
-}
-
-/// Strings in one buffer: `text[ends[i - 1]..ends[i]]` is string `i`.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct GgufStrings {
-    text: String,
-    ends: Vec<usize>,
-}
-
-impl GgufStrings {
-    /// No strings, room for `strings` of `bytes` in all.
-    pub fn with_capacity(strings: usize, bytes: usize) -> Self {
-        Self {
-            text: String::with_capacity(bytes),
-            ends: Vec::with_capacity(strings),
-        }
-    }
-
-    /// Appends a string.
-    pub fn push(&mut self, s: &str) {
-        self.text.push_str(s);
-        self.ends.push(self.text.len());
-    }
-
-    /// Number of strings.
-    pub fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    /// Whether there are no strings.
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
-
-    /// String `i`.
-    pub fn get(&self, i: usize) -> Option<&str> {
-        let end = *self.ends.get(i)?;
-        let start = match i {
-            0 => 0,
-            _ => self.ends[i - 1],
-        };
-        self.text.get(start..end)
-    }
-
-    /// The strings in order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        (0..self.len()).map(|i| self.get(i).unwrap_or_default())
-    }
-
-    fn shrink_to_fit(&mut self) {
-        self.text.shrink_to_fit();
-        self.ends.shrink_to_fit();
-    }
-}
-
-impl<S: AsRef<str>> FromIterator<S> for GgufStrings {
-    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
-        let mut out = Self::default();
-        for s in iter {
-            out.push(s.as_ref());
-        }
-        out
-    }
-}
-
-impl serde::Serialize for GgufStrings {
-    fn serialize<Z: serde::Serializer>(
-        &self,
-        serializer: Z,
-    ) -> std::result::Result<Z::Ok, Z::Error> {
-        serializer.collect_seq(self.iter())
     }
 }
 
@@ -296,29 +117,31 @@ pub struct GgufFile {
     pub alignment: u64,
 }
 
-fn bad(detail: impl Into<String>) -> Error {
-    Error::format("GGUF file", detail)
+enum Stop {
+    /// The header runs past the bytes read so far: read more and parse again.
+    NeedMore,
+    Fail(Error),
 }
 
-/// The header, read piece by piece as the parse reaches it.
-struct Reader<'a, S> {
-    source: &'a S,
-    file_len: u64,
-    /// Bytes of the file from `start` on (the unread rest of the last piece, then the next).
-    buf: Vec<u8>,
-    start: u64,
-    /// Read position in `buf`.
-    pos: usize,
-}
-
-impl<S: ByteSource> Reader<'_, S> {
-    fn offset(&self) -> u64 {
-        self.start + self.pos as u64
+impl From<Error> for Stop {
+    fn from(e: Error) -> Self {
+        Stop::Fail(e)
     }
+}
 
-    async fn take(&mut self, n: u64) -> Result<&[u8]> {
-        let offset = self.offset();
-        let end = offset
+fn bad(detail: impl Into<String>) -> Stop {
+    Stop::Fail(Error::format("GGUF file", detail))
+}
+
+struct Cursor<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    file_len: u64,
+}
+
+impl Cursor<'_> {
+    fn take(&mut self, n: u64) -> std::result::Result<&[u8], Stop> {
+        let end = (self.pos as u64)
             .checked_add(n)
             .ok_or_else(|| bad("length overflows"))?;
         if end > self.file_len {
@@ -327,170 +150,100 @@ impl<S: ByteSource> Reader<'_, S> {
                 self.file_len
             )));
         }
-        if end > MAX_HEADER {
-            return Err(bad(format!("header larger than {} MiB", MAX_HEADER >> 20)));
-        }
-        let buf_end = self.start + self.buf.len() as u64;
-        if end > buf_end {
-            // Keep the unread rest, read at least a piece more.
-            self.buf.drain(..self.pos);
-            self.start = offset;
-            self.pos = 0;
-            let read_end = end
-                .max(buf_end.saturating_add(CHUNK))
-                .min(self.file_len)
-                .min(MAX_HEADER);
-            let more = self
-                .source
-                .read_at(buf_end, (read_end - buf_end) as usize)
-                .await?;
-            if self.buf.is_empty() {
-                self.buf = more;
-            } else {
-                self.buf.extend_from_slice(&more);
-            }
+        if end > self.buf.len() as u64 {
+            return Err(Stop::NeedMore);
         }
         let start = self.pos;
-        self.pos += n as usize;
-        Ok(&self.buf[start..self.pos])
+        self.pos = end as usize;
+        Ok(&self.buf[start..end as usize])
     }
 
-    async fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
-        let bytes = self.take(N as u64).await?;
+    fn array<const N: usize>(&mut self) -> std::result::Result<[u8; N], Stop> {
+        let bytes = self.take(N as u64)?;
         let mut out = [0u8; N];
         out.copy_from_slice(bytes);
         Ok(out)
     }
 
-    async fn u32(&mut self) -> Result<u32> {
-        Ok(u32::from_le_bytes(self.array().await?))
+    fn u32(&mut self) -> std::result::Result<u32, Stop> {
+        Ok(u32::from_le_bytes(self.array()?))
     }
 
-    async fn u64(&mut self) -> Result<u64> {
-        Ok(u64::from_le_bytes(self.array().await?))
+    fn u64(&mut self) -> std::result::Result<u64, Stop> {
+        Ok(u64::from_le_bytes(self.array()?))
     }
 
-    /// A count of items that take at least `min_item_bytes` each: bounded by the bytes left in
-    /// the file and in the largest header read.
-    async fn count(&mut self, min_item_bytes: u64, what: &str) -> Result<usize> {
-        let n = self.u64().await?;
-        let remaining = self.file_len.min(MAX_HEADER).saturating_sub(self.offset());
+    /// A count of items that take at least `min_item_bytes` each: bounded by the file's size.
+    fn count(&mut self, min_item_bytes: u64, what: &str) -> std::result::Result<u64, Stop> {
+        let n = self.u64()?;
+        let remaining = self.file_len.saturating_sub(self.pos as u64);
         if n.saturating_mul(min_item_bytes) > remaining {
             return Err(bad(format!(
                 "{what} count {n} cannot fit in the {remaining} bytes left"
             )));
         }
-        usize::try_from(n).map_err(|_| bad(format!("{what} count {n} too large")))
+        Ok(n)
     }
 
-    async fn string(&mut self) -> Result<String> {
-        let len = self.count(1, "string length").await?;
-        Ok(String::from_utf8_lossy(self.take(len as u64).await?).into_owned())
+    fn string(&mut self) -> std::result::Result<String, Stop> {
+        let len = self.count(1, "string length")?;
+        Ok(String::from_utf8_lossy(self.take(len)?).into_owned())
     }
 
-    async fn value(&mut self, ty: u32) -> Result<GgufValue> {
+    fn value(&mut self, ty: u32, depth: usize) -> std::result::Result<GgufValue, Stop> {
         Ok(match ty {
-            0 => GgufValue::U64(u64::from(self.array::<1>().await?[0])),
-            1 => GgufValue::I64(i64::from(self.array::<1>().await?[0] as i8)),
-            2 => GgufValue::U64(u64::from(u16::from_le_bytes(self.array().await?))),
-            3 => GgufValue::I64(i64::from(i16::from_le_bytes(self.array().await?))),
-            4 => GgufValue::U64(u64::from(self.u32().await?)),
-            5 => GgufValue::I64(i64::from(i32::from_le_bytes(self.array().await?))),
-            6 => GgufValue::F64(f64::from(f32::from_le_bytes(self.array().await?))),
-            7 => GgufValue::Bool(self.array::<1>().await?[0] != 0),
-            8 => GgufValue::String(self.string().await?),
-            9 => GgufValue::Array(self.array_value(0).await?),
-            10 => GgufValue::U64(self.u64().await?),
-            11 => GgufValue::I64(i64::from_le_bytes(self.array().await?)),
-            12 => GgufValue::F64(f64::from_le_bytes(self.array().await?)),
-            other => return Err(bad(format!("unknown metadata value type {other}"))),
-        })
-    }
-
-    /// `n` fixed-size elements of `N` bytes each, read a piece at a time.
-    async fn elements<const N: usize, T>(
-        &mut self,
-        n: usize,
-        decode: impl Fn([u8; N]) -> T,
-    ) -> Result<Vec<T>> {
-        let mut out = Vec::with_capacity(n);
-        let per_take = (CHUNK as usize / N).max(1);
-        while out.len() < n {
-            let k = (n - out.len()).min(per_take);
-            let bytes = self.take((k * N) as u64).await?;
-            out.extend(bytes.chunks_exact(N).map(|c| {
-                let mut a = [0u8; N];
-                a.copy_from_slice(c);
-                decode(a)
-            }));
-        }
-        Ok(out)
-    }
-
-    /// An array's element type, count and elements.
-    async fn array_value(&mut self, depth: usize) -> Result<GgufArray> {
-        if depth >= MAX_NESTING {
-            return Err(bad("arrays nested too deep"));
-        }
-        let elem = self.u32().await?;
-        // The fewest bytes an element takes: a string its length, an array its type and count.
-        let min_bytes = match elem {
-            0 | 1 | 7 => 1,
-            2 | 3 => 2,
-            4..=6 => 4,
-            8 | 10..=12 => 8,
-            9 => 12,
-            other => return Err(bad(format!("unknown metadata value type {other}"))),
-        };
-        let n = self.count(min_bytes, "array length").await?;
-        Ok(match elem {
-            0 => GgufArray::U8(self.elements(n, |[b]: [u8; 1]| b).await?),
-            1 => GgufArray::I8(self.elements(n, i8::from_le_bytes).await?),
-            2 => GgufArray::U16(self.elements(n, u16::from_le_bytes).await?),
-            3 => GgufArray::I16(self.elements(n, i16::from_le_bytes).await?),
-            4 => GgufArray::U32(self.elements(n, u32::from_le_bytes).await?),
-            5 => GgufArray::I32(self.elements(n, i32::from_le_bytes).await?),
-            6 => GgufArray::F32(self.elements(n, f32::from_le_bytes).await?),
-            7 => GgufArray::Bool(self.elements(n, |[b]: [u8; 1]| b != 0).await?),
-            10 => GgufArray::U64(self.elements(n, u64::from_le_bytes).await?),
-            11 => GgufArray::I64(self.elements(n, i64::from_le_bytes).await?),
-            12 => GgufArray::F64(self.elements(n, f64::from_le_bytes).await?),
-            8 => {
-                let mut strings = GgufStrings::with_capacity(n, 0);
-                for _ in 0..n {
-                    let len = self.count(1, "string length").await?;
-                    strings.push(&String::from_utf8_lossy(self.take(len as u64).await?));
+            0 => GgufValue::U64(self.array::<1>()?[0] as u64),
+            1 => GgufValue::I64(self.array::<1>()?[0] as i8 as i64),
+            2 => GgufValue::U64(u16::from_le_bytes(self.array()?) as u64),
+            3 => GgufValue::I64(i16::from_le_bytes(self.array()?) as i64),
+            4 => GgufValue::U64(self.u32()? as u64),
+            5 => GgufValue::I64(i32::from_le_bytes(self.array()?) as i64),
+            6 => GgufValue::F64(f32::from_le_bytes(self.array()?) as f64),
+            7 => GgufValue::Bool(self.array::<1>()?[0] != 0),
+            8 => GgufValue::String(self.string()?),
+            9 => {
+                if depth >= MAX_NESTING {
+                    return Err(bad("arrays nested too deep"));
                 }
-                strings.shrink_to_fit();
-                GgufArray::String(strings)
-            }
-            _ => {
-                let mut arrays = Vec::with_capacity(n.min(1 << 16));
+                let elem = self.u32()?;
+                let n = self.count(1, "array length")?;
+                let mut items = Vec::with_capacity(n.min(1 << 16) as usize);
                 for _ in 0..n {
-                    arrays.push(Box::pin(self.array_value(depth + 1)).await?);
+                    items.push(self.value(elem, depth + 1)?);
                 }
-                GgufArray::Array(arrays)
+                GgufValue::Array(items)
             }
+            10 => GgufValue::U64(self.u64()?),
+            11 => GgufValue::I64(i64::from_le_bytes(self.array()?)),
+            12 => GgufValue::F64(f64::from_le_bytes(self.array()?)),
+            other => return Err(bad(format!("unknown metadata value type {other}"))),
         })
     }
 }
 
-async fn parse<S: ByteSource>(c: &mut Reader<'_, S>) -> Result<GgufFile> {
-    if &c.array::<4>().await? != MAGIC {
+fn parse(buf: &[u8], file_len: u64) -> std::result::Result<GgufFile, Stop> {
+    let mut c = Cursor {
+        buf,
+        pos: 0,
+        file_len,
+    };
+    if &c.array::<4>()? != MAGIC {
         return Err(bad("missing the GGUF magic: not a GGUF file"));
     }
-    let version = c.u32().await?;
+    let version = c.u32()?;
     if !(2..=3).contains(&version) {
-        return Err(Error::Unsupported(format!("GGUF version {version}")));
+        return Err(Stop::Fail(Error::Unsupported(format!(
+            "GGUF version {version}"
+        ))));
     }
     // A tensor info takes at least 24 bytes, a key-value at least 12.
-    let tensor_count = c.count(24, "tensor").await?;
-    let kv_count = c.count(12, "metadata").await?;
+    let tensor_count = c.count(24, "tensor")?;
+    let kv_count = c.count(12, "metadata")?;
     let mut metadata = BTreeMap::new();
     for _ in 0..kv_count {
-        let key = c.string().await?;
-        let ty = c.u32().await?;
-        let value = c.value(ty).await?;
+        let key = c.string()?;
+        let ty = c.u32()?;
+        let value = c.value(ty, 0)?;
         metadata.insert(key, value);
     }
     let alignment = match metadata.get("general.alignment") {
@@ -504,30 +257,29 @@ async fn parse<S: ByteSource>(c: &mut Reader<'_, S>) -> Result<GgufFile> {
             }
         },
     };
-    let file_len = c.file_len;
-    let mut raw = Vec::with_capacity(tensor_count.min(1 << 16));
+    let mut raw = Vec::with_capacity(tensor_count.min(1 << 16) as usize);
     for _ in 0..tensor_count {
-        let name = c.string().await?;
-        let n_dims = c.u32().await?;
+        let name = c.string()?;
+        let n_dims = c.u32()?;
         if n_dims == 0 || n_dims > MAX_DIMS {
             return Err(bad(format!("tensor {name} has {n_dims} dimensions")));
         }
         let mut dims = Vec::with_capacity(n_dims as usize);
         for _ in 0..n_dims {
-            dims.push(c.u64().await?);
+            dims.push(c.u64()?);
         }
-        let ty = GgmlType::from_id(c.u32().await?)?;
-        let offset = c.u64().await?;
+        let ty = GgmlType::from_id(c.u32()?)?;
+        let offset = c.u64()?;
         raw.push((name, dims, ty, offset));
     }
-    let data_offset = c.offset().div_ceil(alignment) * alignment;
+    let data_offset = (c.pos as u64).div_ceil(alignment) * alignment;
     let mut tensors = Vec::with_capacity(raw.len());
     for (name, dims, ty, offset) in raw {
         let values = dims
             .iter()
             .try_fold(1u64, |acc, d| acc.checked_mul(*d))
             .ok_or_else(|| bad(format!("tensor {name}: dimensions {dims:?} overflow")))?;
-        let byte_len = ty.byte_len(values)?;
+        let byte_len = ty.byte_len(values).map_err(Stop::Fail)?;
         if !offset.is_multiple_of(alignment) {
             return Err(bad(format!(
                 "tensor {name}: offset {offset} is not aligned to {alignment}"
@@ -563,16 +315,29 @@ async fn parse<S: ByteSource>(c: &mut Reader<'_, S>) -> Result<GgufFile> {
 }
 
 impl GgufFile {
-    /// Reads and checks the header of a GGUF file (not the tensor data), a piece at a time.
+    /// Reads and checks the header of a GGUF file (not the tensor data).
     pub async fn read<S: ByteSource>(source: &S) -> Result<Self> {
-        let mut reader = Reader {
-            source,
-            file_len: source.len(),
-            buf: Vec::new(),
-            start: 0,
-            pos: 0,
-        };
-        parse(&mut reader).await
+        let file_len = source.len();
+        let mut size = file_len.min(FIRST_READ);
+        loop {
+            let buf = source.read_at(0, size as usize).await?;
+            match parse(&buf, file_len) {
+                Ok(file) => return Ok(file),
+                Err(Stop::Fail(e)) => return Err(e),
+                Err(Stop::NeedMore) if size >= MAX_HEADER => {
+                    return Err(Error::format(
+                        "GGUF file",
+                        format!("header larger than {} MiB", MAX_HEADER >> 20),
+                    ));
+                }
+                Err(Stop::NeedMore) if size < file_len => {
+                    size = file_len.min(size * 4).min(MAX_HEADER)
+                }
+                Err(Stop::NeedMore) => {
+                    return Err(Error::format("GGUF file", "header runs past the end"));
+                }
+            }
+        }
     }
 
     /// A metadata value.

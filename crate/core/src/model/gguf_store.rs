@@ -72,20 +72,6 @@ impl<S: ByteSource> GgufStore<S> {
         &self.file
     }
 
-    /// Drops the vocabulary's arrays (tokens, scores, token types, merges) from the metadata:
-    /// megabytes that the model does not read once its tokenizer is built.
-    pub fn drop_vocabulary(&mut self) {
-        const KEYS: [&str; 4] = [
-            "tokenizer.ggml.tokens",
-            "tokenizer.ggml.scores",
-            "tokenizer.ggml.token_type",
-            "tokenizer.ggml.merges",
-        ];
-        self.file
-            .metadata
-            .retain(|key, _| !KEYS.contains(&key.as_str()));
-    }
-
     /// The GGML type of tensor `name` (an HF name).
     pub fn ggml_type(&self, name: &str) -> Option<super::ggml::GgmlType> {
         Some(self.file.tensor(&self.tensors.get(name)?.gguf_name)?.ty)

@@ -30,7 +30,7 @@ pub use config::{Activation, LayerAttention, LayerForm, ModelConfig, Rope, RopeS
 pub use forward_cpu::CpuModel;
 pub use forward_gpu::{GpuModel, GpuStats, PassOutput, SampleRequest};
 pub use ggml::GgmlType;
-pub use gguf::{GgufArray, GgufFile, GgufStrings, GgufTensorInfo, GgufValue};
+pub use gguf::{GgufFile, GgufTensorInfo, GgufValue};
 pub use gguf_store::GgufStore;
 pub use pytorch::{PytorchFile, PytorchModel};
 pub use random_store::RandomStore;

@@ -32,53 +32,30 @@ fn check_range(total: u64, offset: u64, len: usize) -> Result<()> {
     Ok(())
 }
 
-/// Bytes held in memory (a downloaded file, a test fixture), shared by clones.
+/// Bytes held in memory (a downloaded file, a test fixture).
 #[derive(Debug, Clone)]
 pub struct MemorySource {
-    bytes: MemoryBytes,
-}
-
-/// The two ways a [`MemorySource`] holds its bytes: a vector taken as it is (a file handed over
-/// from JS is not copied again), or a shared slice.
-#[derive(Debug, Clone)]
-enum MemoryBytes {
-    Vec(Arc<Vec<u8>>),
-    Slice(Arc<[u8]>),
+    bytes: Arc<[u8]>,
 }
 
 impl MemorySource {
-    /// Wraps bytes (a `Vec` is copied into the shared slice: [`MemorySource::from_vec`] keeps it
-    /// as it is).
+    /// Wraps bytes.
     pub fn new(bytes: impl Into<Arc<[u8]>>) -> Self {
         Self {
-            bytes: MemoryBytes::Slice(bytes.into()),
-        }
-    }
-
-    /// Wraps a vector without copying it.
-    pub fn from_vec(bytes: Vec<u8>) -> Self {
-        Self {
-            bytes: MemoryBytes::Vec(Arc::new(bytes)),
-        }
-    }
-
-    fn bytes(&self) -> &[u8] {
-        match &self.bytes {
-            MemoryBytes::Vec(v) => v,
-            MemoryBytes::Slice(s) => s,
+            bytes: bytes.into(),
         }
     }
 }
 
 impl ByteSource for MemorySource {
     fn len(&self) -> u64 {
-        self.bytes().len() as u64
+        self.bytes.len() as u64
     }
 
     async fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>> {
         check_range(self.len(), offset, len)?;
         let start = offset as usize;
-        Ok(self.bytes()[start..start + len].to_vec())
+        Ok(self.bytes[start..start + len].to_vec())
     }
 }
 

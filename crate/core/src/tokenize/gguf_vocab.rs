@@ -8,7 +8,7 @@
 
 use super::tokenizer::{Tokenizer, VocabKind};
 use crate::error::{Error, Result};
-use crate::model::{GgufFile, GgufStrings, GgufValue};
+use crate::model::{GgufFile, GgufValue};
 use tokenizers::decoders::byte_fallback::ByteFallback;
 use tokenizers::decoders::fuse::Fuse;
 use tokenizers::decoders::sequence::Sequence as DecoderSequence;
@@ -41,20 +41,24 @@ fn malformed(detail: impl Into<String>) -> Error {
     Error::format("GGUF tokenizer", detail)
 }
 
-/// A metadata array of strings, borrowed from the file.
-fn string_array<'a>(file: &'a GgufFile, key: &str) -> Result<&'a GgufStrings> {
+/// The entries of a metadata array of strings, borrowed from the file.
+fn string_entries<'a>(
+    file: &'a GgufFile,
+    key: &'a str,
+) -> Result<impl Iterator<Item = Result<&'a str>> + 'a> {
     let values = file
         .get(key)
         .and_then(GgufValue::as_array)
         .ok_or_else(|| malformed(format!("missing {key}")))?;
-    values
-        .strings()
-        .ok_or_else(|| malformed(format!("{key} holds non-strings")))
+    Ok(values.iter().map(move |v| {
+        v.as_str()
+            .ok_or_else(|| malformed(format!("{key} holds a non-string")))
+    }))
 }
 
-/// A metadata array of strings, borrowed from the file: [tokens] slices.
-fn strings<'a>(file: &'a GgufFile, key: &str) -> Result<Vec<&'a str>> {
-    Ok(string_array(file, key)?.iter().collect())
+/// A metadata array of strings, borrowed from the file.
+fn strings<'a>(file: &'a GgufFile, key: &'a str) -> Result<Vec<&'a str>> {
+    string_entries(file, key)?.collect()
 }
 
 fn token_types(file: &GgufFile, n: usize) -> Vec<i64> {
@@ -62,7 +66,14 @@ fn token_types(file: &GgufFile, n: usize) -> Vec<i64> {
         .get("tokenizer.ggml.token_type")
         .and_then(GgufValue::as_array)
     {
-        Some(types) if types.len() == n => (0..n).map(|i| types.integer(i).unwrap_or(1)).collect(),
+        Some(types) if types.len() == n => types
+            .iter()
+            .map(|v| match v {
+                GgufValue::I64(i) => *i,
+                GgufValue::U64(u) => *u as i64,
+                _ => 1,
+            })
+            .collect(),
         _ => vec![1; n],
     }
 }
@@ -178,9 +189,10 @@ fn recover_merges<S: AsRef<str>>(tokens: &[S], vocab: &Vocab) -> Merges {
 /// The merges a byte-level GGUF stores, "left right" each.
 fn stored_merges(file: &GgufFile) -> Result<Merges> {
     let key = "tokenizer.ggml.merges";
-    let lines = string_array(file, key)?;
-    let mut merges = Vec::with_capacity(lines.len());
-    for line in lines.iter() {
+    let lines = string_entries(file, key)?;
+    let mut merges = Vec::with_capacity(lines.size_hint().0);
+    for line in lines {
+        let line = line?;
         if line.starts_with("#version") {
             continue;
         }
@@ -408,7 +420,7 @@ impl Tokenizer {
 #[cfg(test)]
 mod tests {
     use super::{recover_merges, vocab};
-    use crate::model::{GgufArray, GgufFile, GgufValue};
+    use crate::model::{GgufFile, GgufValue};
     use crate::tokenize::{TokenCodec, Tokenizer, VocabKind};
 
     fn merges(tokens: &[&str]) -> Vec<(String, String)> {
@@ -423,7 +435,11 @@ mod tests {
     }
 
     fn strings(list: &[&str]) -> GgufValue {
-        GgufValue::Array(GgufArray::String(list.iter().collect()))
+        GgufValue::Array(
+            list.iter()
+                .map(|s| GgufValue::String(s.to_string()))
+                .collect(),
+        )
     }
 
     fn file(entries: Vec<(&str, GgufValue)>) -> GgufFile {
@@ -451,7 +467,7 @@ mod tests {
             ),
             (
                 "tokenizer.ggml.token_type",
-                GgufValue::Array(GgufArray::I32(vec![1, 1, 1, 1, 1, 3])),
+                GgufValue::Array([1, 1, 1, 1, 1, 3].map(GgufValue::I64).to_vec()),
             ),
             ("tokenizer.ggml.merges", strings(merges)),
             ("tokenizer.ggml.eos_token_id", GgufValue::U64(5)),
@@ -482,7 +498,11 @@ mod tests {
             ),
             (
                 "tokenizer.ggml.token_type",
-                GgufValue::Array(GgufArray::I32(vec![3, 3, 3, 2, 6, 1, 1, 1, 1, 1, 1])),
+                GgufValue::Array(
+                    [3, 3, 3, 2, 6, 1, 1, 1, 1, 1, 1]
+                        .map(GgufValue::I64)
+                        .to_vec(),
+                ),
             ),
             ("tokenizer.ggml.bos_token_id", GgufValue::U64(2)),
             ("tokenizer.ggml.eos_token_id", GgufValue::U64(1)),
