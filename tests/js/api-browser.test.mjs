@@ -2,9 +2,10 @@
 // its Worker), against the test hub on another origin: models load by repo id; greedy tokens
 // and searches equal the native CLI's; the events draw a tree that ends in the completions;
 // aborts free every KV block and 100 aborted searches leave the device's buffers as they were;
-// the second load is served by the cache; typed errors; the Gemma 3 270M GGUF loads (its wasm
-// heap reported; a small heap is a todo) and generates the CLI's greedy tokens; the page stays
-// responsive; crashes and a lost device are recovered from.
+// the second load is served by the cache, a full quota leaves files uncached; typed errors; the
+// Gemma 3 270M GGUF loads (its wasm heap under half the file; under 100 MB is a todo) and
+// generates the CLI's greedy tokens; the page stays responsive; crashes and a lost device are
+// recovered from; a PyTorch checkpoint scores like its safetensors twin.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -307,9 +308,15 @@ test('the Gemma 3 270M GGUF loads through the hub and generates the CLI greedy t
   assert.equal(result.out.outputs[0].text, golden.text);
 });
 
-// Not reached yet: the heap grows to about 328 MB while the 253 MB file loads (a wasm memory
-// never shrinks, so this is the load's peak). Reported as a todo until the load stays small.
-test('loading the Gemma 3 270M GGUF keeps the wasm heap far below the file size', { skip: !existsSync(gemmaPath) && 'scripts/fetch_gemma.sh has not run', todo: 'the load peaks at about 328 MB of wasm memory' }, () => {
+// A wasm memory never shrinks, so the figure after loading is the load's peak: today about
+// 112 MB, most of it the tokenizers crate building Gemma's 262k-token BPE. Guarded at half the
+// 253 MB file; the aim (under 100 MB) is a todo.
+test('loading the Gemma 3 270M GGUF keeps the wasm heap under half the file size', { skip: !existsSync(gemmaPath) && 'scripts/fetch_gemma.sh has not run' }, () => {
+  assert.ok(figures.gemma, 'the Gemma test did not run');
+  assert.ok(figures.gemma.wasmMemoryMB < 253 / 2, `wasm memory ${figures.gemma.wasmMemoryMB} MB after loading`);
+});
+
+test('loading the Gemma 3 270M GGUF keeps the wasm heap under 100 MB', { skip: !existsSync(gemmaPath) && 'scripts/fetch_gemma.sh has not run', todo: 'the load peaks at about 112 MB of wasm memory' }, () => {
   assert.ok(figures.gemma, 'the Gemma test did not run');
   assert.ok(figures.gemma.wasmMemoryMB < 100, `wasm memory ${figures.gemma.wasmMemoryMB} MB after loading`);
 });
