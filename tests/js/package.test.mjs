@@ -2,8 +2,10 @@
 // there is no WebGPU instead of crashing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as ttsearch from '../../pkg/index.js';
+import { cli } from './support/cli.mjs';
+import { gemmaPath } from './support/hub.mjs';
 
 const cargoVersion = readFileSync(new URL('../../Cargo.toml', import.meta.url), 'utf8')
   .match(/^version = "([^"]+)"/m)[1];
@@ -48,6 +50,21 @@ test('tokenizes and builds prompts from JS (no WebGPU needed)', async () => {
   assert.equal(tok.decode(ids, true), 'What is $3 \\cdot 4$?\n\n');
   assert.deepEqual([...tok.eosTokenIds], [tok.encode('<|im_end|>', false)[0]]);
   await assert.rejects(ttsearch.loadTokenizer(new Uint8Array([123, 1])), (error) => {
+    assert.ok(ttsearch.isTtsearchError(error));
+    assert.equal(error.code, 'format');
+    return true;
+  });
+});
+
+test('a GGUF tokenizer loads from the file\'s bytes as the CLI reads it, without the file in the heap', { skip: !existsSync(gemmaPath) && 'scripts/fetch_gemma.sh has not run' }, async () => {
+  const text = 'Find $x$ if $2x + 3 = 11$.\n\n';
+  const want = cli(['tokenize', '--model', gemmaPath, '--text', text, '--add-special-tokens', '--json']);
+  const bytes = readFileSync(gemmaPath); // 253 MB, read where it lies
+  const tok = await ttsearch.tokenizerFromGguf(bytes);
+  assert.deepEqual([...tok.encode(text, true)], want.ids);
+  const heapMB = (await ttsearch.wasmMemoryBytes()) / 1e6;
+  assert.ok(heapMB < bytes.length / 2e6, `wasm memory ${heapMB} MB for a ${bytes.length / 1e6} MB file`);
+  await assert.rejects(ttsearch.tokenizerFromGguf(bytes.subarray(0, 1000)), (error) => {
     assert.ok(ttsearch.isTtsearchError(error));
     assert.equal(error.code, 'format');
     return true;

@@ -3,9 +3,35 @@
 //! math prompt, continuing a partial solution when given.
 
 use crate::error::{to_js, to_js_error};
-use ttsearch::model::{GgufFile, MemorySource};
+use ttsearch::model::{ByteSource, GgufFile};
 use ttsearch::tokenize::{Date, RenderOptions, system_prompt_for};
 use wasm_bindgen::prelude::*;
+
+/// A JS byte array read by ranges, each copied into the wasm heap only when asked for.
+struct JsBytes(js_sys::Uint8Array);
+
+impl ByteSource for JsBytes {
+    fn len(&self) -> u64 {
+        u64::from(self.0.length())
+    }
+
+    async fn read_at(&self, offset: u64, len: usize) -> ttsearch::Result<Vec<u8>> {
+        let end = offset
+            .checked_add(len as u64)
+            .filter(|&end| end <= self.len());
+        let (Some(end), Ok(start)) = (end, u32::try_from(offset)) else {
+            return Err(ttsearch::Error::Format {
+                what: "GGUF bytes",
+                detail: format!(
+                    "read of {len} bytes at {offset} past the end ({} bytes): truncated file?",
+                    self.len()
+                ),
+            });
+        };
+        // `end` is at most the array's u32 length.
+        Ok(self.0.subarray(start, end as u32).to_vec())
+    }
+}
 
 /// A model's tokenizer.
 #[wasm_bindgen]
@@ -41,12 +67,16 @@ impl Tokenizer {
         .map_err(to_js_error)
     }
 
-    /// From the bytes of a GGUF file (its metadata holds the vocabulary).
+    /// From the bytes of a GGUF file (its metadata holds the vocabulary): a `Uint8Array` (or
+    /// anything `new Uint8Array` takes), read a piece at a time where it lies, so that the file
+    /// never enters the wasm heap whole.
     #[wasm_bindgen(js_name = fromGguf)]
-    pub async fn from_gguf(bytes: Vec<u8>) -> Result<Tokenizer, JsValue> {
-        let file = GgufFile::read(&MemorySource::new(bytes))
-            .await
-            .map_err(to_js_error)?;
+    pub async fn from_gguf(bytes: JsValue) -> Result<Tokenizer, JsValue> {
+        let bytes = match bytes.dyn_into::<js_sys::Uint8Array>() {
+            Ok(array) => array,
+            Err(other) => js_sys::Uint8Array::new(&other),
+        };
+        let file = GgufFile::read(&JsBytes(bytes)).await.map_err(to_js_error)?;
         ttsearch::tokenize::Tokenizer::from_gguf(&file)
             .map(|inner| Tokenizer { inner })
             .map_err(to_js_error)
