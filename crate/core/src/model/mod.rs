@@ -11,6 +11,7 @@ pub mod forward_gpu;
 pub mod ggml;
 pub mod gguf;
 pub mod gguf_store;
+pub(crate) mod le_reader;
 pub mod pickle;
 pub mod pytorch;
 pub mod random_store;

@@ -5,6 +5,7 @@
 //! Memoized containers are copies taken when memoized (enough for state dicts, whose shared
 //! objects, the storages, never change after they are made).
 
+use super::le_reader::LeReader;
 use crate::error::{Error, Result};
 use std::collections::HashMap;
 
@@ -80,52 +81,25 @@ enum Slot {
 }
 
 struct Machine<'a> {
-    bytes: &'a [u8],
-    at: usize,
+    r: LeReader<'a>,
     stack: Vec<Slot>,
     memo: HashMap<u32, Value>,
 }
 
 impl<'a> Machine<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        let end = self
-            .at
-            .checked_add(n)
-            .filter(|&e| e <= self.bytes.len())
-            .ok_or_else(|| bad("truncated"))?;
-        let out = &self.bytes[self.at..end];
-        self.at = end;
-        Ok(out)
-    }
-    fn u8(&mut self) -> Result<u8> {
-        Ok(self.take(1)?[0])
-    }
-    fn u16(&mut self) -> Result<u16> {
-        let b = self.take(2)?;
-        Ok(u16::from_le_bytes([b[0], b[1]]))
-    }
-    fn u32(&mut self) -> Result<u32> {
-        let b = self.take(4)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-    fn u64(&mut self) -> Result<u64> {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(self.take(8)?);
-        Ok(u64::from_le_bytes(a))
-    }
     fn line(&mut self) -> Result<String> {
-        let rest = &self.bytes[self.at..];
+        let rest = &self.r.bytes[self.r.at..];
         let n = rest
             .iter()
             .position(|&b| b == b'\n')
             .ok_or_else(|| bad("truncated"))?;
         let text = String::from_utf8(rest[..n].to_vec()).map_err(|_| bad("a name is not UTF-8"))?;
-        self.at += n + 1;
+        self.r.at += n + 1;
         Ok(text)
     }
     fn sized(&mut self, len: u64) -> Result<&'a [u8]> {
         let len = usize::try_from(len).map_err(|_| bad("a length overflows"))?;
-        self.take(len)
+        self.r.take(len)
     }
     fn string(&mut self, len: u64) -> Result<Value> {
         let bytes = self.sized(len)?;
@@ -230,16 +204,16 @@ impl<'a> Machine<'a> {
 
     fn run(&mut self) -> Result<Value> {
         loop {
-            let op = self.u8()?;
+            let op = self.r.u8()?;
             match op {
                 0x80 => {
-                    let protocol = self.u8()?;
+                    let protocol = self.r.u8()?;
                     if protocol > 5 {
                         return Err(Error::Unsupported(format!("pickle protocol {protocol}")));
                     }
                 }
                 0x95 => {
-                    self.u64()?; // FRAME: a length hint
+                    self.r.u64()?; // FRAME: a length hint
                 }
                 b'.' => return self.pop(),
                 b'(' => self.stack.push(Slot::Mark),
@@ -272,72 +246,72 @@ impl<'a> Machine<'a> {
                     self.push(Value::Tuple(items));
                 }
                 b'X' => {
-                    let n = u64::from(self.u32()?);
+                    let n = u64::from(self.r.u32()?);
                     let v = self.string(n)?;
                     self.push(v);
                 }
                 0x8c => {
-                    let n = u64::from(self.u8()?);
+                    let n = u64::from(self.r.u8()?);
                     let v = self.string(n)?;
                     self.push(v);
                 }
                 0x8d => {
-                    let n = self.u64()?;
+                    let n = self.r.u64()?;
                     let v = self.string(n)?;
                     self.push(v);
                 }
                 b'T' => {
-                    let n = u64::from(self.u32()?);
+                    let n = u64::from(self.r.u32()?);
                     let v = self.string(n)?;
                     self.push(v);
                 }
                 b'U' => {
-                    let n = u64::from(self.u8()?);
+                    let n = u64::from(self.r.u8()?);
                     let v = self.string(n)?;
                     self.push(v);
                 }
                 b'B' => {
-                    let n = u64::from(self.u32()?);
+                    let n = u64::from(self.r.u32()?);
                     let v = self.sized(n)?.to_vec();
                     self.push(Value::Bytes(v));
                 }
                 b'C' => {
-                    let n = u64::from(self.u8()?);
+                    let n = u64::from(self.r.u8()?);
                     let v = self.sized(n)?.to_vec();
                     self.push(Value::Bytes(v));
                 }
                 0x8e => {
-                    let n = self.u64()?;
+                    let n = self.r.u64()?;
                     let v = self.sized(n)?.to_vec();
                     self.push(Value::Bytes(v));
                 }
                 b'J' => {
-                    let b = self.take(4)?;
+                    let b = self.r.take(4)?;
                     self.push(Value::Int(i64::from(i32::from_le_bytes([
                         b[0], b[1], b[2], b[3],
                     ]))));
                 }
                 b'K' => {
-                    let v = self.u8()?;
+                    let v = self.r.u8()?;
                     self.push(Value::Int(i64::from(v)));
                 }
                 b'M' => {
-                    let v = self.u16()?;
+                    let v = self.r.u16()?;
                     self.push(Value::Int(i64::from(v)));
                 }
                 0x8a => {
-                    let n = u64::from(self.u8()?);
+                    let n = u64::from(self.r.u8()?);
                     let v = Self::long(self.sized(n)?)?;
                     self.push(v);
                 }
                 0x8b => {
-                    let n = u64::from(self.u32()?);
+                    let n = u64::from(self.r.u32()?);
                     let v = Self::long(self.sized(n)?)?;
                     self.push(v);
                 }
                 b'G' => {
                     let mut a = [0u8; 8];
-                    a.copy_from_slice(self.take(8)?);
+                    a.copy_from_slice(self.r.take(8)?);
                     self.push(Value::Float(f64::from_be_bytes(a)));
                 }
                 b'N' => self.push(Value::None),
@@ -357,11 +331,11 @@ impl<'a> Machine<'a> {
                     }
                 }
                 b'q' => {
-                    let key = u32::from(self.u8()?);
+                    let key = u32::from(self.r.u8()?);
                     self.memoize(key)?;
                 }
                 b'r' => {
-                    let key = self.u32()?;
+                    let key = self.r.u32()?;
                     self.memoize(key)?;
                 }
                 0x94 => {
@@ -369,11 +343,11 @@ impl<'a> Machine<'a> {
                     self.memoize(key)?;
                 }
                 b'h' => {
-                    let key = u32::from(self.u8()?);
+                    let key = u32::from(self.r.u8()?);
                     self.recall(key)?;
                 }
                 b'j' => {
-                    let key = self.u32()?;
+                    let key = self.r.u32()?;
                     self.recall(key)?;
                 }
                 b'Q' => {
@@ -429,7 +403,7 @@ impl<'a> Machine<'a> {
                 other => {
                     return Err(Error::Unsupported(format!(
                         "pickle opcode 0x{other:02x} at byte {}",
-                        self.at - 1
+                        self.r.at - 1
                     )));
                 }
             }
@@ -440,8 +414,7 @@ impl<'a> Machine<'a> {
 /// Unpickles `bytes` (one pickle, up to its STOP).
 pub fn load(bytes: &[u8]) -> Result<Value> {
     Machine {
-        bytes,
-        at: 0,
+        r: LeReader::new(bytes, "pickle"),
         stack: Vec::new(),
         memo: HashMap::new(),
     }

@@ -5,10 +5,9 @@
 //! storage entries, like safetensors. f32, f16 and bf16 storages; contiguous tensors only.
 
 use super::pickle::{self, Value};
-use super::safetensors::decode_f32;
+use super::safetensors::read_rows_at;
 use super::shards::{Shards, TensorFile};
 use super::source::ByteSource;
-use super::store::check_rows;
 use super::zip_dir::{self, STORED, ZipEntry};
 use crate::error::{Error, Result};
 use safetensors::Dtype;
@@ -254,20 +253,10 @@ impl<S: ByteSource> TensorFile for PytorchFile<S> {
             .tensors
             .get(name)
             .ok_or_else(|| bad(format!("no tensor named {name}")))?;
-        let rows = t.shape.first().copied().unwrap_or(1).max(1);
-        check_rows(name, rows, start, end)?;
-        let values: usize = t.shape.iter().product();
-        let row_bytes = values / rows * (t.dtype.bitsize() / 8);
         // The entry's bytes start after its local header, read here rather than at open so
         // that opening reads a few ranges, not one per tensor.
         let data = zip_dir::data_offset(&self.source, &self.entries[t.entry]).await?;
-        let bytes = self
-            .source
-            .read_at(
-                data + t.start + (start * row_bytes) as u64,
-                (end - start) * row_bytes,
-            )
-            .await?;
-        decode_f32(name, t.dtype, &bytes)
+        let at = data + t.start;
+        read_rows_at(&self.source, at, name, &t.shape, t.dtype, start, end).await
     }
 }

@@ -102,19 +102,30 @@ impl<S: ByteSource> SafetensorsFile<S> {
     /// row.
     pub async fn read_rows(&self, name: &str, start: usize, end: usize) -> Result<Vec<f32>> {
         let info = self.tensor_info(name)?;
-        let rows = info.shape.first().copied().unwrap_or(1).max(1);
-        check_rows(name, rows, start, end)?;
-        let (first, last) = info.data_offsets;
-        let row_bytes = (last - first) / rows;
-        let bytes = self
-            .source
-            .read_at(
-                self.data_start + (first + start * row_bytes) as u64,
-                (end - start) * row_bytes,
-            )
-            .await?;
-        decode_f32(name, info.dtype, &bytes)
+        let at = self.data_start + info.data_offsets.0 as u64;
+        read_rows_at(&self.source, at, name, &info.shape, info.dtype, start, end).await
     }
+}
+
+/// Rows `start..end` (outermost dimension; a vector is one row) of a contiguous tensor of
+/// `shape` and `dtype` whose bytes start at `at` in `source`, as f32.
+pub(crate) async fn read_rows_at<S: ByteSource>(
+    source: &S,
+    at: u64,
+    name: &str,
+    shape: &[usize],
+    dtype: Dtype,
+    start: usize,
+    end: usize,
+) -> Result<Vec<f32>> {
+    let rows = shape.first().copied().unwrap_or(1).max(1);
+    check_rows(name, rows, start, end)?;
+    let values: usize = shape.iter().product();
+    let row_bytes = values / rows * (dtype.bitsize() / 8);
+    let bytes = source
+        .read_at(at + (start * row_bytes) as u64, (end - start) * row_bytes)
+        .await?;
+    decode_f32(name, dtype, &bytes)
 }
 
 /// Little-endian f32, f16 or bf16 values as f32.

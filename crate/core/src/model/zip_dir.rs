@@ -3,6 +3,7 @@
 //! entry's bytes start. ZIP64 archives included. Only what reading stored (uncompressed)
 //! entries needs: PyTorch checkpoints are archives of stored entries.
 
+use super::le_reader::LeReader;
 use super::source::ByteSource;
 use crate::error::{Error, Result};
 
@@ -45,42 +46,6 @@ pub struct ZipEntry {
     pub header_offset: u64,
 }
 
-/// Little-endian reads from a byte slice, failing on a short slice.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
-        Self { bytes, at: 0 }
-    }
-    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        let end = self
-            .at
-            .checked_add(n)
-            .filter(|&e| e <= self.bytes.len())
-            .ok_or_else(|| bad("a record runs past its end"))?;
-        let out = &self.bytes[self.at..end];
-        self.at = end;
-        Ok(out)
-    }
-    fn u16(&mut self) -> Result<u16> {
-        let b = self.take(2)?;
-        Ok(u16::from_le_bytes([b[0], b[1]]))
-    }
-    fn u32(&mut self) -> Result<u32> {
-        let b = self.take(4)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-    fn u64(&mut self) -> Result<u64> {
-        let b = self.take(8)?;
-        let mut a = [0u8; 8];
-        a.copy_from_slice(b);
-        Ok(u64::from_le_bytes(a))
-    }
-}
-
 /// Where the central directory is: (offset, size, entries).
 async fn locate_directory<S: ByteSource>(source: &S) -> Result<(u64, u64, u64)> {
     let len = source.len();
@@ -95,7 +60,7 @@ async fn locate_directory<S: ByteSource>(source: &S) -> Result<(u64, u64, u64)> 
         .rev()
         .find(|&i| tail[i..i + 4] == signature)
         .ok_or_else(|| bad("no end-of-directory record: not a ZIP archive, or truncated"))?;
-    let mut r = Reader::new(&tail[eocd + 4..]);
+    let mut r = LeReader::new(&tail[eocd + 4..], "ZIP archive");
     let _disk = r.u16()?;
     let _directory_disk = r.u16()?;
     let _entries_here = r.u16()?;
@@ -113,7 +78,7 @@ async fn locate_directory<S: ByteSource>(source: &S) -> Result<(u64, u64, u64)> 
     let locator = source
         .read_at(eocd_at - ZIP64_LOCATOR_LEN, ZIP64_LOCATOR_LEN as usize)
         .await?;
-    let mut r = Reader::new(&locator);
+    let mut r = LeReader::new(&locator, "ZIP archive");
     if r.u32()? != ZIP64_LOCATOR_SIGNATURE {
         return Err(bad("ZIP64 archive without its locator"));
     }
@@ -126,7 +91,7 @@ async fn locate_directory<S: ByteSource>(source: &S) -> Result<(u64, u64, u64)> 
         return Err(bad("the ZIP64 end record lies outside the file"));
     }
     let record = source.read_at(record_at, ZIP64_EOCD_LEN).await?;
-    let mut r = Reader::new(&record);
+    let mut r = LeReader::new(&record, "ZIP archive");
     if r.u32()? != ZIP64_EOCD_SIGNATURE {
         return Err(bad("no ZIP64 end record where its locator points"));
     }
@@ -154,7 +119,7 @@ pub async fn read_directory<S: ByteSource>(source: &S) -> Result<Vec<ZipEntry>> 
         ));
     }
     let bytes = source.read_at(offset, size as usize).await?;
-    let mut r = Reader::new(&bytes);
+    let mut r = LeReader::new(&bytes, "ZIP archive");
     // Each record takes at least CENTRAL_LEN bytes, which bounds a lying count.
     let mut entries = Vec::with_capacity((count as usize).min(bytes.len() / CENTRAL_LEN));
     for _ in 0..count {
@@ -183,11 +148,11 @@ pub async fn read_directory<S: ByteSource>(source: &S) -> Result<Vec<ZipEntry>> 
         } else {
             String::from_utf8_lossy(name).into_owned()
         };
-        let mut extra = Reader::new(r.take(extra_len)?);
+        let mut extra = LeReader::new(r.take(extra_len)?, "ZIP archive");
         while extra.at + 4 <= extra.bytes.len() {
             let id = extra.u16()?;
             let len = usize::from(extra.u16()?);
-            let mut field = Reader::new(extra.take(len)?);
+            let mut field = LeReader::new(extra.take(len)?, "ZIP archive");
             if id != ZIP64_EXTRA {
                 continue;
             }
@@ -233,7 +198,7 @@ pub async fn data_offset<S: ByteSource>(source: &S, entry: &ZipEntry) -> Result<
         )));
     }
     let header = source.read_at(entry.header_offset, LOCAL_LEN).await?;
-    let mut r = Reader::new(&header);
+    let mut r = LeReader::new(&header, "ZIP archive");
     if r.u32()? != LOCAL_SIGNATURE {
         return Err(bad(format!("{}: bad local header signature", entry.name)));
     }
