@@ -149,6 +149,9 @@ test('an example problem is graded against its gold answer, in dark mode at phon
   assert.notEqual(await page.inputValue('#problem'), '');
   assert.ok((await page.locator('#preview .katex').count()) > 0, 'the preview renders no math');
   assert.match(await page.locator('#gold').innerText(), /the answer is/);
+  // On WebGPU, so that the mid-search screenshot is taken mid-search (the CPU backend finishes
+  // the tiny search in a tenth of a second).
+  await page.selectOption('#device', 'webgpu');
   await page.click('#solve');
   await page.waitForFunction(() => document.body.dataset.status === 'solving' && Number(document.getElementById('tree').dataset.nodes) > 0, null, { timeout: 120_000 });
   await shot(page, 'phone-mid');
