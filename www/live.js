@@ -115,7 +115,8 @@ export class LiveView {
       p.textContent = `Auto chose ${e.strategy} with N = ${e.n} (${e.reason}).`;
       $('downloads').append(p);
     }
-    this.tree.handle(e);
+    // The tree's counts follow the tree (at most every 100 ms), not only the clock's tick.
+    if (this.tree.handle(e) && performance.now() - (this.statsDrawn ?? 0) > 100) this.drawStats();
   }
 
   drawLeader() {
@@ -139,6 +140,7 @@ export class LiveView {
   }
 
   drawStats() {
+    this.statsDrawn = performance.now();
     const c = this.counters;
     const elapsed = (performance.now() - this.started) / 1000;
     const policyRate = c.genSeconds > 0 ? c.generated / c.genSeconds : this.decode.tokensPerSecond;
