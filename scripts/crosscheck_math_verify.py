@@ -3,8 +3,8 @@
 
 Usage: python3 scripts/crosscheck_math_verify.py [--json OUT]   (needs `pip install math-verify`)
 
-For every case of tests/fixtures/grade/cases.jsonl (bare answers; the solution-text cases are
-skipped) it asks math-verify whether pred matches gold, and prints the cases where math-verify's
+For every case of tests/fixtures/grade/cases.jsonl (answer pairs; the whole-text cases, kinds
+solution_text and bare_answer, are skipped) it asks math-verify whether pred matches gold, and prints the cases where math-verify's
 verdict differs from the table's (which ttsearch's grader reproduces: see grade_cases.rs).
 """
 import json
@@ -16,7 +16,7 @@ cases = [json.loads(l) for l in open("tests/fixtures/grade/cases.jsonl")]
 disagreements = []
 checked = 0
 for case in cases:
-    if case["kind"] == "solution_text":
+    if case["kind"] in ("solution_text", "bare_answer"):
         continue
     checked += 1
     try:

@@ -302,6 +302,114 @@ for n in (1, 7, 12, 25, 100, 204, 999, 1024, 2016, 123456):
         (str(n + 1), str(n), F), (str(-n), str(n), F), (f"{n}/1", str(n), T),
     ])
 
+# Answer forms added after the first table (appended so that the earlier cases keep their lines).
+add("repeating_decimal", [
+    ("0.\\overline{7}", "\\frac{7}{9}", T), ("2.\\overline{1}", "\\frac{19}{9}", T),
+    ("0.1\\overline{6}", "\\frac{1}{6}", T), ("0.41\\overline{2}", "\\frac{371}{900}", T, "0.41 + 2/900"),
+    ("0.\\overline{27}", "\\frac{3}{11}", T, "27/99"), ("0.\\bar{3}", "\\frac13", T),
+    ("0.(3)", "\\frac13", T, "parenthesized block"), ("0.1(6)", "\\frac{1}{6}", T),
+    ("0.\\dot{3}", "\\frac13", T, "dot notation"), ("0.\\dot{1}\\dot{8}", "\\frac{2}{11}", T, "dots on the block's first and last digits"),
+    ("0.\\overline{7}", "0.\\overline{77}", T), ("-0.\\overline{3}", "-\\frac13", T), ("1.\\overline{9}", "2", T, "1.999... = 2"),
+    ("0.\\overline{7}", "0.7778", T, "a rounded decimal within 1e-4"),
+    ("0.\\overline{7}", "0.7", F), ("0.\\overline{7}", "\\frac{7}{10}", F),
+    ("0.\\overline{27}", "0.2\\overline{7}", F, "3/11 vs 5/18"), ("0.1\\overline{6}", "0.\\overline{16}", F, "1/6 vs 16/99"),
+    ("0.\\overline{3}", "0.33", F, "1e-2 relative error"), ("2.\\overline{1}", "\\frac{21}{9}", F),
+])
+
+add("binomial", [
+    ("\\binom{9}{4}", "126", T), ("\\dbinom{9}{4}", "126", T), ("\\tbinom{9}{4}", "126", T),
+    ("{9 \\choose 4}", "126", T), ("\\binom94", "126", T, "one-character arguments"),
+    ("\\binom{9}{5}", "\\binom{9}{4}", T, "symmetry"), ("\\binom{9}{4}\\binom{5}{2}", "1260", T, "a product"),
+    ("\\binom{5}{2} \\cdot \\binom{3}{1}", "30", T), ("\\frac{\\binom{4}{2}}{\\binom{8}{2}}", "\\frac{3}{14}", T),
+    ("\\binom{50}{25}", "126410606437752", T), ("\\binom{n}{2}", "\\frac{n(n-1)}{2}", T, "in a variable"),
+    ("\\binom{3}{5}", "0", T, "k > n"), ("2^{10} - \\binom{10}{0}", "1023", T),
+    ("\\binom{9}{4}", "84", F), ("\\binom{9}{3}", "126", F), ("\\binom{9}{4}", "\\binom{9}{3}", F),
+    ("\\binom{9}{4}", "4", F, "not its last number"), ("{9 \\choose 4}", "\\binom{10}{4}", F),
+    ("\\binom{n}{2}", "\\frac{n(n+1)}{2}", F),
+])
+
+add("scaled_matrix", [
+    ("\\frac{2}{7}\\begin{pmatrix} 7 \\\\ -14 \\end{pmatrix}", "\\begin{pmatrix} 2 \\\\ -4 \\end{pmatrix}", T),
+    ("-\\begin{pmatrix} 1 \\\\ -2 \\end{pmatrix}", "\\begin{pmatrix} -1 \\\\ 2 \\end{pmatrix}", T),
+    ("3\\begin{pmatrix} 1 & 2 \\\\ 0 & -1 \\end{pmatrix}", "\\begin{pmatrix} 3 & 6 \\\\ 0 & -3 \\end{pmatrix}", T),
+    ("3 \\cdot \\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "\\begin{pmatrix} 3 \\\\ 6 \\end{pmatrix}", T),
+    ("\\frac{1}{3} \\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "\\begin{pmatrix} 1/3 \\\\ 2/3 \\end{pmatrix}", T),
+    ("\\frac{1}{2}\\begin{pmatrix} 2 \\\\ 4 \\end{pmatrix}", "\\frac{1}{3}\\begin{pmatrix} 3 \\\\ 6 \\end{pmatrix}", T),
+    ("\\sqrt{2}\\begin{pmatrix} 1 \\\\ 1 \\end{pmatrix}", "\\begin{pmatrix} \\sqrt{2} \\\\ \\sqrt{2} \\end{pmatrix}", T),
+    ("2\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", F, "a different scalar"),
+    ("\\frac{2}{7}\\begin{pmatrix} 7 \\\\ -14 \\end{pmatrix}", "\\begin{pmatrix} 2 \\\\ 4 \\end{pmatrix}", F),
+    ("-\\begin{pmatrix} 1 \\\\ -2 \\end{pmatrix}", "\\begin{pmatrix} 1 \\\\ -2 \\end{pmatrix}", F),
+    ("\\frac{2}{7}\\begin{pmatrix} 7 \\\\ -14 \\end{pmatrix}", "\\frac{2}{5}\\begin{pmatrix} 5 \\\\ -14 \\end{pmatrix}", F),
+])
+
+add("column_vector", [
+    ("(1, -4, 9)", "\\begin{pmatrix} 1 \\\\ -4 \\\\ 9 \\end{pmatrix}", T, "a tuple is the column vector of its entries"),
+    ("(2,-4)", "\\frac{2}{7}\\begin{pmatrix} 7 \\\\ -14 \\end{pmatrix}", T),
+    ("\\left(\\frac{1}{5}, -\\frac{18}{5}\\right)", "\\begin{pmatrix} 1/5 \\\\ -18/5 \\end{pmatrix}", T),
+    ("(1, -4, 9)", "\\begin{pmatrix} 1 \\\\ 4 \\\\ 9 \\end{pmatrix}", F),
+    ("(-4, 1, 9)", "\\begin{pmatrix} 1 \\\\ -4 \\\\ 9 \\end{pmatrix}", F, "order matters"),
+    ("(1, -4)", "\\begin{pmatrix} 1 \\\\ -4 \\\\ 9 \\end{pmatrix}", F, "another length"),
+    ("(1, -4, 9)", "\\begin{pmatrix} 1 & -4 & 9 \\end{pmatrix}", F, "a row matrix is not a column vector"),
+    ("[1, -4, 9]", "\\begin{pmatrix} 1 \\\\ -4 \\\\ 9 \\end{pmatrix}", F, "a bracketed list is not a tuple"),
+    ("1, -4, 9", "\\begin{pmatrix} 1 \\\\ -4 \\\\ 9 \\end{pmatrix}", F, "an unordered list is not a vector"),
+])
+
+add("inequality", [
+    ("x > 1", "(1,\\infty)", T), ("x>1", "(1, \\infty)", T), ("1 < x", "(1,\\infty)", T),
+    ("-5 \\le x \\le 2", "[-5,2]", T), ("-5 \\leq x \\leq 2", "[-5,2]", T), ("2 \\ge x \\ge -5", "[-5,2]", T),
+    ("0 < k \\le 6", "(0,6]", T), ("y \\ge -3", "[-3,\\infty)", T), ("y \\geq -3", "[-3, \\infty)", T),
+    ("k \\in [1,8)", "[1,8)", T), ("x < 3", "(-\\infty,3)", T), ("x \\le \\frac{1}{2}", "(-\\infty, \\frac12]", T),
+    ("x <= 4", "(-\\infty,4]", T), ("x > 1", "1 < x", T),
+    ("x < -2 \\text{ or } x > 3", "(-\\infty,-2) \\cup (3,\\infty)", T, "a union"),
+    ("x < -2 or x > 3", "(-\\infty,-2)\\cup(3,\\infty)", T), ("x > 3 \\text{ or } x < -2", "(-\\infty,-2) \\cup (3,\\infty)", T),
+    ("x \\le 0 \\text{ or } x \\ge 4", "(-\\infty, 0] \\cup [4, \\infty)", T),
+    ("x \\ne 3", "(-\\infty,3) \\cup (3,\\infty)", T),
+    ("x \\ge 1", "(1,\\infty)", F, "closed at 1"), ("x > 1", "[1,\\infty)", F), ("x > 2", "(1,\\infty)", F, "a different end"),
+    ("-5 \\le x \\le 3", "[-5,2]", F), ("0 < k < 6", "(0,6]", F), ("x < 1", "(1,\\infty)", F),
+    ("x > 1", "1", F, "an inequality is not its end"), ("x < -2 or x > 3", "(-\\infty,-2) \\cup (4,\\infty)", F),
+    ("x < -2 or x \\ge 3", "(-\\infty,-2) \\cup (3,\\infty)", F),
+])
+
+add("assignment", [
+    ("a=4, b=-7, c=2", "(4,-7,2)", T), ("a = 4, b = -7, c = 2", "(4, -7, 2)", T), ("x=1, y=2", "(1,2)", T),
+    ("(a,b,c) = (4,-7,2)", "(4,-7,2)", T), ("(a, b, c) = (4, -7, 2)", "a=4, b=-7, c=2", T),
+    ("b=-7, a=4, c=2", "a=4, b=-7, c=2", T, "the same values by name in another order"),
+    ("a=\\frac{1}{2}, b=3", "(0.5, 3)", T),
+    ("a=-7, b=4, c=2", "a=4, b=-7, c=2", F, "the values given to other variables"),
+    ("(-7,4,2)", "a=4, b=-7, c=2", F, "a tuple in another order than the named values"),
+    ("a=4, b=-7, c=2", "(4,-7,3)", F), ("a=4, b=-7", "(4,-7,2)", F, "another length"),
+    ("a=4, b=-7, c=2", "[4,-7,2]", F, "a bracketed list is not a tuple"),
+    ("a=4, b=-7, d=2", "a=4, b=-7, c=2", F, "another variable"),
+])
+
+add("equation", [
+    ("3x - y + 5 = 0", "y = 3x + 5", T), ("y - 5 = 3x", "y = 3x + 5", T), ("3x - y + 5 = 0", "y - 5 = 3x", T),
+    ("4x + y = 0", "y = -4x", T), ("3x + 5", "y = 3x + 5", T), ("x = 2y", "2y - x = 0", T),
+    ("y = 3x + 4", "y = 3x + 5", F), ("3x - y + 4 = 0", "y = 3x + 5", F), ("y = -4x", "4x - y = 0", F),
+    ("x = 2y", "y = 2x", F), ("3x + 4", "y = 3x + 5", F),
+])
+
+add("plus_minus", [
+    ("\\pm\\sqrt{11} - 2", "-2 \\pm \\sqrt{11}", T, "the sign goes with the term after it"),
+    ("-2 \\pm \\sqrt{11}", "-2+\\sqrt{11}, -2-\\sqrt{11}", T),
+    ("\\frac{1 \\pm \\sqrt{5}}{2}", "\\frac{1+\\sqrt5}{2}, \\frac{1-\\sqrt5}{2}", T, "inside a fraction"),
+    ("\\mp 3 + 1", "1 \\pm 3", T),
+    ("\\pm\\sqrt{11} - 2", "2 \\pm \\sqrt{11}", F), ("\\pm\\sqrt{11} - 2", "-2 \\pm \\sqrt{10}", F),
+    ("\\sqrt{11} \\pm 2", "-2 \\pm \\sqrt{11}", F), ("\\pm\\sqrt{11} - 2", "\\sqrt{11} - 2", F),
+])
+
+add("bare_answer", [
+    ("\\binom{9}{4}", "126", T, "taken whole, not cut to its last number"), ("$\\binom{9}{4}$", "126", T),
+    ("\\binom{9}{4}", "4", F), ("0.\\overline{7}", "\\frac79", T), ("0.\\overline{7}", "7", F),
+    ("t > 2", "(2,\\infty)", T), ("$t > 2$", "(2, \\infty)", T), ("t > 2", "2", F),
+    ("a=4, b=-7, c=2", "(4,-7,2)", T), ("a=4, b=-7, c=2", "2", F),
+    ("\\frac{2}{7}\\begin{pmatrix} 7 \\\\ -14 \\end{pmatrix}", "\\begin{pmatrix} 2 \\\\ -4 \\end{pmatrix}", T),
+    ("\\begin{pmatrix} 1 \\\\\n -4 \\end{pmatrix}", "(1,-4)", T, "a matrix over two lines"),
+    ("-5 \\le x \\le 2", "[-5,2]", T), ("\\pm\\sqrt{11} - 2", "-2 \\pm \\sqrt{11}", T),
+    ("We choose 4 of the 9 in \\binom{9}{4} ways, which is 126.", "126", T, "prose: the last number"),
+    ("So t must be more than 2", "2", T, "prose: the last number"),
+])
+
 out = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures", "grade", "cases.jsonl")
 with open(out, "w") as f:
     for case in cases:

@@ -29,7 +29,8 @@ fn case_table() {
         let (pred, gold) = (field(&case, "pred"), field(&case, "gold"));
         let want = case["equivalent"].as_bool().expect("equivalent is a bool");
         let kind = field(&case, "kind");
-        if kind == "solution_text" {
+        // Whole texts go through extraction: solution texts, and bare answers with no \boxed.
+        if kind == "solution_text" || kind == "bare_answer" {
             let g = grade(pred, gold);
             if g.correct != want {
                 failures.push(format!(
@@ -118,7 +119,7 @@ fn aime24_zero_padded_answers_compare_numerically() {
 fn fuzzed_strings_never_panic_or_hang() {
     // Fragments that exercise every parser path, glued at random (a fixed-seed generator so a
     // failure reproduces).
-    const PIECES: [&str; 48] = [
+    const PIECES: [&str; 60] = [
         "\\frac",
         "\\sqrt",
         "{",
@@ -167,6 +168,18 @@ fn fuzzed_strings_never_panic_or_hang() {
         "°",
         "é",
         "\\",
+        "\\overline{",
+        "\\dot{",
+        "\\binom",
+        "\\choose",
+        "<",
+        ">",
+        "\\le",
+        "\\ge",
+        " or ",
+        "\\mp",
+        "a=",
+        "0.",
     ];
     let mut state: u64 = 0x2545_f491_4f6c_dd1d;
     let mut next = move || {
@@ -196,6 +209,16 @@ fn fuzzed_strings_never_panic_or_hang() {
         "9".repeat(5_000),
         "\\sqrt{".repeat(2_000) + "2" + &"}".repeat(2_000),
         "x^{x^{x^{x}}}+".repeat(200),
+        "\\binom{10^{70}}{400}".to_string(),
+        "\\binom{".repeat(300) + "9}{4}" + &"}{2}".repeat(300),
+        format!("0.\\overline{{{}}}", "9".repeat(500)),
+        "0.".to_string() + &"\\dot{3}".repeat(500),
+        "x < ".repeat(500) + "1",
+        "\\pm 1".repeat(500),
+        (0..300)
+            .map(|i| format!("a_{{{i}}}={i}"))
+            .collect::<Vec<_>>()
+            .join(","),
     ] {
         let _ = grade(&text, &text);
         let _ = is_equivalent(&text, "2");

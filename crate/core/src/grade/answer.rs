@@ -1,10 +1,14 @@
 //! Structured answers: expressions, equations, tuples and intervals (bracket types kept),
-//! unordered solution lists and sets, unions, matrices, base-n numerals, multiple-choice
-//! letters and text.
+//! inequalities (as intervals), assignments, unordered solution lists and sets, unions,
+//! matrices (a scalar in front multiplied in), base-n numerals, multiple-choice letters and
+//! text.
 
 use super::expr::{Constant, Expr};
+use super::inequality::parse_inequalities;
 use super::normalize::normalize;
 use super::parse::parse_expr;
+use num_bigint::BigInt;
+use num_rational::BigRational;
 
 /// Longest normalized answer that is parsed (longer ones compare as strings only).
 const MAX_PARSE_LEN: usize = 1000;
@@ -14,8 +18,12 @@ const MAX_PARSE_LEN: usize = 1000;
 pub enum Answer {
     /// A number or an expression.
     Expr(Expr),
-    /// An equation that is not a plain "x = value": lhs = rhs.
+    /// An equation that is not a plain "x = value": lhs = rhs ("y = 3x + 5" included: its
+    /// right side has a variable).
     Equation(Expr, Expr),
+    /// Values given to two or more distinct variables: "a = 4, b = -7, c = 2" or
+    /// "(a, b, c) = (4, -7, 2)", in the order written.
+    Assignments(Vec<(String, Answer)>),
     /// Order does not matter: a solution list "1, -2", a set "\{1, 2\}", or "a \pm b".
     Unordered(Vec<Answer>),
     /// Order and bracket types matter: a point "(1, 2)" or an interval "(3, 4]".
@@ -47,7 +55,7 @@ pub enum Answer {
 }
 
 /// Splits at top-level occurrences of `sep` (outside (), [], {} and \{ \}).
-fn split_top(s: &str, sep: &str) -> Vec<String> {
+pub(crate) fn split_top(s: &str, sep: &str) -> Vec<String> {
     let mut parts = Vec::new();
     let mut depth: i32 = 0;
     let mut start = 0;
@@ -105,11 +113,6 @@ fn outer_brackets(s: &str) -> Option<(char, char, &str)> {
     Some((open, close, &s[1..s.len() - 1]))
 }
 
-/// Whether `s` names a single variable ("x", "y", "k", "x_1", "\theta").
-fn is_variable_name(s: &str) -> bool {
-    matches!(parse_expr(s), Some(Expr::Var(_)))
-}
-
 fn parse_matrix(s: &str) -> Option<Answer> {
     for env in ["pmatrix", "bmatrix", "matrix", "vmatrix"] {
         let begin = format!("\\begin{{{env}}}");
@@ -128,6 +131,46 @@ fn parse_matrix(s: &str) -> Option<Answer> {
         }
     }
     None
+}
+
+/// A matrix with an optional scalar in front, multiplied into every entry:
+/// "\frac{2}{7}\begin{pmatrix} 7 \\ -14 \end{pmatrix}", "-\begin{pmatrix}...", "3 \cdot ...".
+fn parse_scaled_matrix(s: &str) -> Option<Answer> {
+    let at = s.find("\\begin{")?;
+    let matrix = parse_matrix(&s[at..])?;
+    let prefix = s[..at].trim();
+    if prefix.is_empty() {
+        return Some(matrix);
+    }
+    let prefix = ["\\cdot", "\\times"]
+        .iter()
+        .find_map(|op| prefix.strip_suffix(op))
+        .unwrap_or(prefix)
+        .trim();
+    let one = || Expr::Num(BigRational::from_integer(BigInt::from(1)));
+    let scalar = match prefix {
+        "-" => Expr::Neg(Box::new(one())),
+        "+" => one(),
+        p => parse_expr(p)?,
+    };
+    let Answer::Matrix(rows) = matrix else {
+        return None;
+    };
+    let scaled = rows
+        .into_iter()
+        .map(|row| {
+            row.into_iter()
+                .map(|cell| match cell {
+                    Answer::Expr(e) => Some(Answer::Expr(Expr::Mul(
+                        Box::new(scalar.clone()),
+                        Box::new(e),
+                    ))),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(Answer::Matrix(scaled))
 }
 
 fn parse_base_n(s: &str) -> Option<Answer> {
@@ -174,25 +217,63 @@ fn parse_text(s: &str) -> Option<Answer> {
     wordy.then(|| Answer::Text(words.join(" ")))
 }
 
-/// "a \pm b" -> {a + b, a - b}.
-fn expand_plus_minus(s: &str) -> Option<Vec<Answer>> {
-    for sep in ["\\pm", "\\mp"] {
-        let parts = split_top(s, sep);
-        if parts.len() == 2 {
-            let rhs = parse_expr(&parts[1])?;
-            let both = if parts[0].is_empty() {
-                vec![rhs.clone(), Expr::Neg(Box::new(rhs))]
+/// Replaces every `\pm` with `pm` and every `\mp` with `mp` (where neither is the prefix of a
+/// longer command such as `\pmatrix`); `None` when there is none.
+fn substitute_plus_minus(s: &str, pm: &str, mp: &str) -> Option<String> {
+    let mut out = String::with_capacity(s.len());
+    let (mut rest, mut found) = (s, false);
+    while let Some(i) = rest.find("\\pm").into_iter().chain(rest.find("\\mp")).min() {
+        let after = &rest[i + 3..];
+        out.push_str(&rest[..i]);
+        if after.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            out.push_str(&rest[i..i + 3]);
+        } else {
+            out.push_str(if rest[i..].starts_with("\\pm") {
+                pm
             } else {
-                let lhs = parse_expr(&parts[0])?;
-                vec![
-                    Expr::Add(Box::new(lhs.clone()), Box::new(rhs.clone())),
-                    Expr::Sub(Box::new(lhs), Box::new(rhs)),
-                ]
-            };
-            return Some(both.into_iter().map(Answer::Expr).collect());
+                mp
+            });
+            found = true;
         }
+        rest = after;
     }
-    None
+    out.push_str(rest);
+    found.then_some(out)
+}
+
+/// "a \pm b" -> {a + b, a - b}: every `\pm` read as "+" and then as "-" (and `\mp` the other
+/// way), so "\pm\sqrt{11} - 2" is {√11 - 2, -√11 - 2} and "\frac{1 \pm \sqrt5}{2}" works.
+fn expand_plus_minus(s: &str) -> Option<Vec<Answer>> {
+    let plus = parse_expr(&substitute_plus_minus(s, "+", "-")?)?;
+    let minus = parse_expr(&substitute_plus_minus(s, "-", "+")?)?;
+    Some(vec![Answer::Expr(plus), Answer::Expr(minus)])
+}
+
+/// "(a, b, c) = (4, -7, 2)" or "a = 4" parts: the assignments, when every name is a distinct
+/// variable.
+fn assignments(pairs: Vec<(String, String)>) -> Option<Answer> {
+    let mut named: Vec<(String, Answer)> = Vec::with_capacity(pairs.len());
+    for (name, value) in pairs {
+        let Some(Expr::Var(name)) = parse_expr(&name) else {
+            return None;
+        };
+        if named.iter().any(|(n, _)| *n == name) {
+            return None;
+        }
+        named.push((name, parse_item(&value)));
+    }
+    (named.len() >= 2).then_some(Answer::Assignments(named))
+}
+
+/// "(a, b, c) = (4, -7, 2)": a tuple of variables set equal to a tuple of values.
+fn tuple_assignment(lhs: &str, rhs: &str) -> Option<Answer> {
+    let (_, _, names) = outer_brackets(lhs)?;
+    let (_, _, values) = outer_brackets(rhs)?;
+    let (names, values) = (split_top(names, ","), split_top(values, ","));
+    if names.len() != values.len() {
+        return None;
+    }
+    assignments(names.into_iter().zip(values).collect())
 }
 
 /// One scalar-like item: an expression, "x = value", an equation, ± pair, base-n, a choice
@@ -201,8 +282,15 @@ fn parse_item(s: &str) -> Answer {
     let s = s.trim();
     let sides = split_top(s, "=");
     if sides.len() == 2 && !sides[0].is_empty() && !sides[1].is_empty() {
-        if is_variable_name(&sides[0]) {
-            return parse_item(&sides[1]);
+        if let Some(lhs @ Expr::Var(_)) = parse_expr(&sides[0]) {
+            // "x = 5" is its value; "y = 3x + 5" (a variable on the right) an equation.
+            return match parse_expr(&sides[1]) {
+                Some(rhs) if !rhs.variables().is_empty() => Answer::Equation(lhs, rhs),
+                _ => parse_scaled_matrix(&sides[1]).unwrap_or_else(|| parse_item(&sides[1])),
+            };
+        }
+        if let Some(a) = tuple_assignment(&sides[0], &sides[1]) {
+            return a;
         }
         if let (Some(l), Some(r)) = (parse_expr(&sides[0]), parse_expr(&sides[1])) {
             return Answer::Equation(l, r);
@@ -242,8 +330,11 @@ pub fn parse_normalized(s: &str) -> Answer {
     if s.is_empty() || s.len() > MAX_PARSE_LEN {
         return Answer::Raw(s.to_string());
     }
-    if let Some(m) = parse_matrix(s) {
+    if let Some(m) = parse_scaled_matrix(s) {
         return m;
+    }
+    if let Some(set) = parse_inequalities(s) {
+        return set;
     }
     let union = split_top(s, "\\cup");
     if union.len() > 1 {
@@ -264,6 +355,16 @@ pub fn parse_normalized(s: &str) -> Answer {
     }
     let parts = split_top(s, ",");
     if parts.len() >= 2 {
+        let named: Option<Vec<(String, String)>> = parts
+            .iter()
+            .map(|p| match split_top(p, "=").as_slice() {
+                [name, value] if !value.is_empty() => Some((name.clone(), value.clone())),
+                _ => None,
+            })
+            .collect();
+        if let Some(a) = named.and_then(assignments) {
+            return a;
+        }
         return Answer::Unordered(parse_list(&parts));
     }
     // "x = 1, -2" was split above; "\{...\}" after a variable: "x \in \{1,2\}".

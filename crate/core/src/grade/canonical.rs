@@ -3,7 +3,7 @@
 //! of answers into vote groups.
 
 use super::answer::{Answer, parse_answer};
-use super::equiv::sample_points;
+use super::equiv::{as_tuple, sample_points};
 use super::expr::Expr;
 use num_complex::Complex64;
 
@@ -117,13 +117,28 @@ pub fn answer_key(a: &Answer) -> String {
             keys.sort();
             format!("U({})", keys.join(","))
         }
-        Answer::Matrix(rows) => {
-            let rows: Vec<String> = rows
+        Answer::Assignments(named) => {
+            let mut keys: Vec<String> = named
                 .iter()
-                .map(|r| r.iter().map(answer_key).collect::<Vec<_>>().join(","))
+                .map(|(name, value)| format!("{name}={}", answer_key(value)))
                 .collect();
-            format!("M[{}]", rows.join(";"))
+            keys.sort();
+            format!("A[{}]", keys.join(";"))
         }
+        // A column vector is keyed as the tuple it equals.
+        Answer::Matrix(rows) => match as_tuple(a) {
+            Some(items) => {
+                let keys: Vec<String> = items.into_iter().map(answer_key).collect();
+                format!("({})", keys.join(","))
+            }
+            None => {
+                let rows: Vec<String> = rows
+                    .iter()
+                    .map(|r| r.iter().map(answer_key).collect::<Vec<_>>().join(","))
+                    .collect();
+                format!("M[{}]", rows.join(";"))
+            }
+        },
         Answer::BaseN { digits, base } => {
             let d = digits.trim_start_matches('0');
             format!("b{base}:{}", if d.is_empty() { "0" } else { d })
@@ -197,6 +212,38 @@ mod tests {
             canonical_form("\\text{east}")
         );
         assert_eq!(canonical_form("1,-2"), canonical_form("-2, 1"));
+    }
+
+    #[test]
+    fn later_forms_share_a_key() {
+        let same = |a: &str, b: &str| assert_eq!(canonical_form(a), canonical_form(b), "{a} / {b}");
+        same("0.\\overline{3}", "\\frac13");
+        same("\\binom{9}{4}", "126");
+        same("x > 1", "(1,\\infty)");
+        same("x < -2 \\text{ or } x > 3", "(3,\\infty) \\cup (-\\infty,-2)");
+        same("(1, -4)", "\\begin{pmatrix} 1 \\\\ -4 \\end{pmatrix}");
+        same("-\\begin{pmatrix} -1 \\\\ 4 \\end{pmatrix}", "(1,-4)");
+        same("b=2, a=1", "a=1, b=2");
+        same("\\pm\\sqrt{11} - 2", "-2 \\pm \\sqrt{11}");
+        same("3x - y + 5 = 0", "y = 3x + 5");
+        assert_ne!(canonical_form("x \\ge 1"), canonical_form("(1,\\infty)"));
+    }
+
+    #[test]
+    fn later_forms_vote_together() {
+        let groups = group_answers(&[
+            "x > 1",
+            "(1,\\infty)",
+            "x \\ge 1",
+            "1 < x",
+            "a=4, b=-7",
+            "(4,-7)",
+            "b=-7, a=4",
+            "0.\\overline{6}",
+            "\\frac23",
+        ]);
+        let members: Vec<Vec<usize>> = groups.into_iter().map(|g| g.members).collect();
+        assert_eq!(members, vec![vec![0, 1, 3], vec![2], vec![4, 5, 6], vec![7, 8]]);
     }
 
     #[test]

@@ -1,6 +1,12 @@
 //! Equivalence of parsed answers: exact rationals first, then complex values within a
 //! relative tolerance, expressions with variables at random points, and structure-aware
-//! comparison of lists, tuples, intervals, unions and matrices.
+//! comparison of lists, tuples, intervals, unions, matrices and assignments.
+//!
+//! Across kinds: a tuple "(a, b, c)" is the column vector with those entries (an n x 1 matrix,
+//! n >= 2; never a 1 x n row matrix, and never a "[a, b, c]" list); assignments "a = 4, b = -7"
+//! are compared by name with assignments, in the order written with a tuple or a column
+//! vector, and as a list of values with an unordered list; "y = 3x + 5" equals the expression
+//! "3x + 5" (a variable alone on one side, absent from the other).
 
 use super::answer::{Answer, is_infinite};
 use super::expr::Expr;
@@ -137,6 +143,45 @@ fn unordered_match(a: &[Answer], b: &[Answer]) -> bool {
     true
 }
 
+/// The entries of a tuple "(a, b)" or of a column vector (n x 1, n >= 2), in order.
+pub(crate) fn as_tuple(a: &Answer) -> Option<Vec<&Answer>> {
+    match a {
+        Answer::Bracketed {
+            open: '(',
+            close: ')',
+            items,
+        } => Some(items.iter().collect()),
+        Answer::Matrix(rows) if rows.len() >= 2 && rows.iter().all(|r| r.len() == 1) => {
+            Some(rows.iter().map(|r| &r[0]).collect())
+        }
+        _ => None,
+    }
+}
+
+/// The value an equation gives a variable standing alone on one side ("y = 3x + 5" gives
+/// "3x + 5"), when the variable is absent from the other side.
+fn defined_value<'a>(lhs: &'a Expr, rhs: &'a Expr) -> Option<&'a Expr> {
+    match (lhs, rhs) {
+        (Expr::Var(v), other) | (other, Expr::Var(v)) if !other.variables().contains(v) => {
+            Some(other)
+        }
+        _ => None,
+    }
+}
+
+/// Whether two sets of assignments give every variable the same value.
+fn same_assignments(a: &[(String, Answer)], b: &[(String, Answer)]) -> bool {
+    a.len() == b.len()
+        && a.iter().all(|(name, value)| {
+            b.iter()
+                .any(|(other, v)| other == name && answers_equivalent(value, v))
+        })
+}
+
+fn in_order(a: &[&Answer], b: &[&Answer]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(p, q)| answers_equivalent(p, q))
+}
+
 fn letters(s: &str) -> String {
     s.chars()
         .filter(|c| c.is_alphanumeric())
@@ -150,6 +195,16 @@ pub fn answers_equivalent(a: &Answer, b: &Answer) -> bool {
     match (a, b) {
         (Expr(x), Expr(y)) => expr_equivalent(x, y),
         (Equation(l1, r1), Equation(l2, r2)) => equations_equivalent(l1, r1, l2, r2),
+        (Equation(l, r), Expr(e)) | (Expr(e), Equation(l, r)) => {
+            defined_value(l, r).is_some_and(|v| expr_equivalent(v, e))
+        }
+        (Assignments(x), Assignments(y)) => same_assignments(x, y),
+        (Assignments(x), Unordered(y)) | (Unordered(y), Assignments(x)) => {
+            let values: Vec<Answer> = x.iter().map(|(_, v)| v.clone()).collect();
+            unordered_match(&values, y)
+        }
+        (Assignments(x), other) | (other, Assignments(x)) => as_tuple(other)
+            .is_some_and(|t| in_order(&x.iter().map(|(_, v)| v).collect::<Vec<_>>(), &t)),
         (Unordered(x), Unordered(y)) => unordered_match(x, y),
         // A one-item list is its item.
         (Unordered(x), other) | (other, Unordered(x)) if x.len() == 1 => {
@@ -173,6 +228,9 @@ pub fn answers_equivalent(a: &Answer, b: &Answer) -> bool {
                 && x.iter().zip(y).all(|(p, q)| answers_equivalent(p, q))
         }
         (Union(x), Union(y)) => unordered_match(x, y),
+        (Bracketed { .. }, Matrix(_)) | (Matrix(_), Bracketed { .. }) => {
+            matches!((as_tuple(a), as_tuple(b)), (Some(x), Some(y)) if in_order(&x, &y))
+        }
         (Matrix(x), Matrix(y)) => {
             x.len() == y.len()
                 && x.iter().zip(y).all(|(r, s)| {

@@ -13,6 +13,11 @@ const MAX_EXACT_EXPONENT: u32 = 64;
 const MAX_EXACT_BITS: u64 = 256;
 /// Largest n for which n! is evaluated.
 const MAX_FACTORIAL: u32 = 170;
+/// Largest k for which a binomial coefficient C(n, k) is evaluated (its product has k factors).
+const MAX_BINOMIAL_K: u32 = 400;
+/// Largest bit length of n times k for which C(n, k) is evaluated exactly (a bound on the size
+/// of the product).
+const MAX_BINOMIAL_BITS: u64 = 32_768;
 
 /// Named constants.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -88,6 +93,8 @@ pub enum Expr {
     Call(Func, Box<Expr>),
     /// a!.
     Factorial(Box<Expr>),
+    /// The binomial coefficient C(n, k): (n, k); `\binom{n}{k}`, `{n \choose k}`.
+    Binom(Box<Expr>, Box<Expr>),
 }
 
 impl Expr {
@@ -118,7 +125,8 @@ impl Expr {
             | Expr::Mul(a, b)
             | Expr::Div(a, b)
             | Expr::Pow(a, b)
-            | Expr::Root(a, b) => {
+            | Expr::Root(a, b)
+            | Expr::Binom(a, b) => {
                 a.collect_variables(out);
                 b.collect_variables(out);
             }
@@ -136,7 +144,8 @@ impl Expr {
             | Expr::Mul(a, b)
             | Expr::Div(a, b)
             | Expr::Pow(a, b)
-            | Expr::Root(a, b) => a.has_decimal() || b.has_decimal(),
+            | Expr::Root(a, b)
+            | Expr::Binom(a, b) => a.has_decimal() || b.has_decimal(),
         }
     }
 
@@ -151,7 +160,8 @@ impl Expr {
             | Expr::Mul(a, b)
             | Expr::Div(a, b)
             | Expr::Pow(a, b)
-            | Expr::Root(a, b) => a.has_infinity() || b.has_infinity(),
+            | Expr::Root(a, b)
+            | Expr::Binom(a, b) => a.has_infinity() || b.has_infinity(),
         }
     }
 
@@ -200,6 +210,7 @@ impl Expr {
                 }
                 BigRational::from_integer((1..=n).map(BigInt::from).product())
             }
+            Expr::Binom(n, k) => binomial_exact(&n.exact()?, &k.exact()?)?,
             Expr::Const(_) | Expr::Var(_) | Expr::Root(..) | Expr::Call(..) => return None,
         })
     }
@@ -234,11 +245,62 @@ impl Expr {
                 }
                 Complex64::new((1..=n.re as u32).map(f64::from).product(), 0.0)
             }
+            Expr::Binom(n, k) => binomial(n.eval(env)?, k.eval(env)?)?,
         };
         // -0.0 imaginary parts flip the branch of later square roots and logarithms.
         let value = Complex64::new(value.re, if value.im == 0.0 { 0.0 } else { value.im });
         (!value.re.is_nan() && !value.im.is_nan()).then_some(value)
     }
+}
+
+/// C(n, k) = n (n - 1) ... (n - k + 1) / k! exactly, for any rational n (so C(3, 5) = 0 and
+/// C(-1, 2) = 1) and an integer k; `None` past [`MAX_BINOMIAL_K`] factors.
+fn binomial_exact(n: &BigRational, k: &BigRational) -> Option<BigRational> {
+    if !k.is_integer() {
+        return None;
+    }
+    if k.is_negative() {
+        return Some(BigRational::zero());
+    }
+    if n.numer().bits() > MAX_EXACT_BITS || n.denom().bits() > MAX_EXACT_BITS {
+        return None;
+    }
+    let mut k = k.numer().clone();
+    if n.is_integer() && !n.is_negative() {
+        let whole = n.numer();
+        if k > *whole {
+            return Some(BigRational::zero());
+        }
+        // C(n, k) = C(n, n - k): the shorter product.
+        k = k.clone().min(whole - &k);
+    }
+    let k = k.to_u32().filter(|&k| k <= MAX_BINOMIAL_K)?;
+    if u64::from(k) * (n.numer().bits() + n.denom().bits()) > MAX_BINOMIAL_BITS {
+        return None;
+    }
+    let one = BigRational::from_integer(BigInt::from(1));
+    let mut value = one.clone();
+    for i in 0..k {
+        let i = BigRational::from_integer(BigInt::from(i));
+        value = value * (n - &i) / (i + &one);
+    }
+    Some(value)
+}
+
+/// C(n, k) in floating point for a complex n and a small non-negative integer k.
+fn binomial(n: Complex64, k: Complex64) -> Option<Complex64> {
+    if !is_real(k) || k.re.fract() != 0.0 || k.re.abs() > f64::from(MAX_BINOMIAL_K) {
+        return None;
+    }
+    if k.re < 0.0 {
+        return Some(Complex64::new(0.0, 0.0));
+    }
+    let mut value = Complex64::new(1.0, 0.0);
+    for i in 0..k.re as u32 {
+        let i = f64::from(i);
+        value = value * (n - i) / (i + 1.0);
+    }
+    Some(value)
 }
 
 fn rational_to_f64(r: &BigRational) -> Option<f64> {
@@ -347,6 +409,21 @@ mod tests {
             Expr::Factorial(num(5)).exact(),
             Some(BigRational::from_integer(120.into()))
         );
+        let binom = |n: i64, k: i64| Expr::Binom(num(n), num(k)).exact();
+        assert_eq!(binom(9, 4), Some(BigRational::from_integer(126.into())));
+        assert_eq!(binom(9, 9), Some(BigRational::from_integer(1.into())));
+        assert_eq!(binom(3, 5), Some(BigRational::zero()));
+        assert_eq!(binom(5, -1), Some(BigRational::zero()));
+        assert_eq!(binom(-1, 2), Some(BigRational::from_integer(1.into())));
+        assert_eq!(
+            binom(5000, 2),
+            Some(BigRational::from_integer(12_497_500.into()))
+        );
+        assert_eq!(
+            binom(5000, 4998),
+            Some(BigRational::from_integer(12_497_500.into()))
+        );
+        assert_eq!(binom(5000, 2500).map(|_| ()), None, "factor bound");
     }
 
     #[test]

@@ -162,7 +162,9 @@ pub fn extract_answer(text: &str) -> Extraction {
         return found;
     }
     let trimmed = text.trim().trim_matches('$').trim();
-    if !trimmed.is_empty() && !trimmed.contains('\n') && super::answer::parses_as_math(trimmed) {
+    // One line, or a matrix written over several.
+    let one_answer = !trimmed.contains('\n') || trimmed.contains("\\begin{");
+    if !trimmed.is_empty() && one_answer && super::answer::parses_as_math(trimmed) {
         return Extraction {
             answer: trimmed.to_string(),
             rule: ExtractRule::Bare,

@@ -2,7 +2,9 @@
 //! canonical forms for voting.
 //!
 //! - Extraction: the text of the last `\boxed{...}` (braces matched; also `\fbox`), else
-//!   "final answer is $...$", else "the answer is ...", else a bare answer or the last number.
+//!   "final answer is $...$", else "the answer is ...", else the whole text when it is a bare
+//!   answer (no prose: an expression, a matrix, an inequality, assignments), else the last
+//!   number.
 //! - Normalization (in the style of Qwen2.5-Math's `strip_string`): trimming, `\left`/`\right`,
 //!   `\!` and "\ " dropped, `\tfrac`/`\dfrac` to `\frac`, `\text{X}` to X, degrees, dollar
 //!   signs, percent, a trailing ".", units, "x =" prefixes, thousands separators
@@ -10,10 +12,16 @@
 //!   its unit list eats `\pm` (it contains "pm"), turns `\text{east}` into "" (so "west" would
 //!   match) and keeps unit exponents (`864 \mbox{ inches}^2` becomes `864^2`).
 //! - Equivalence, in order: equal strings; numbers within a relative tolerance of 1e-4
-//!   ([`RELATIVE_TOLERANCE`]; percent leniency); unordered solution lists; tuples and intervals
-//!   element by element with their bracket types; matrices element by element; equations as
-//!   proportional lhs - rhs; exact rationals, roots, pi and i, and expressions in variables
-//!   compared at random points.
+//!   ([`RELATIVE_TOLERANCE`]; percent leniency); unordered solution lists (`a \pm b` is the
+//!   list of `a + b` and `a - b`, every `\pm` read as + and then as -); tuples and intervals
+//!   element by element with their bracket types; inequalities in one variable as their
+//!   intervals (`x > 1` is `(1,\infty)`, `0 < k \le 6` is `(0,6]`; "or" makes a union);
+//!   matrices element by element, a scalar in front multiplied in; a tuple as the column vector
+//!   with its entries (not a row matrix); assignments (`a=4, b=-7`) by name, or in order
+//!   against a tuple; equations as proportional lhs - rhs (`y = 3x + 5` also equals `3x + 5`);
+//!   exact rationals (repeating decimals `0.1\overline{6}`, `0.\dot{3}`, `0.(3)` and binomial
+//!   coefficients `\binom{9}{4}`, `{9 \choose 4}` included), roots, pi and i, and expressions
+//!   in variables compared at random points.
 //! - The data: MATH-500's 500 gold answers are mostly integers, with fractions, roots, pi,
 //!   degrees, tuples, solution lists, sets, intervals, matrices, base-n numbers, text answers,
 //!   units, equations and complex numbers among them; AIME24's are zero-padded strings ("025"),
@@ -24,6 +32,7 @@ mod canonical;
 mod equiv;
 mod expr;
 mod extract;
+mod inequality;
 mod normalize;
 mod parse;
 

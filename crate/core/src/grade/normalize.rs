@@ -196,6 +196,8 @@ pub fn normalize(raw: &str) -> String {
     s = s.replace("\\displaystyle", "");
     s = replace_command(&s, "\\dfrac", "\\frac");
     s = replace_command(&s, "\\tfrac", "\\frac");
+    s = replace_command(&s, "\\dbinom", "\\binom");
+    s = replace_command(&s, "\\tbinom", "\\binom");
     s = unify_text_commands(&s);
     // Degrees.
     for degree in [

@@ -2,7 +2,9 @@
 //!
 //! Handles implicit multiplication (2x, 3\sqrt{2}, 2\pi r), mixed numbers (1\frac{4}{5}),
 //! \frac and \sqrt with one-character arguments (\frac43, \sqrt2), roots with an index,
-//! functions (\sin x, \ln(2)), powers, factorials and absolute values. Depth is bounded.
+//! functions (\sin x, \ln(2)), powers, factorials, binomial coefficients (\binom{9}{4},
+//! {9 \choose 4}), repeating decimals (0.1\overline{6}, 0.\dot{3}, 0.(3)) and absolute
+//! values. Depth is bounded.
 
 use super::expr::{Constant, Expr, Func};
 use num_bigint::BigInt;
@@ -18,6 +20,9 @@ const MAX_DIGITS: usize = 80;
 pub(crate) enum Tok {
     /// Digits with at most one '.'.
     Num(String),
+    /// A repeating decimal: the digits written before the repeating block (with their '.')
+    /// and the block: "0.1\overline{6}" is ("0.1", "6").
+    Repeating(String, String),
     /// One ASCII letter.
     Letter(char),
     /// `\name`, or `\{`, `\}`, `\\` (name "{", "}", "\\").
@@ -62,7 +67,14 @@ pub(crate) fn tokenize(s: &str) -> Vec<Tok> {
                     i = j;
                 }
             }
-            out.push(Tok::Num(text));
+            let decimal = text.contains('.') && !text.contains('e');
+            match decimal.then(|| repeating_block(&chars, i)).flatten() {
+                Some((block, end)) => {
+                    out.push(Tok::Repeating(text, block));
+                    i = end;
+                }
+                None => out.push(Tok::Num(text)),
+            }
         } else if c.is_ascii_alphabetic() {
             out.push(Tok::Letter(c));
             i += 1;
@@ -91,6 +103,75 @@ pub(crate) fn tokenize(s: &str) -> Vec<Tok> {
         }
     }
     out
+}
+
+/// The repeating block written right after a decimal's digits (at `chars[at..]`):
+/// `\overline{27}` or `\bar{27}`, `\dot{3}` (one digit) or `\dot{1}4\dot{2}` (from the first
+/// dotted digit to the last), or `(3)` with no space before it. Returns the block's digits and
+/// the index after it.
+fn repeating_block(chars: &[char], at: usize) -> Option<(String, usize)> {
+    let rest: String = chars[at..chars.len().min(at + MAX_DIGITS + 16)]
+        .iter()
+        .collect();
+    let digits_in = |inner: &str| {
+        (!inner.is_empty()
+            && inner.len() <= MAX_DIGITS
+            && inner.chars().all(|c| c.is_ascii_digit()))
+        .then(|| inner.to_string())
+    };
+    // "\overline{27}", "\bar{27}", "(27)": a delimited block.
+    for (open, close) in [("\\overline{", '}'), ("\\bar{", '}'), ("(", ')')] {
+        if let Some(after) = rest.strip_prefix(open) {
+            let inner = after.split(close).next()?;
+            if after.len() > inner.len() {
+                let block = digits_in(inner)?;
+                return Some((block, at + open.chars().count() + inner.chars().count() + 1));
+            }
+        }
+    }
+    // "\dot{3}", "\dot 3", "\dot{1}4\dot{2}".
+    let dotted_digit = |j: usize| -> Option<(char, usize)> {
+        let tail: String = chars[j..chars.len().min(j + 7)].iter().collect();
+        if let Some(r) = tail.strip_prefix("\\dot{") {
+            let mut it = r.chars();
+            let digit = it.next().filter(char::is_ascii_digit)?;
+            (it.next() == Some('}')).then_some((digit, j + 7))
+        } else {
+            let r = tail.strip_prefix("\\dot ")?;
+            let digit = r.chars().next().filter(char::is_ascii_digit)?;
+            Some((digit, j + 6))
+        }
+    };
+    let (mut block, mut between, mut end, mut j) = (String::new(), String::new(), None, at);
+    loop {
+        if let Some((digit, next)) = dotted_digit(j) {
+            // Digits between two dotted ones belong to the block.
+            block.push_str(&between);
+            between.clear();
+            block.push(digit);
+            j = next;
+            end = Some(j);
+        } else if end.is_some() && chars.get(j).is_some_and(char::is_ascii_digit) {
+            between.push(chars[j]);
+            j += 1;
+        } else {
+            break;
+        }
+        if block.len() + between.len() > MAX_DIGITS {
+            return None;
+        }
+    }
+    end.map(|end| (block, end))
+}
+
+/// The exact value of a repeating decimal: "0.1" with block "6" is 1/6.
+fn repeating_value(written: &str, block: &str) -> Option<BigRational> {
+    let before = parse_number(written)?;
+    let decimals = written.split_once('.').map_or(0, |(_, f)| f.len()) as u32;
+    let block_value: BigInt = block.parse().ok()?;
+    let ten = BigInt::from(10u32);
+    let denom = (ten.pow(block.len() as u32) - 1u32) * ten.pow(decimals);
+    Some(before + BigRational::new(block_value, denom))
 }
 
 /// Parses a number literal exactly ("1.25" -> 5/4, ".5" -> 1/2).
@@ -242,11 +323,13 @@ impl Parser {
 
     fn starts_primary(&self) -> bool {
         match self.peek() {
-            Some(Tok::Num(_) | Tok::Letter(_)) => true,
+            Some(Tok::Num(_) | Tok::Repeating(..) | Tok::Letter(_)) => true,
             Some(Tok::Sym(c)) => matches!(c, '(' | '{' | '['),
             Some(Tok::Cmd(name)) => {
-                matches!(name.as_str(), "frac" | "sqrt" | "pi" | "infty" | "infinity")
-                    || func_named(name).is_some()
+                matches!(
+                    name.as_str(),
+                    "frac" | "sqrt" | "binom" | "pi" | "infty" | "infinity"
+                ) || func_named(name).is_some()
                     || GREEK.contains(&name.as_str())
             }
             None => false,
@@ -345,6 +428,18 @@ impl Parser {
         }
     }
 
+    /// A `{...}` group, or the binomial coefficient `{n \choose k}`.
+    fn braced(&mut self) -> Parsed {
+        let e = self.sum()?;
+        if self.eat_cmd("choose") {
+            let k = self.sum()?;
+            return self
+                .eat_sym('}')
+                .then(|| Expr::Binom(Box::new(e), Box::new(k)));
+        }
+        self.eat_sym('}').then_some(e)
+    }
+
     fn grouped(&mut self, close: char) -> Parsed {
         let e = self.sum()?;
         self.eat_sym(close).then_some(e)
@@ -361,11 +456,12 @@ impl Parser {
                     self.mixed_number(Expr::Num(value))
                 }
             }
+            Tok::Repeating(written, block) => Expr::Num(repeating_value(&written, &block)?),
             Tok::Letter('i') => Expr::Const(Constant::I),
             Tok::Letter(c) => self.subscripted(c.to_string())?,
             Tok::Sym('(') => self.grouped(')')?,
             Tok::Sym('[') => self.grouped(']')?,
-            Tok::Sym('{') => self.grouped('}')?,
+            Tok::Sym('{') => self.braced()?,
             Tok::Sym('|') => Expr::Call(Func::Abs, Box::new(self.grouped('|')?)),
             Tok::Cmd(name) => self.command(&name)?,
             Tok::Sym(_) => return None,
@@ -430,6 +526,11 @@ impl Parser {
                 let num = self.argument()?;
                 let den = self.argument()?;
                 Expr::Div(Box::new(num), Box::new(den))
+            }
+            "binom" => {
+                let n = self.argument()?;
+                let k = self.argument()?;
+                Expr::Binom(Box::new(n), Box::new(k))
             }
             "sqrt" => {
                 if self.eat_sym('[') {
@@ -513,6 +614,37 @@ mod tests {
         assert_eq!(value("5!"), 120.0);
         assert_eq!(value("|-3|"), 3.0);
         assert!((value("\\frac{3\\sqrt{3}}{4}") - 3.0 * 3f64.sqrt() / 4.0).abs() < 1e-15);
+        assert_eq!(value("\\binom{9}{4}"), 126.0);
+        assert_eq!(value("\\binom94"), 126.0);
+        assert_eq!(value("{9 \\choose 4}"), 126.0);
+        assert_eq!(value("2\\binom{4}{2}\\binom{3}{1}"), 36.0);
+    }
+
+    fn exact(s: &str) -> BigRational {
+        parse_expr(s)
+            .and_then(|e| e.exact())
+            .unwrap_or_else(|| panic!("{s} has no exact value"))
+    }
+
+    #[test]
+    fn repeating_decimals_are_exact() {
+        let q = |n: i64, d: i64| BigRational::new(n.into(), d.into());
+        assert_eq!(exact("0.\\overline{7}"), q(7, 9));
+        assert_eq!(exact("2.\\overline{1}"), q(19, 9));
+        assert_eq!(exact("0.1\\overline{6}"), q(1, 6));
+        assert_eq!(exact("0.41\\overline{2}"), q(371, 900));
+        assert_eq!(exact("0.\\overline{27}"), q(3, 11));
+        assert_eq!(exact("0.\\bar{3}"), q(1, 3));
+        assert_eq!(exact("0.(3)"), q(1, 3));
+        assert_eq!(exact("0.1(6)"), q(1, 6));
+        assert_eq!(exact("0.\\dot{3}"), q(1, 3));
+        assert_eq!(exact("0.\\dot 3"), q(1, 3));
+        assert_eq!(exact("0.\\dot{1}\\dot{8}"), q(2, 11));
+        assert_eq!(exact("0.\\dot{1}4\\dot{2}"), q(142, 999));
+        assert_eq!(exact("-1.\\overline{9}"), q(-2, 1));
+        // Not a repeating block: an integer before parentheses multiplies.
+        assert_eq!(exact("2(3)"), q(6, 1));
+        assert!(parse_expr("0.\\overline{x}").is_none());
     }
 
     #[test]
