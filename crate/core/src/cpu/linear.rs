@@ -118,8 +118,9 @@ const PARALLEL_WORK: usize = 1 << 20;
 
 /// Splits the `n` output columns of y [m, n] into contiguous ranges, one per thread, and runs
 /// `f(range, out)` on each; `out` is [m, range.len()] and is scattered back into y. `k` (the
-/// inner size) only decides whether threads are worth it. Natively this uses every core; in
-/// wasm (no threads) it runs on the calling thread.
+/// inner size) only decides whether threads are worth it. Natively the ranges run on one
+/// persistent pool of threads (rayon's, one per core), so a product costs no thread start; in
+/// wasm (no threads) they run on the calling thread.
 fn for_row_ranges<F>(y: &mut [f32], m: usize, n: usize, k: usize, f: F)
 where
     F: Fn(std::ops::Range<usize>, &mut [f32]) + Sync,
@@ -132,28 +133,11 @@ where
         return;
     }
     let chunk = n.div_ceil(threads);
-    let parts: Vec<(std::ops::Range<usize>, Vec<f32>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..n)
-            .step_by(chunk)
-            .map(|start| {
-                let range = start..(start + chunk).min(n);
-                let f = &f;
-                scope.spawn(move || {
-                    let mut out = vec![0f32; m * range.len()];
-                    f(range.clone(), &mut out);
-                    (range, out)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
-    for (range, out) in parts {
+    let ranges: Vec<std::ops::Range<usize>> = (0..n)
+        .step_by(chunk)
+        .map(|start| start..(start + chunk).min(n))
+        .collect();
+    for (range, out) in run_ranges(ranges, m, &f) {
         let width = range.len();
         for i in 0..m {
             y[i * n + range.start..i * n + range.end]
@@ -162,9 +146,49 @@ where
     }
 }
 
+/// Runs `f` on each range on the thread pool; each result is [m, range.len()].
+#[cfg(not(target_arch = "wasm32"))]
+fn run_ranges<F>(
+    ranges: Vec<std::ops::Range<usize>>,
+    m: usize,
+    f: &F,
+) -> Vec<(std::ops::Range<usize>, Vec<f32>)>
+where
+    F: Fn(std::ops::Range<usize>, &mut [f32]) + Sync,
+{
+    use rayon::prelude::*;
+    ranges
+        .into_par_iter()
+        .map(|range| {
+            let mut out = vec![0f32; m * range.len()];
+            f(range.clone(), &mut out);
+            (range, out)
+        })
+        .collect()
+}
+
+#[cfg(target_arch = "wasm32")]
+fn run_ranges<F>(
+    ranges: Vec<std::ops::Range<usize>>,
+    m: usize,
+    f: &F,
+) -> Vec<(std::ops::Range<usize>, Vec<f32>)>
+where
+    F: Fn(std::ops::Range<usize>, &mut [f32]) + Sync,
+{
+    ranges
+        .into_iter()
+        .map(|range| {
+            let mut out = vec![0f32; m * range.len()];
+            f(range.clone(), &mut out);
+            (range, out)
+        })
+        .collect()
+}
+
 #[cfg(not(target_arch = "wasm32"))]
 fn threads() -> usize {
-    std::thread::available_parallelism().map_or(1, usize::from)
+    rayon::current_num_threads()
 }
 
 #[cfg(target_arch = "wasm32")]
