@@ -76,8 +76,8 @@ impl Tokenizer {
             Ok(array) => array,
             Err(other) => js_sys::Uint8Array::new(&other),
         };
-        let file = GgufFile::read(&JsBytes(bytes)).await.map_err(to_js_error)?;
-        ttsearch::tokenize::Tokenizer::from_gguf(&file)
+        let mut file = GgufFile::read(&JsBytes(bytes)).await.map_err(to_js_error)?;
+        ttsearch::tokenize::Tokenizer::take_from_gguf(&mut file)
             .map(|inner| Tokenizer { inner })
             .map_err(to_js_error)
     }

@@ -202,10 +202,10 @@ pub async fn open<F: ModelFiles>(
                 .open(name)
                 .await?
                 .ok_or_else(|| missing(files, name))?;
-            let (config, store) = GgufStore::open(file).await?;
+            let (config, mut store) = GgufStore::open(file).await?;
             let own = match given {
                 true => no_tokenizer(),
-                false => Tokenizer::from_gguf(store.file()),
+                false => Tokenizer::take_from_gguf(store.file_mut()),
             };
             (config, AnyStore::Gguf(store), own)
         }

@@ -72,6 +72,12 @@ impl<S: ByteSource> GgufStore<S> {
         &self.file
     }
 
+    /// The parsed header, to change: [`crate::tokenize::Tokenizer::take_from_gguf`] takes the
+    /// vocabulary out of it (the config and the tensors are read by then).
+    pub fn file_mut(&mut self) -> &mut GgufFile {
+        &mut self.file
+    }
+
     /// The GGML type of tensor `name` (an HF name).
     pub fn ggml_type(&self, name: &str) -> Option<super::ggml::GgmlType> {
         Some(self.file.tensor(&self.tensors.get(name)?.gguf_name)?.ty)

@@ -162,10 +162,17 @@ impl Tokenizer {
         add_bos: bool,
         chat_template: Option<String>,
     ) -> Result<Self> {
-        let size = inner.get_vocab_size(true);
+        // The ids run to the model's last or the last added token's. (`get_vocab_size(true)`
+        // would copy the whole vocabulary into a new map to count it: for Gemma 3's 262,144
+        // tokens that copy was the peak of the build.)
+        let added_tokens = inner.get_added_tokens_decoder();
+        let size = added_tokens
+            .keys()
+            .map(|&id| id as usize + 1)
+            .fold(inner.get_vocab_size(false), usize::max);
         let mut special = vec![false; size];
         let mut added = vec![false; size];
-        for (id, token) in inner.get_added_tokens_decoder() {
+        for (id, token) in added_tokens {
             if let Some(slot) = special.get_mut(id as usize) {
                 *slot = token.special;
                 added[id as usize] = true;
