@@ -220,7 +220,10 @@ mod tests {
         same("0.\\overline{3}", "\\frac13");
         same("\\binom{9}{4}", "126");
         same("x > 1", "(1,\\infty)");
-        same("x < -2 \\text{ or } x > 3", "(3,\\infty) \\cup (-\\infty,-2)");
+        same(
+            "x < -2 \\text{ or } x > 3",
+            "(3,\\infty) \\cup (-\\infty,-2)",
+        );
         same("(1, -4)", "\\begin{pmatrix} 1 \\\\ -4 \\end{pmatrix}");
         same("-\\begin{pmatrix} -1 \\\\ 4 \\end{pmatrix}", "(1,-4)");
         same("b=2, a=1", "a=1, b=2");
@@ -243,7 +246,10 @@ mod tests {
             "\\frac23",
         ]);
         let members: Vec<Vec<usize>> = groups.into_iter().map(|g| g.members).collect();
-        assert_eq!(members, vec![vec![0, 1, 3], vec![2], vec![4, 5, 6], vec![7, 8]]);
+        assert_eq!(
+            members,
+            vec![vec![0, 1, 3], vec![2], vec![4, 5, 6], vec![7, 8]]
+        );
     }
 
     #[test]
