@@ -13,6 +13,10 @@
 //! | TRL PRMTrainer (`*ForTokenClassification`, e.g. HuggingFaceH4/Qwen2.5-Math-1.5B-Instruct-PRM-0.2) | BOS id (when the tokenizer has one) + question, then each step followed by the separator, every piece tokenized on its own without special tokens | the separator's last token after each step | score Linear(h, 2) on the last hidden state; softmax, label 1 |
 //! | generative verifier (any chat model, the policy too) | the model's template; [`VERIFIER_INSTRUCTION`], the problem and "Step: " + step k per user turn, "Yes" per assistant turn | the position before each answer | P("Yes") against P("No") |
 //!
+//! A model without a chat template (a base GGUF) verifies in plain text of the same shape: the
+//! instruction and the problem, then per step "Step: " + step + "\nCorrect:" and the answer
+//! " Yes" before the next step, scored as P(" Yes") against P(" No").
+//!
 //! TRL's format, as `tokenize_row` of `trl.experimental.prm.PRMTrainer` builds training rows in
 //! TRL 1.13.0 (the last release that has the trainer; 0.13.0, which trained HuggingFaceH4's
 //! PRMs, builds them the same way):
@@ -32,13 +36,10 @@
 //! - the score is softmax over the two labels' logits, label 1 (TRL turns a `True` label into
 //!   1): P(correct).
 //!
-//! The separator: the one `training_args.bin` (the trainer's arguments, which every TRL
-//! checkpoint folder holds) records as `step_separator`, else "\n\n" (search-and-learn's
-//! recipe; TRL's default is "\n"); a caller's option overrides both.
-//!
-//! A model without a chat template (a base GGUF) verifies in plain text of the same shape: the
-//! instruction and the problem, then per step "Step: " + step + "\nCorrect:" and the answer
-//! " Yes" before the next step, scored as P(" Yes") against P(" No").
+//! The separator: the one `training_args.bin` (the trainer's arguments, which transformers'
+//! Trainer saves beside the weights) records as `step_separator`, else "\n\n" (search-and-learn's
+//! recipe; TRL's default is "\n"; a file the unpickler cannot read counts as absent); a
+//! caller's option overrides both.
 
 use crate::error::{Error, Result};
 use crate::tokenize::{Message, QWEN_SYSTEM_PROMPT, RenderOptions, Tokenizer};
