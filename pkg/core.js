@@ -251,6 +251,9 @@ function validate(options) {
   if (options.device !== undefined && !DEVICES.includes(options.device)) {
     throw new TtsearchError('invalid_argument', `device ${JSON.stringify(options.device)}: use ${DEVICES.join(', ')}`);
   }
+  if (options.prmSeparator !== undefined && typeof options.prmSeparator !== 'string') {
+    throw new TtsearchError('invalid_argument', 'prmSeparator must be a string');
+  }
 }
 
 /**
@@ -275,6 +278,7 @@ export async function loadModel(source, options = {}) {
     kvBlocks: options.kvBlocks,
     kvBytes: options.kvBytes,
     blockSize: options.blockSize,
+    prmSeparator: options.prmSeparator,
   };
   return serialized(() =>
     guarded(async (wasm) => {

@@ -69,7 +69,7 @@ export type LoadProgress =
 export type WeightFormat = 'f32' | 'f16' | 'q8' | 'q4';
 
 /** PRM families. */
-export type PrmKind = 'skywork' | 'qwen-prm' | 'rlhflow' | 'math-shepherd' | 'generative';
+export type PrmKind = 'skywork' | 'qwen-prm' | 'rlhflow' | 'math-shepherd' | 'trl' | 'generative';
 
 export interface LoadModelOptions {
   /** Weight format (default "auto"). */
@@ -78,8 +78,13 @@ export interface LoadModelOptions {
   device?: 'webgpu' | 'cpu' | 'auto';
   /** "policy" or "prm" (default: "prm" when the checkpoint has a PRM head). */
   role?: 'policy' | 'prm';
-  /** The PRM family (default: from the head; "generative" for a chat model as verifier). */
+  /** The PRM family (default: from the config and head; "generative" for a chat model as verifier). */
   prmKind?: PrmKind;
+  /**
+   * The step separator of a TRL PRM ("trl": a *ForTokenClassification model trained by
+   * PRMTrainer); default: the `step_separator` its training_args.bin records, else "\n\n".
+   */
+  prmSeparator?: string;
   /** Hub revision (default "main"). */
   revision?: string;
   /** Hub address (default "https://huggingface.co"). */

@@ -14,6 +14,14 @@ const SKYWORK_1_5B = { source: 'Skywork/Skywork-o1-Open-PRM-Qwen-2.5-1.5B', dtyp
 const SKYWORK_BYTES = 3.09 * GB;
 
 /**
+ * HuggingFaceH4's 1.5B PRM, trained with TRL's PRMTrainer by search-and-learn's recipe (a
+ * Qwen2.5-Math-1.5B-Instruct token classifier, step separator "\n\n"), one model.safetensors.
+ * Its size here assumes bf16 weights like Skywork's (not checked against the hub).
+ */
+const H4_PRM_1_5B = { source: 'HuggingFaceH4/Qwen2.5-Math-1.5B-Instruct-PRM-0.2', dtype: 'q8' };
+const H4_PRM_BYTES = 3.09 * GB;
+
+/**
  * A preset: { id, label, note, policy, prm?, verifier?, downloadBytes, deviceBytes, params? }.
  * `policy`/`prm`: { source, file?, hubUrl?, dtype } as loadModel takes them; a `hubUrl`
  * starting with "/" is on this page's origin. `params`: search defaults for this preset.
@@ -65,6 +73,17 @@ export const PRESETS = [
     policy: { source: 'bartowski/Llama-3.2-1B-Instruct-GGUF', file: 'Llama-3.2-1B-Instruct-Q4_K_M.gguf', dtype: 'q4' },
     prm: SKYWORK_1_5B,
     downloadBytes: 807_694_464 + SKYWORK_BYTES,
+    deviceBytes: 0.97 * GB + 1.9 * GB,
+  },
+  {
+    id: 'llama-1b-h4-prm',
+    label: 'Llama 3.2 1B Instruct + HuggingFaceH4 PRM 1.5B (TRL)',
+    note:
+      "search-and-learn's own PRM, trained with TRL on PRM800K: a token classifier that scores " +
+      'each step at its blank line.',
+    policy: { source: 'bartowski/Llama-3.2-1B-Instruct-GGUF', file: 'Llama-3.2-1B-Instruct-Q4_K_M.gguf', dtype: 'q4' },
+    prm: H4_PRM_1_5B,
+    downloadBytes: 807_694_464 + H4_PRM_BYTES,
     deviceBytes: 0.97 * GB + 1.9 * GB,
   },
   {

@@ -5,7 +5,8 @@
 // the second load is served by the cache, a full quota leaves files uncached; typed errors; the
 // Gemma 3 270M GGUF loads (its wasm heap under half the file; under 100 MB is a todo) and
 // generates the CLI's greedy tokens; the page stays responsive; crashes and a lost device are
-// recovered from; a PyTorch checkpoint scores like its safetensors twin.
+// recovered from; a PyTorch checkpoint scores like its safetensors twin; a TRL PRM scores like
+// TRL and transformers on WebGPU, with its recorded separator and with prmSeparator.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -258,6 +259,21 @@ test('a PyTorch checkpoint (pytorch_model.bin shards) loads on the GPU and score
     return scores;
   }, PROBLEM);
   assertClose(fromBin, fromSafetensors, 1e-5, 'scores');
+});
+
+test('a TRL PRM loads on the GPU in the worker and scores like TRL and transformers', async () => {
+  const golden = JSON.parse(readFileSync(join(root, 'tests/fixtures/prms/trl-golden.json'), 'utf8'));
+  for (const [key, extra] of [['trl', {}], ['trl-blank-line', { prmSeparator: golden.separators['trl-blank-line'] }]]) {
+    const got = await page.evaluate(async ({ cases, extra }) => {
+      const prm = await tts.loadModel('ttsearch-test/trl-tiny', { hubUrl, dtype: 'f32', kvBlocks: 32, ...extra });
+      if (prm.info.device !== 'webgpu' || prm.prmKind !== 'trl') throw new Error(JSON.stringify(prm.info));
+      const scores = [];
+      for (const c of cases) scores.push(await prm.score(c.question, c.steps));
+      await prm.dispose();
+      return scores;
+    }, { cases: golden.cases, extra });
+    golden.cases.forEach((c, i) => assertClose(got[i], c.scores[key], 1e-4, key));
+  }
 });
 
 test('a crashed worker and a lost device are recovered from', async () => {

@@ -1,10 +1,11 @@
 // The package's model and search API in Node (the CPU backend in wasm): models from a path and
 // from the test hub by repo id; greedy generation and searches equal the native CLI's; typed
 // errors for a gated repo, a missing file, a truncated download, an unsupported architecture
-// and invalid parameters; cancellation frees every KV block.
+// and invalid parameters; cancellation frees every KV block; a TRL PRM from the test hub scores
+// like TRL and transformers (its separator from training_args.bin, or from prmSeparator).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ttsearch from '../../pkg/index.js';
@@ -66,6 +67,29 @@ test('searches from the test hub equal the CLI (best-of-n, beam, dvts)', async (
   await solver.dispose();
   await policy.dispose();
   await prm.dispose();
+});
+
+test('a TRL PRM from the test hub scores like TRL and transformers, and beam search runs with it', async () => {
+  const golden = JSON.parse(readFileSync(join(root, 'tests/fixtures/prms/trl-golden.json'), 'utf8'));
+  const cases = golden.cases;
+  for (const [key, options] of [['trl', {}], ['trl-blank-line', { prmSeparator: golden.separators['trl-blank-line'] }]]) {
+    const prm = await ttsearch.loadModel('ttsearch-test/trl-tiny', { hubUrl: hub.url, dtype: 'f32', kvBlocks: 128, ...options });
+    assert.equal(prm.role, 'prm');
+    assert.equal(prm.prmKind, 'trl');
+    for (const c of cases) assertClose(await prm.score(c.question, c.steps), c.scores[key], 1e-4, key);
+    if (key === 'trl') {
+      const policy = await ttsearch.loadModel('ttsearch-test/policy-tiny', { hubUrl: hub.url, dtype: 'f32', kvBlocks: 256 });
+      const solver = await ttsearch.createSolver({ policy, prm, prmKind: 'trl' });
+      const params = { strategy: 'beam', n: 4, beamWidth: 2, numIterations: 3, maxTokens: 12, seed: 5 };
+      const got = await solver.solve(PROBLEM, params);
+      assertSameCompletions(got, cliSolve({ policy: POLICY, prm: 'tests/fixtures/prms/trl-tiny', problem: PROBLEM, params }), 'trl beam');
+      assert.ok(got.report.prmTokensFed > 0);
+      await solver.dispose();
+      await policy.dispose();
+    }
+    await prm.dispose();
+  }
+  await assert.rejects(ttsearch.loadModel('ttsearch-test/trl-tiny', { hubUrl: hub.url, prmSeparator: 3 }), (e) => e.code === 'invalid_argument');
 });
 
 test('invalid search parameters reject before any work, saying what to change', async () => {

@@ -3,7 +3,7 @@
 // them): a beam search from the page draws its tree while it runs and ends in a KaTeX-rendered
 // answer; Stop aborts and a second solve works; the cache manager lists the models and deletes
 // them; without WebGPU the page says so and solves on the CPU; the diagnostics panel's kernel
-// self-check passes; the offline Gemma 3 270M preset (when fetched) runs a search. Screenshots (desktop and 390-pixel phone, mid-search and at the end, light
+// self-check passes; a preset with a TRL PRM searches; the offline Gemma 3 270M preset (when fetched) runs a search. Screenshots (desktop and 390-pixel phone, mid-search and at the end, light
 // and dark) go to target/demo-*.png for review.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -159,6 +159,19 @@ test('an example problem is graded against its gold answer, in dark mode at phon
   await page.locator('#result').scrollIntoViewIfNeeded();
   await shot(page, 'phone-end');
   assert.match(await page.locator('#badge').innerText(), /correct|no answer/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a preset with a TRL PRM (token classification) runs a beam search in the page', async () => {
+  const { page, errors } = await openPage();
+  await page.check('#presets input[value="tiny-trl"]');
+  await page.fill('#problem', PROBLEM);
+  await page.selectOption('#device', 'cpu');
+  await page.click('#solve');
+  assert.equal(await waitFinal(page), 'done', await page.locator('#error').innerText());
+  assert.ok(Number(await page.locator('#tree').getAttribute('data-nodes')) > 0);
+  assert.match(await page.locator('[data-stat="verifier read"]').innerText(), /re-scoring every prefix/);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -19,6 +19,8 @@ enum Kind {
     Rlhflow,
     /// Math-Shepherd (" ки" step tags, P("+") at each tag).
     MathShepherd,
+    /// TRL's PRMTrainer (*ForTokenClassification, each step followed by its separator).
+    Trl,
     /// Any chat model asked whether each step is correct (P("Yes") against P("No")).
     Generative,
 }
@@ -32,6 +34,10 @@ pub struct ScoreArgs {
     /// The PRM family (its input format and head); by default, from the checkpoint's head.
     #[arg(long, value_enum)]
     kind: Option<Kind>,
+    /// The step separator of a TRL PRM (default: the one its training_args.bin records, else
+    /// "\n\n").
+    #[arg(long)]
+    separator: Option<String>,
     /// The question.
     #[arg(long)]
     question: String,
@@ -60,6 +66,7 @@ pub fn run(args: &ScoreArgs) -> Result<ExitCode> {
         Kind::QwenPrm => PrmFormat::QwenPrm,
         Kind::Rlhflow => PrmFormat::Rlhflow,
         Kind::MathShepherd => PrmFormat::MathShepherd,
+        Kind::Trl => PrmFormat::Trl,
         Kind::Generative => PrmFormat::Generative,
     });
     let options = LoadOptions {
@@ -69,6 +76,9 @@ pub fn run(args: &ScoreArgs) -> Result<ExitCode> {
     };
     let model = block_on(load::load(&load::path_source(&args.prm)?, None, &options))?;
     let mut prm = model.into_prm(kind)?;
+    if let Some(separator) = &args.separator {
+        prm.set_separator(separator)?;
+    }
     let refs: Vec<&str> = steps.iter().map(String::as_str).collect();
     let scores = block_on(prm.score(&args.question, &refs))?;
     let json = serde_json::json!({"scores": scores, "tokens_fed": prm.tokens_fed()});

@@ -29,10 +29,14 @@ pub struct SearchModelArgs {
     /// model (folder or .gguf file) with --prm-kind generative.
     #[arg(long, conflicts_with = "verifier")]
     pub prm: Option<PathBuf>,
-    /// The PRM family: skywork, qwen-prm, rlhflow, math-shepherd, generative (default: from
-    /// the checkpoint's head).
+    /// The PRM family: skywork, qwen-prm, rlhflow, math-shepherd, trl, generative (default:
+    /// from the checkpoint's config and head).
     #[arg(long)]
     pub prm_kind: Option<String>,
+    /// The step separator of a TRL PRM (default: the one its training_args.bin records, else
+    /// "\n\n").
+    #[arg(long, requires = "prm")]
+    pub prm_separator: Option<String>,
     /// "self": the policy verifies its own steps as a generative verifier (one engine).
     #[arg(long)]
     pub verifier: Option<String>,
@@ -160,7 +164,13 @@ impl SearchModelArgs {
             return job.run(&mut SelfVerified::new(prm, prompt));
         }
         let scorer = match &self.prm {
-            Some(path) => Some(self.load(path, None, &options)?.into_prm(kind)?),
+            Some(path) => {
+                let mut prm = self.load(path, None, &options)?.into_prm(kind)?;
+                if let Some(separator) = &self.prm_separator {
+                    prm.set_separator(separator)?;
+                }
+                Some(prm)
+            }
             None => None,
         };
         let policy = EnginePolicy::new(policy.engine, policy.tokenizer?, prompt);

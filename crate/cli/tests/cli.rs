@@ -471,6 +471,98 @@ fn score_steps_with_a_prm() {
     );
 }
 
+/// `score --kind trl` with the tiny TRL PRM: the separator its training_args.bin records, then
+/// one given by `--separator`, against TRL's and transformers' scores; `solve --prm-kind trl`
+/// runs beam search with it.
+#[test]
+fn score_and_solve_with_a_trl_prm() {
+    let dir = fixture("prms");
+    let golden: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{dir}/trl-golden.json")).expect("golden"),
+    )
+    .expect("json");
+    let prm = format!("{dir}/trl-tiny");
+    let case = &golden["cases"][0];
+    let steps =
+        std::env::temp_dir().join(format!("ttsearch-trl-steps-{}.json", std::process::id()));
+    std::fs::write(&steps, case["steps"].to_string()).expect("write steps");
+    let steps_arg = steps.display().to_string();
+    for (key, separator) in [("trl", None), ("trl-blank-line", Some("\n\n"))] {
+        let question = case["question"].as_str().expect("question");
+        let mut args = vec![
+            "score",
+            "--prm",
+            &prm,
+            "--kind",
+            "trl",
+            "--question",
+            question,
+            "--steps",
+            &steps_arg,
+            "--json",
+        ];
+        if let Some(separator) = separator {
+            args.extend(["--separator", separator]);
+        }
+        let out = ttsearch(&args, None);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+        let got = v["scores"].as_array().expect("scores");
+        let want = case["scores"][key].as_array().expect("want");
+        assert_eq!(got.len(), want.len(), "{key}");
+        for (g, w) in got.iter().zip(want) {
+            assert!(
+                (g.as_f64().expect("g") - w.as_f64().expect("w")).abs() < 1e-4,
+                "{key}: {got:?} vs {want:?}"
+            );
+        }
+        assert_eq!(
+            v["tokens_fed"],
+            case["ids"][key].as_array().expect("ids").len(),
+            "{key}"
+        );
+    }
+    let _ = std::fs::remove_file(&steps);
+    let policy = fixture("prms/policy-tiny");
+    let mut args = vec![
+        "solve",
+        "--policy",
+        &policy,
+        "--prm",
+        &prm,
+        "--prm-kind",
+        "trl",
+        "--problem",
+        "What is $1+1$?",
+        "--strategy",
+        "beam",
+        "--n",
+        "4",
+        "--json",
+    ];
+    args.extend(TINY_SEARCH);
+    let o = ttsearch(&args, None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let outcome = &v["outcome"];
+    assert_eq!(outcome["strategy"], "beam");
+    assert!(
+        !outcome["completions"]
+            .as_array()
+            .expect("completions")
+            .is_empty()
+    );
+    let report = &outcome["report"];
+    assert!(
+        report["prm_tokens_fed"].as_u64() < report["prm_rescore_tokens"].as_u64(),
+        "{report}"
+    );
+}
+
 const TINY_SEARCH: [&str; 8] = [
     "--num-iterations",
     "3",

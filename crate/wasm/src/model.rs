@@ -50,6 +50,9 @@ struct LoadArgs {
     /// The most bytes the model may take on its device (weights and KV cache).
     #[serde(default)]
     max_bytes: Option<f64>,
+    /// A TRL PRM's step separator, instead of the one its files record.
+    #[serde(default)]
+    prm_separator: Option<String>,
 }
 
 /// What `inspect` finds, before any weight is read.
@@ -514,7 +517,10 @@ impl Model {
     ) -> std::result::Result<Model, JsValue> {
         let args: LoadArgs = from_js(options, "load options").map_err(to_js_error)?;
         let source = source(files, &args);
-        let checkpoint = load::open(&source, None).await.map_err(to_js_error)?;
+        let mut checkpoint = load::open(&source, None).await.map_err(to_js_error)?;
+        if let (Some(separator), Some(head)) = (&args.prm_separator, checkpoint.head.as_mut()) {
+            head.set_separator(separator).map_err(to_js_error)?;
+        }
         let (device, reason) = pick_device(&args).await.map_err(to_js_error)?;
         let plan = plan(&args, &checkpoint, device, reason).map_err(to_js_error)?;
         let engine = load::engine(
@@ -538,7 +544,7 @@ impl Model {
         let _ = set(
             "prmKind",
             match PrmFormat::detect(loaded.head.as_ref()) {
-                Ok(f) => format!("{f:?}").to_lowercase().into(),
+                Ok(f) => f.name().into(),
                 Err(_) => JsValue::NULL,
             },
         );

@@ -305,8 +305,8 @@ async fn run(
 
 #[wasm_bindgen]
 impl Solver {
-    /// A policy with a PRM model (`kind`: skywork, qwen-prm, rlhflow, math-shepherd,
-    /// generative; default: from the PRM's head).
+    /// A policy with a PRM model (`kind`: skywork, qwen-prm, rlhflow, math-shepherd, trl,
+    /// generative; default: from the PRM's config and head).
     #[wasm_bindgen(js_name = withPrm)]
     pub fn with_prm(
         policy: &Model,

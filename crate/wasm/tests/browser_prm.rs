@@ -1,6 +1,6 @@
-//! PRMs in headless Chromium: tiny PRMs of every family (value head, classifier head, LM-token
-//! read-outs in RLHFlow's, Math-Shepherd's and the generative verifier's formats), loaded from
-//! bytes onto WebGPU, against the reference scores.
+//! PRMs in headless Chromium: tiny PRMs of every family (value head, classifier head, TRL's
+//! token classifier, LM-token read-outs in RLHFlow's, Math-Shepherd's and the generative
+//! verifier's formats), loaded from bytes onto WebGPU, against the reference scores.
 
 #![cfg(target_arch = "wasm32")]
 
@@ -18,6 +18,8 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 const GOLDEN: &str = include_str!("../../../tests/fixtures/prms/golden.json");
+const TRL_GOLDEN: &str = include_str!("../../../tests/fixtures/prms/trl-golden.json");
+const TRL_ARGS: &[u8] = include_bytes!("../../../tests/fixtures/prms/trl-tiny/training_args.bin");
 
 struct Files {
     config: &'static str,
@@ -60,6 +62,18 @@ macro_rules! files {
 }
 
 async fn check(ctx: &GpuContext, files: Files, format: PrmFormat, key: &str) {
+    check_against(ctx, files, format, key, GOLDEN, None).await;
+}
+
+/// Scores every case of `golden` under `key`; `separator` sets a TRL PRM's separator.
+async fn check_against(
+    ctx: &GpuContext,
+    files: Files,
+    format: PrmFormat,
+    key: &str,
+    golden: &str,
+    separator: Option<&str>,
+) {
     let config = ModelConfig::from_hf_json(files.config).expect("config");
     let file = SafetensorsFile::open(MemorySource::new(files.weights.to_vec()))
         .await
@@ -68,14 +82,15 @@ async fn check(ctx: &GpuContext, files: Files, format: PrmFormat, key: &str) {
     let mut tokenizer =
         Tokenizer::from_hf(files.tokenizer, Some(files.tokenizer_config), None).expect("tokenizer");
     tokenizer.chat_template = Some(files.chat_template.to_string());
-    let head = PrmHead::for_format(
-        PrmHead::load(&store, config.hidden_size)
-            .await
-            .expect("head"),
+    let mut head = PrmHead::for_format(
+        PrmHead::load(&store, &config).await.expect("head"),
         format,
         &tokenizer,
     )
     .expect("head");
+    if let Some(separator) = separator {
+        head.set_separator(separator).expect("separator");
+    }
     let cache = GpuKvCache::new(ctx, &config, 64, 16).expect("cache");
     let model = GpuModel::load(ctx, config, &store, WeightFormat::F32)
         .await
@@ -86,7 +101,7 @@ async fn check(ctx: &GpuContext, files: Files, format: PrmFormat, key: &str) {
         head,
         format,
     );
-    let golden: Value = serde_json::from_str(GOLDEN).expect("golden");
+    let golden: Value = serde_json::from_str(golden).expect("golden");
     for case in golden["cases"].as_array().expect("cases") {
         let steps: Vec<&str> = case["steps"]
             .as_array()
@@ -127,5 +142,27 @@ async fn prms_score_like_the_reference_in_the_browser() {
         (PrmFormat::Generative, "generative"),
     ] {
         check(&ctx, files!("lm-prm-tiny"), format, key).await;
+    }
+    // TRL: the separator training_args.bin records (read here as the loader reads it), then
+    // search-and-learn's, given as an option.
+    let recorded = ttsearch::prm::recorded_separator(TRL_ARGS)
+        .await
+        .expect("training args")
+        .expect("a separator");
+    let golden: Value = serde_json::from_str(TRL_GOLDEN).expect("golden");
+    for key in ["trl", "trl-blank-line"] {
+        let separator = golden["separators"][key].as_str().expect("separator");
+        if key == "trl" {
+            assert_eq!(recorded, separator);
+        }
+        check_against(
+            &ctx,
+            files!("trl-tiny"),
+            PrmFormat::Trl,
+            key,
+            TRL_GOLDEN,
+            Some(separator),
+        )
+        .await;
     }
 }

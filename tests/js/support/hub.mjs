@@ -27,6 +27,7 @@ export function testRepos() {
     'ttsearch-test/skywork-tiny-bin': { dir: join(prms, 'skywork-tiny-bin') },
     'ttsearch-test/qwen-prm-tiny': { dir: join(prms, 'qwen-prm-tiny') },
     'ttsearch-test/lm-prm-tiny': { dir: join(prms, 'lm-prm-tiny') },
+    'ttsearch-test/trl-tiny': { dir: join(prms, 'trl-tiny') },
     'ttsearch-test/gated': { dir: join(prms, 'policy-tiny'), token: 'hf_test_token' },
     'ttsearch-test/truncated': { dir: join(prms, 'policy-tiny'), truncate: ['model.safetensors'] },
     'ttsearch-test/slow': { dir: join(prms, 'policy-tiny'), delayMs: 250 },

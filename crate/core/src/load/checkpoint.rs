@@ -8,7 +8,7 @@ use crate::model::{
     ByteSource, GgufStore, ModelConfig, PytorchFile, PytorchModel, SafetensorsFile,
     SafetensorsModel, TensorData, TensorStore,
 };
-use crate::prm::PrmHead;
+use crate::prm::{PrmHead, TRAINING_ARGS, recorded_separator};
 use crate::tokenize::Tokenizer;
 
 /// Which file of a folder holds the weights.
@@ -210,7 +210,16 @@ pub async fn open<F: ModelFiles>(
             (config, AnyStore::Gguf(store), own)
         }
     };
-    let head = PrmHead::load(&store, config.hidden_size).await?;
+    let mut head = PrmHead::load(&store, &config).await?;
+    if let Some(head) = head.as_mut().filter(|h| h.separator().is_some()) {
+        // A TRL PRM: the separator its trainer's arguments record; the default when they are
+        // absent or unreadable (a caller's option can still set it).
+        if let Some(bytes) = files.read(TRAINING_ARGS).await? {
+            if let Ok(Some(separator)) = recorded_separator(&bytes).await {
+                head.set_separator(&separator)?;
+            }
+        }
+    }
     Ok(Checkpoint {
         config,
         store,

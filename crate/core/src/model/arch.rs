@@ -77,11 +77,12 @@ pub struct ArchSpec {
 pub const ARCHITECTURES: [ArchSpec; 3] = [
     ArchSpec {
         architecture: Architecture::Qwen2,
-        // PRMs on a Qwen2 backbone: Skywork-o1-Open-PRM, Qwen2.5-Math-PRM.
+        // PRMs on a Qwen2 backbone: Skywork-o1-Open-PRM, Qwen2.5-Math-PRM, TRL's PRMTrainer.
         hf_classes: &[
             "Qwen2ForCausalLM",
             "Qwen2ForPrmModel",
             "Qwen2ForProcessRewardModel",
+            "Qwen2ForTokenClassification",
         ],
         model_type: "qwen2",
         gguf_name: "qwen2",
@@ -100,7 +101,7 @@ pub const ARCHITECTURES: [ArchSpec; 3] = [
     },
     ArchSpec {
         architecture: Architecture::Llama,
-        hf_classes: &["LlamaForCausalLM"],
+        hf_classes: &["LlamaForCausalLM", "LlamaForTokenClassification"],
         model_type: "llama",
         gguf_name: "llama",
         rope_theta: 10_000.0,

@@ -96,6 +96,10 @@ pub struct ModelConfig {
     pub bos_token_id: Option<u32>,
     /// End-of-sequence tokens.
     pub eos_token_ids: Vec<u32>,
+    /// Labels of a token classifier (`architectures` names a `*ForTokenClassification` model,
+    /// as TRL's PRMTrainer trains): `id2label`'s size, else `num_labels`, else 2. Such a model
+    /// has no LM head, so its (never read) logits come from the embedding.
+    pub token_classes: Option<usize>,
     /// How the family's decoder layer differs from the plain pre-norm layer.
     pub form: LayerForm,
 }
@@ -171,6 +175,29 @@ fn rope_from(params: Option<&Value>, theta: f64) -> Result<Rope> {
         other => return Err(Error::Unsupported(format!("rope scaling type \"{other}\""))),
     };
     Ok(Rope { theta, scaling })
+}
+
+/// The labels of a token classifier (see [`ModelConfig::token_classes`]); None for other
+/// architectures.
+fn token_classes(v: &Value) -> Option<usize> {
+    let class = v
+        .get("architectures")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+        .and_then(Value::as_str)?;
+    if !class.ends_with("ForTokenClassification") {
+        return None;
+    }
+    let labels = v
+        .get("id2label")
+        .and_then(Value::as_object)
+        .map(|m| m.len())
+        .or_else(|| {
+            v.get("num_labels")
+                .and_then(Value::as_u64)
+                .map(|n| n as usize)
+        });
+    Some(labels.unwrap_or(2))
 }
 
 fn architecture_of(v: &Value) -> Result<&'static ArchSpec> {
@@ -317,6 +344,7 @@ impl ModelConfig {
             Some("gelu_pytorch_tanh" | "gelu_tanh") => Activation::GeluTanh,
             Some(other) => return Err(Error::Unsupported(format!("activation {other}"))),
         };
+        let token_classes = token_classes(&v);
         let config = Self {
             architecture: spec.architecture,
             vocab_size: get_usize(&v, "vocab_size")?,
@@ -331,10 +359,10 @@ impl ModelConfig {
             head_dim,
             rms_norm_eps: opt_f64(&v, "rms_norm_eps").unwrap_or(1e-6),
             max_position_embeddings: get_usize(&v, "max_position_embeddings")?,
-            tie_word_embeddings: v
-                .get("tie_word_embeddings")
-                .and_then(Value::as_bool)
-                .unwrap_or(spec.tie_word_embeddings),
+            tie_word_embeddings: token_classes.is_some()
+                || v.get("tie_word_embeddings")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(spec.tie_word_embeddings),
             hidden_act,
             rope,
             rope_local,
@@ -347,6 +375,7 @@ impl ModelConfig {
             query_pre_attn_scalar: opt_f64(&v, "query_pre_attn_scalar").unwrap_or(head_dim as f64),
             bos_token_id: token_ids(v.get("bos_token_id")).first().copied(),
             eos_token_ids: token_ids(v.get("eos_token_id")),
+            token_classes,
             form: LayerForm::of(spec, hidden_size),
         };
         config.validate()
@@ -456,6 +485,7 @@ impl ModelConfig {
             query_pre_attn_scalar: head_dim as f64,
             bos_token_id: token("tokenizer.ggml.bos_token_id"),
             eos_token_ids: token("tokenizer.ggml.eos_token_id").into_iter().collect(),
+            token_classes: None,
             form: LayerForm::of(spec, hidden_size),
         };
         config.validate()

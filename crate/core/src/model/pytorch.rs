@@ -142,31 +142,39 @@ fn contiguous(shape: &[usize], stride: &[i64]) -> bool {
     true
 }
 
+/// The directory of a `torch.save` archive, the folder its entries sit in (`archive/`) and the
+/// object graph its `data.pkl` holds (a state dict, or any other object `torch.save` wrote, such
+/// as a trainer's arguments).
+pub async fn read_pickle<S: ByteSource>(source: &S) -> Result<(Vec<ZipEntry>, String, Value)> {
+    let entries = zip_dir::read_directory(source).await?;
+    let pickle_entry = entries
+        .iter()
+        .filter(|e| e.name == "data.pkl" || e.name.ends_with("/data.pkl"))
+        .min_by_key(|e| e.name.len())
+        .ok_or_else(|| bad("no data.pkl: not a torch.save archive"))?;
+    if pickle_entry.size > MAX_PICKLE || pickle_entry.method != STORED {
+        return Err(bad(format!(
+            "data.pkl is {} bytes{}",
+            pickle_entry.size,
+            if pickle_entry.method == STORED {
+                ""
+            } else {
+                ", compressed"
+            }
+        )));
+    }
+    let prefix = pickle_entry.name[..pickle_entry.name.len() - "data.pkl".len()].to_string();
+    let at = zip_dir::data_offset(source, pickle_entry).await?;
+    let bytes = source.read_at(at, pickle_entry.size as usize).await?;
+    let root = pickle::load(&bytes)?;
+    Ok((entries, prefix, root))
+}
+
 impl<S: ByteSource> PytorchFile<S> {
     /// Reads the archive's directory and its state dict; every tensor is checked to lie inside
     /// its storage entry.
     pub async fn open(source: S) -> Result<Self> {
-        let entries = zip_dir::read_directory(&source).await?;
-        let pickle_entry = entries
-            .iter()
-            .filter(|e| e.name == "data.pkl" || e.name.ends_with("/data.pkl"))
-            .min_by_key(|e| e.name.len())
-            .ok_or_else(|| bad("no data.pkl: not a torch.save archive"))?;
-        if pickle_entry.size > MAX_PICKLE || pickle_entry.method != STORED {
-            return Err(bad(format!(
-                "data.pkl is {} bytes{}",
-                pickle_entry.size,
-                if pickle_entry.method == STORED {
-                    ""
-                } else {
-                    ", compressed"
-                }
-            )));
-        }
-        let prefix = &pickle_entry.name[..pickle_entry.name.len() - "data.pkl".len()];
-        let at = zip_dir::data_offset(&source, pickle_entry).await?;
-        let bytes = source.read_at(at, pickle_entry.size as usize).await?;
-        let root = pickle::load(&bytes)?;
+        let (entries, prefix, root) = read_pickle(&source).await?;
         let by_name: HashMap<&str, usize> = entries
             .iter()
             .enumerate()

@@ -10,11 +10,36 @@
 //! | Qwen2.5-Math-PRM (7B, 72B) | chat template: system "Please reason step by step, and put your final answer within \boxed{}.", user = question, assistant = the steps, each ended by "<extra_0>" (id 151651) | "<extra_0>" | Linear(h, h), ReLU, Linear(h, 2); softmax, class 1 |
 //! | RLHFlow Llama3.1-8B-PRM | the PRM's chat template; user turn = question + " " + step 1, assistant "+", user step 2, assistant "+", ... | each assistant "+" | softmax over the "+" and "-" logits at the position that predicts "+"; P("+") |
 //! | Math-Shepherd (Mistral 7B) | question + " " + the steps, each followed by " ки" | "ки" (id 12902) | softmax over the logits of "+" (648) and "-" (387) at each tag; P("+") |
+//! | TRL PRMTrainer (`*ForTokenClassification`, e.g. HuggingFaceH4/Qwen2.5-Math-1.5B-Instruct-PRM-0.2) | BOS id (when the tokenizer has one) + question, then each step followed by the separator, every piece tokenized on its own without special tokens | the separator's last token after each step | score Linear(h, 2) on the last hidden state; softmax, label 1 |
 //! | generative verifier (any chat model, the policy too) | the model's template; [`VERIFIER_INSTRUCTION`], the problem and "Step: " + step k per user turn, "Yes" per assistant turn | the position before each answer | P("Yes") against P("No") |
 //!
 //! A model without a chat template (a base GGUF) verifies in plain text of the same shape: the
 //! instruction and the problem, then per step "Step: " + step + "\nCorrect:" and the answer
 //! " Yes" before the next step, scored as P(" Yes") against P(" No").
+//!
+//! TRL's format, as `tokenize_row` of `trl.experimental.prm.PRMTrainer` builds training rows in
+//! TRL 1.13.0 (the last release that has the trainer; 0.13.0, which trained HuggingFaceH4's
+//! PRMs, builds them the same way):
+//!
+//! - the prompt (here the question, as given: no chat template, no system prompt) is tokenized
+//!   alone with `add_special_tokens=False`; when the tokenizer defines a BOS token its id is put
+//!   in front (Qwen2.5's tokenizers define none, Llama 3's do), and nothing else is added: no
+//!   separator between the question and the first step, no EOS at the end;
+//! - every step is tokenized alone, the same way, and the separator's tokens (`step_separator`
+//!   tokenized alone) follow it, the last step included; pieces are never tokenized across
+//!   their boundary, so the sequence is append-only as it stands;
+//! - the step's label sits on the last token of step + separator (the separator's last token;
+//!   the step's own last token for an empty separator). `train_on_last_step_only` keeps only
+//!   the last step's label in training and changes no token, so scoring reads every step's
+//!   position either way; truncation (`max_length`, `max_completion_length`) is a training
+//!   limit and is not applied;
+//! - the score is softmax over the two labels' logits, label 1 (TRL turns a `True` label into
+//!   1): P(correct).
+//!
+//! The separator: the one `training_args.bin` (the trainer's arguments, which transformers'
+//! Trainer saves beside the weights) records as `step_separator`, else "\n\n" (search-and-learn's
+//! recipe; TRL's default is "\n"; a file the unpickler cannot read counts as absent); a
+//! caller's option overrides both.
 
 use crate::error::{Error, Result};
 use crate::tokenize::{Message, QWEN_SYSTEM_PROMPT, RenderOptions, Tokenizer};
@@ -41,6 +66,10 @@ pub enum PrmFormat {
     /// Math-Shepherd: question + " " + steps joined by "\n", each ending " ки" (the marker).
     /// LM-token read-out.
     MathShepherd,
+    /// TRL's PRMTrainer: BOS id (when the tokenizer has one) + question, then each step's
+    /// tokens followed by the separator's, the marker the separator's last token; every piece
+    /// tokenized alone without special tokens. Token-classifier head (two labels).
+    Trl,
     /// A generative verifier from any chat model (the policy itself included): the model's
     /// template; the first user turn holds [`VERIFIER_INSTRUCTION`], the problem and
     /// "\n\nStep: " + step 1, later ones "Step: " + step k; assistant turns answer "Yes"; the
@@ -103,27 +132,44 @@ fn turn_pieces(tokenizer: &Tokenizer) -> Result<(String, String, String)> {
 }
 
 impl PrmFormat {
-    /// The format for a PRM family name: skywork, qwen-prm, rlhflow, math-shepherd.
+    /// The format for a PRM family name: skywork, qwen-prm, rlhflow, math-shepherd, trl,
+    /// generative.
     pub fn parse(name: &str) -> Result<Self> {
         match name {
             "skywork" => Ok(PrmFormat::Skywork),
             "qwen-prm" => Ok(PrmFormat::QwenPrm),
             "rlhflow" => Ok(PrmFormat::Rlhflow),
             "math-shepherd" => Ok(PrmFormat::MathShepherd),
+            "trl" => Ok(PrmFormat::Trl),
             "generative" => Ok(PrmFormat::Generative),
             other => Err(Error::InvalidArgument(format!(
-                "unknown PRM kind {other:?} (skywork, qwen-prm, rlhflow, math-shepherd, generative)"
+                "unknown PRM kind {other:?} (skywork, qwen-prm, rlhflow, math-shepherd, trl, \
+                 generative)"
             ))),
         }
     }
 
+    /// The family's name, as [`PrmFormat::parse`] reads it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PrmFormat::Skywork => "skywork",
+            PrmFormat::QwenPrm => "qwen-prm",
+            PrmFormat::Rlhflow => "rlhflow",
+            PrmFormat::MathShepherd => "math-shepherd",
+            PrmFormat::Trl => "trl",
+            PrmFormat::Generative => "generative",
+        }
+    }
+
     /// The format a checkpoint's head implies: a value head is Skywork's, a classifier head
-    /// Qwen2.5-Math-PRM's. A plain causal LM can be read in several formats (RLHFlow,
+    /// Qwen2.5-Math-PRM's, a token classifier (a `*ForTokenClassification` config with two
+    /// labels) TRL's. A plain causal LM can be read in several formats (RLHFlow,
     /// Math-Shepherd, generative), so it needs an explicit kind.
     pub fn detect(head: Option<&super::PrmHead>) -> Result<Self> {
         match head {
             Some(super::PrmHead::Value { .. }) => Ok(PrmFormat::Skywork),
             Some(super::PrmHead::Classifier { .. }) => Ok(PrmFormat::QwenPrm),
+            Some(super::PrmHead::TokenClassifier { .. }) => Ok(PrmFormat::Trl),
             _ => Err(Error::InvalidArgument(
                 "this checkpoint has no PRM head: give its kind (rlhflow, math-shepherd or \
                  generative)"
@@ -153,19 +199,36 @@ impl PrmFormat {
             PrmFormat::Rlhflow => tokenizer.encode_chat(&turn_pieces(tokenizer)?.0),
             PrmFormat::Generative => tokenizer.encode_chat(&verifier_pieces(tokenizer)?.0),
             PrmFormat::MathShepherd => tokenizer.encode(question, false),
+            PrmFormat::Trl => {
+                let mut ids: Vec<u32> = tokenizer.bos_token_id.into_iter().collect();
+                ids.extend(tokenizer.encode(question, false)?);
+                Ok(ids)
+            }
         }
     }
 
-    /// Tokens of step `index` (0-based), ending with its marker.
+    /// Tokens of step `index` (0-based), ending with its marker; `separator` is the text that
+    /// follows every step in formats that take one (TRL's `step_separator`), unused by others.
     pub fn step(
         self,
         tokenizer: &Tokenizer,
         question: &str,
         step: &str,
         index: usize,
+        separator: &str,
     ) -> Result<Vec<u32>> {
         let encode = |text: &str| tokenizer.encode(text, false);
         match self {
+            PrmFormat::Trl => {
+                let mut ids = encode(step)?;
+                ids.extend(encode(separator)?);
+                if ids.is_empty() {
+                    return Err(Error::InvalidArgument(
+                        "an empty step with an empty separator has no token to score".into(),
+                    ));
+                }
+                Ok(ids)
+            }
             PrmFormat::Skywork => {
                 let newline = *encode("\n")?.last().ok_or_else(|| {
                     Error::Unsupported("the tokenizer cannot spell \"\\n\"".into())

@@ -1,12 +1,18 @@
 //! PRM heads: Skywork's value head (Linear(hidden, 1), sigmoid; `v_head.summary.*`),
 //! Qwen2.5-Math-PRM's classifier (score.0 Linear(h, h), ReLU, score.2 Linear(h, 2), softmax,
-//! class 1), and the LM-token read-out (softmax over the logits of a positive and a negative
-//! token; RLHFlow, Math-Shepherd, generative verifiers).
+//! class 1), the token classifier of TRL's PRMTrainer (`*ForTokenClassification`: score
+//! Linear(h, 2), softmax, label 1; with the step separator it was trained on), and the LM-token
+//! read-out (softmax over the logits of a positive and a negative token; RLHFlow,
+//! Math-Shepherd, generative verifiers).
 
 use super::format::PrmFormat;
 use crate::error::{Error, Result};
-use crate::model::TensorStore;
+use crate::model::{ModelConfig, TensorStore};
 use crate::tokenize::Tokenizer;
+
+/// The step separator of a TRL PRM whose files do not record one: search-and-learn's recipe
+/// trains with "\n\n" (TRL's own default is "\n").
+pub const TRL_DEFAULT_SEPARATOR: &str = "\n\n";
 
 /// The read-out of a PRM at a step marker.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +34,16 @@ pub enum PrmHead {
         w2: Vec<f32>,
         /// [2].
         b2: Vec<f32>,
+    },
+    /// softmax(W h + b)[1] on the final hidden state at the last token of a step and its
+    /// separator (TRL's PRMTrainer: a `*ForTokenClassification` model, two labels).
+    TokenClassifier {
+        /// [2, hidden]: `score.weight`.
+        weight: Vec<f32>,
+        /// [2]: `score.bias` (zeros when the checkpoint has none).
+        bias: Vec<f32>,
+        /// The text appended to every step (the `step_separator` it was trained with).
+        separator: String,
     },
     /// P(positive) of the softmax over the two tokens' logits at the marker.
     LmTokens {
@@ -54,9 +70,30 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 }
 
 impl PrmHead {
-    /// The hidden-state head a checkpoint holds, by its tensor names (`None`: no head tensors,
-    /// so the model is read out through its LM logits).
-    pub async fn load<T: TensorStore>(store: &T, hidden: usize) -> Result<Option<Self>> {
+    /// The hidden-state head a checkpoint of `config` holds, by its tensor names and, for a
+    /// token classifier, its config (`None`: no head tensors, so the model is read out through
+    /// its LM logits). A token classifier's separator is [`TRL_DEFAULT_SEPARATOR`] until the
+    /// caller sets the one its files record ([`PrmHead::set_separator`]).
+    pub async fn load<T: TensorStore>(store: &T, config: &ModelConfig) -> Result<Option<Self>> {
+        let hidden = config.hidden_size;
+        if let Some(labels) = config.token_classes {
+            if labels != 2 {
+                return Err(Error::Unsupported(format!(
+                    "a token classifier with {labels} labels: a PRM has two (wrong, right)"
+                )));
+            }
+            let weight = tensor(store, "score.weight", 2 * hidden).await?;
+            let bias = if store.contains("score.bias") {
+                tensor(store, "score.bias", 2).await?
+            } else {
+                vec![0.0; 2]
+            };
+            return Ok(Some(PrmHead::TokenClassifier {
+                weight,
+                bias,
+                separator: TRL_DEFAULT_SEPARATOR.to_string(),
+            }));
+        }
         if store.contains("v_head.summary.weight") {
             let weight = tensor(store, "v_head.summary.weight", hidden).await?;
             let bias = if store.contains("v_head.summary.bias") {
@@ -84,6 +121,13 @@ impl PrmHead {
         format: PrmFormat,
         tokenizer: &Tokenizer,
     ) -> Result<PrmHead> {
+        let token_classifier = matches!(head, Some(PrmHead::TokenClassifier { .. }));
+        if head.is_some() && token_classifier != (format == PrmFormat::Trl) {
+            return Err(Error::InvalidArgument(format!(
+                "{format:?} does not read this checkpoint's head: a *ForTokenClassification \
+                 PRM is read as trl, and trl reads only such a PRM"
+            )));
+        }
         match (head, format.lm_token()) {
             (Some(head), false) => Ok(head),
             (None, true) => {
@@ -106,8 +150,30 @@ impl PrmHead {
                 "{format:?} reads LM logits, but the checkpoint has a PRM head"
             ))),
             (None, false) => Err(Error::Unsupported(format!(
-                "{format:?} needs a PRM head (v_head.summary.* or score.0/score.2)"
+                "{format:?} needs a PRM head (v_head.summary.*, score.0/score.2, or score of a \
+                 *ForTokenClassification config)"
             ))),
+        }
+    }
+
+    /// The step separator of a token classifier (TRL), None for other heads.
+    pub fn separator(&self) -> Option<&str> {
+        match self {
+            PrmHead::TokenClassifier { separator, .. } => Some(separator),
+            _ => None,
+        }
+    }
+
+    /// Sets a token classifier's step separator (a TRL PRM's `step_separator`).
+    pub fn set_separator(&mut self, text: &str) -> Result<()> {
+        match self {
+            PrmHead::TokenClassifier { separator, .. } => {
+                *separator = text.to_string();
+                Ok(())
+            }
+            _ => Err(Error::InvalidArgument(
+                "a step separator is for TRL token-classification PRMs only".into(),
+            )),
         }
     }
 
@@ -143,6 +209,15 @@ impl PrmHead {
                     .collect();
                 let l0 = dot(&w2[..h], &inner) + b2[0];
                 let l1 = dot(&w2[h..], &inner) + b2[1];
+                Ok(1.0 / (1.0 + (l0 - l1).exp()))
+            }
+            PrmHead::TokenClassifier { weight, bias, .. } => {
+                let h = row.len();
+                if weight.len() != 2 * h || bias.len() != 2 {
+                    return Err(mismatch(weight.len() / 2));
+                }
+                let l0 = dot(&weight[..h], row) + bias[0];
+                let l1 = dot(&weight[h..], row) + bias[1];
                 Ok(1.0 / (1.0 + (l0 - l1).exp()))
             }
             PrmHead::LmTokens { positive, negative } => {

@@ -5,7 +5,9 @@
 mod format;
 mod head;
 mod scorer;
+mod trl_args;
 
 pub use format::{PrmFormat, VERIFIER_INSTRUCTION};
-pub use head::PrmHead;
+pub use head::{PrmHead, TRL_DEFAULT_SEPARATOR};
 pub use scorer::Prm;
+pub use trl_args::{TRAINING_ARGS, recorded_separator};

@@ -51,6 +51,18 @@ impl<B: Backend> Prm<B> {
         }
     }
 
+    /// The head (a TRL PRM's separator: [`PrmHead::separator`]).
+    pub fn head(&self) -> &PrmHead {
+        &self.head
+    }
+
+    /// Sets the step separator of a TRL PRM (its `step_separator`, when its files record none
+    /// or another is wanted); an error for other heads. Sequences started before keep the
+    /// separator of the steps they already hold.
+    pub fn set_separator(&mut self, separator: &str) -> Result<()> {
+        self.head.set_separator(separator)
+    }
+
     /// The engine, the tokenizer and the head back (sequences the PRM held stay in the engine).
     pub fn into_parts(self) -> (Engine<B>, Option<Tokenizer>, PrmHead) {
         (self.engine, self.tokenizer, self.head)
@@ -109,7 +121,9 @@ impl<B: Backend> Prm<B> {
                 let (question, index) = self.state.get(seq).ok_or_else(|| {
                     Error::InvalidArgument(format!("unknown PRM sequence {}", seq.0))
                 })?;
-                self.format.step(self.tokenizer()?, question, step, *index)
+                let separator = self.head.separator().unwrap_or_default();
+                self.format
+                    .step(self.tokenizer()?, question, step, *index, separator)
             })
             .collect::<Result<Vec<_>>>()?;
         let batch: Vec<(SeqId, Vec<u32>)> = items
