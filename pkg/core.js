@@ -344,6 +344,18 @@ export async function wasmMemoryBytes() {
   return current.exports.memory.buffer.byteLength;
 }
 
+/** `{ liveBytes, peakBytes }` of the wasm heap's allocator (peak since start or `resetHeapPeak`). */
+export async function heapStats() {
+  const wasm = await wasmModule();
+  return wasm.heapStats();
+}
+
+/** Starts a new heap peak from the bytes live now. */
+export async function resetHeapPeak() {
+  const wasm = await wasmModule();
+  wasm.resetHeapPeak();
+}
+
 /** Destroys the WebGPU device as a loss would (tests of recovery). */
 export async function loseDeviceForTesting() {
   return guarded(async (wasm) => wasm.loseDeviceForTesting());

@@ -300,6 +300,15 @@ export function deleteCachedModel(id: string): Promise<number>;
 export function deviceBufferStats(options?: { worker?: boolean }): Promise<{ buffers: number; bytes: number } | null>;
 /** Bytes of the WebAssembly memory of the instance that runs models. */
 export function wasmMemoryBytes(options?: { worker?: boolean }): Promise<number>;
+/** Bytes the wasm heap's allocator holds now, and the most it held at once. */
+export interface HeapStats {
+  liveBytes: number;
+  peakBytes: number;
+}
+/** The wasm heap's allocator counts (in the worker when one is used). */
+export function heapStats(options?: { worker?: boolean }): Promise<HeapStats>;
+/** Starts a new heap peak from the bytes live now. */
+export function resetHeapPeak(options?: { worker?: boolean }): Promise<void>;
 /** Destroys the WebGPU device models run on, as a loss would (tests of recovery). */
 export function loseDeviceForTesting(options?: { worker?: boolean }): Promise<void>;
 /** Crashes the instance that runs models (tests of recovery). */

@@ -220,6 +220,18 @@ export async function wasmMemoryBytes(options = {}) {
   return core.wasmMemoryBytes();
 }
 
+/** `{ liveBytes, peakBytes }` of the wasm heap's allocator, in the worker when one is used. */
+export async function heapStats(options = {}) {
+  if (useWorker(options)) return callWorker('heapStats', []);
+  return core.heapStats();
+}
+
+/** Starts a new heap peak from the bytes live now (in the worker when one is used). */
+export async function resetHeapPeak(options = {}) {
+  if (useWorker(options)) return callWorker('resetHeapPeak', []);
+  return core.resetHeapPeak();
+}
+
 /** Destroys the WebGPU device models run on, as a loss would (tests of recovery). */
 export async function loseDeviceForTesting(options = {}) {
   if (useWorker(options)) return callWorker('loseDeviceForTesting', []);

@@ -78,6 +78,10 @@ async function run(id, op, args) {
       return core.loseDeviceForTesting();
     case 'wasmMemoryBytes':
       return core.wasmMemoryBytes();
+    case 'heapStats':
+      return core.heapStats();
+    case 'resetHeapPeak':
+      return core.resetHeapPeak();
     default:
       throw Object.assign(new Error(`unknown operation ${op}`), { name: 'TtsearchError', code: 'internal' });
   }
