@@ -9,12 +9,13 @@ use wasm_bindgen::prelude::*;
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 
-/// The allocator underneath: talc in wasm (see the README on why), the system's natively (the
-/// crate's native build serves its tests).
-#[cfg(target_arch = "wasm32")]
+/// The allocator underneath: talc in the optimized wasm module (see the README on why); the
+/// system's natively and in unoptimized test builds, where talc's generic code, compiled
+/// without optimization, makes the browser tests' large vocabularies take minutes.
+#[cfg(all(target_arch = "wasm32", not(debug_assertions)))]
 // SAFETY: wasm has one thread here and this is the only global allocator.
 static INNER: talc::TalckWasm = unsafe { talc::TalckWasm::new_global() };
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(not(all(target_arch = "wasm32", not(debug_assertions))))]
 static INNER: std::alloc::System = std::alloc::System;
 
 /// The allocator underneath, with byte counts.
