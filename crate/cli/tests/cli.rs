@@ -1,6 +1,7 @@
 //! The `ttsearch` binary end to end: grade (single, JSONL, extract) and info, with exit codes.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 fn ttsearch(args: &[&str], stdin: Option<&str>) -> Output {
@@ -862,4 +863,85 @@ fn eval_under_prod_records_both_rules() {
         }
     }
     let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn shards_merge_into_one_summary_with_plots() {
+    let root = std::env::temp_dir().join(format!("ttsearch-shards-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let dataset = format!(
+        "{}/../../../shared/data/math500.jsonl",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (policy, prm) = (fixture("prms/policy-tiny"), fixture("prms/skywork-tiny"));
+    let dir = |name: &str| root.join(name).display().to_string();
+    let eval = |shard: &str, out: &str| {
+        let mut args = vec![
+            "eval",
+            "--dataset",
+            &dataset,
+            "--policy",
+            &policy,
+            "--prm",
+            &prm,
+            "--strategy",
+            "bon",
+            "--n",
+            "1,2",
+            "--limit",
+            "5",
+            "--shard",
+            shard,
+            "--out",
+            out,
+        ];
+        args.extend(TINY_SEARCH);
+        let o = ttsearch(&args, None);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    eval("0/2", &dir("s0"));
+    eval("1/2", &dir("s1"));
+    // The first shard again elsewhere: its problems count once.
+    eval("0/2", &dir("again"));
+    let count = |d: &str| {
+        std::fs::read_to_string(Path::new(d).join("results.jsonl"))
+            .expect("results")
+            .lines()
+            .count()
+    };
+    assert_eq!((count(&dir("s0")), count(&dir("s1"))), (3, 2));
+    let merged = dir("merged");
+    let o = ttsearch(
+        &[
+            "eval-summary",
+            &dir("s0"),
+            &dir("s1"),
+            &dir("again"),
+            "--out",
+            &merged,
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(&merged).join("summary.json")).expect("summary"),
+    )
+    .expect("JSON");
+    assert_eq!(summary["problems"], 5);
+    assert_eq!(summary["duplicates"], 3);
+    assert_eq!(summary["shards"], serde_json::json!(["0/2", "1/2", "0/2"]));
+    assert_eq!(summary["by_n"]["2"]["weighted"]["problems"], 5);
+    for plot in ["accuracy.svg", "accuracy_by_level-bon.svg"] {
+        let svg = std::fs::read_to_string(Path::new(&merged).join(plot)).expect("a plot");
+        assert!(svg.contains("<svg") && svg.contains("accuracy"), "{plot}");
+    }
+    assert!(
+        std::fs::read_to_string(Path::new(&merged).join("accuracy.svg"))
+            .expect("plot")
+            .contains("bon: weighted")
+    );
+    // Several folders need --out.
+    let o = ttsearch(&["eval-summary", &dir("s0"), &dir("bad-missing")], None);
+    assert_eq!(o.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&root);
 }

@@ -8,8 +8,9 @@ use super::policy::{
 use crate::engine::{Backend, CancelToken, Engine, ExtendOptions, FinishReason};
 use crate::error::{Error, Result};
 use crate::kv::SeqId;
+use crate::model::Architecture;
 use crate::prm::Prm;
-use crate::tokenize::{RenderOptions, TokenCodec, Tokenizer, system_prompt_for};
+use crate::tokenize::{Prompt, RenderOptions, TokenCodec, Tokenizer, system_prompt_for};
 
 /// The step separator: a step is the text up to and including it.
 pub const STEP_SEPARATOR: &str = "\n\n";
@@ -33,17 +34,33 @@ impl PolicyPrompt {
         problem: &str,
     ) -> Result<Vec<u32>> {
         let architecture = engine.backend().config().architecture;
+        Ok(self.render(architecture, tokenizer, problem, None)?.ids)
+    }
+
+    /// The prompt (text and token ids) for a model of `architecture` (whose system message it
+    /// takes unless one was given), continuing the partial solution `partial` when given: the
+    /// chat template continues the assistant message exactly as given; a model without a
+    /// template gets the plain-text prompt followed by `partial`.
+    pub fn render(
+        &self,
+        architecture: Architecture,
+        tokenizer: &Tokenizer,
+        problem: &str,
+        partial: Option<&str>,
+    ) -> Result<Prompt> {
         let system = self
             .system
             .as_deref()
             .unwrap_or_else(|| system_prompt_for(architecture));
         if tokenizer.chat_template.is_some() {
-            return Ok(tokenizer
-                .math_prompt(system, problem, None, &self.render)?
-                .ids);
+            return tokenizer.math_prompt(system, problem, partial, &self.render);
         }
-        let text = format!("{system}\n\nProblem:\n{problem}\n\nSolution:\n");
-        tokenizer.encode(&text, tokenizer.add_bos)
+        let text = format!(
+            "{system}\n\nProblem:\n{problem}\n\nSolution:\n{}",
+            partial.unwrap_or("")
+        );
+        let ids = tokenizer.encode(&text, tokenizer.add_bos)?;
+        Ok(Prompt { text, ids })
     }
 }
 
