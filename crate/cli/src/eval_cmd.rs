@@ -73,6 +73,7 @@ fn run_identity(args: &EvalArgs, ns: &[usize]) -> Value {
         "policy": args.models.policy_name(),
         "policy_model": args.models.remote.policy_model,
         "verifier_model": args.models.remote.verifier_model,
+        "prm_model": args.models.remote.prm_model,
         "shard": args.shard.map(|s| s.to_string()),
         "prm": args.models.prm.as_ref().map(|p| p.display().to_string()),
         "verifier": args.models.verifier,
@@ -241,7 +242,13 @@ fn concurrent(
             let send = send.clone();
             let (next, stop) = (&next, &stop);
             scope.spawn(move || {
-                let mut pair = remote.pair();
+                let mut pair = match remote.pair() {
+                    Ok(pair) => pair,
+                    Err(e) => {
+                        let _ = send.send(Err(e));
+                        return;
+                    }
+                };
                 while !stop.load(Ordering::SeqCst) {
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     let Some(problem) = todo.get(i) else { break };

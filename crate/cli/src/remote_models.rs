@@ -1,8 +1,9 @@
 //! Models on OpenAI-compatible servers, from command-line options: the policy on the
-//! `--policy-url` servers and the generative verifier on its own `--verifier-url` servers or,
-//! with `--verifier self`, on the policy's. [`RemoteModels`] makes one pair per worker, every
-//! pair sharing the server pools (their load, counters and what the servers were found to
-//! support).
+//! `--policy-url` servers; the scorer a PRM on `--prm-url` servers (LM-token PRMs over the
+//! completions API, reward-head PRMs over vLLM's pooling API), a generative verifier on
+//! `--verifier-url` servers or, with `--verifier self`, on the policy's. [`RemoteModels`] makes
+//! one pair per worker, every pair sharing the server pools (their load, counters and what the
+//! servers were found to support).
 
 use clap::Args;
 use std::path::PathBuf;
@@ -12,10 +13,11 @@ use std::time::Duration;
 use ttsearch::kv::SeqId;
 use ttsearch::load;
 use ttsearch::model::Architecture;
+use ttsearch::prm::PrmFormat;
 use ttsearch::search::{Models, NoScorer, PolicyPrompt, ScorerStats, StepScorer};
 use ttsearch::tokenize::Tokenizer;
 use ttsearch::{Error, Result, block_on};
-use ttsearch_remote::{CounterSnapshot, Pool, RemotePolicy, RemoteVerifier, RetryPolicy};
+use ttsearch_remote::{CounterSnapshot, Pool, RemotePolicy, RemotePrm, RetryPolicy};
 
 /// Where remote models are served.
 #[derive(Args, Debug, Clone, Default)]
@@ -38,6 +40,17 @@ pub struct RemoteArgs {
     /// The verifier's tokenizer files or GGUF.
     #[arg(long)]
     pub verifier_tokenizer: Option<PathBuf>,
+    /// A server of a PRM (repeatable), of --prm-kind rlhflow or math-shepherd (read from the
+    /// next-token logprobs over the completions API) or qwen-prm (vLLM's pooling API, the
+    /// model served as a reward model); needs --prm-tokenizer.
+    #[arg(long = "prm-url")]
+    pub prm_urls: Vec<String>,
+    /// The PRM's model name on its servers.
+    #[arg(long)]
+    pub prm_model: Option<String>,
+    /// The PRM's tokenizer files or GGUF (its format is rendered here).
+    #[arg(long)]
+    pub prm_tokenizer: Option<PathBuf>,
     /// Seconds one request may take before it is retried.
     #[arg(long, default_value_t = 900.0)]
     pub request_timeout: f64,
@@ -53,15 +66,15 @@ pub struct RemoteModels {
     policy_tokenizer: Arc<Tokenizer>,
     architecture: Architecture,
     honours_n: Arc<AtomicBool>,
-    verifier: Option<(Arc<Pool>, Arc<Tokenizer>)>,
+    scorer: Option<(Arc<Pool>, Arc<Tokenizer>, PrmFormat)>,
 }
 
 /// The scorer of a remote pair.
 pub enum RemoteScorer {
     /// No scorer (CoT, majority vote).
     None(NoScorer),
-    /// A generative verifier on servers.
-    Verifier(RemoteVerifier),
+    /// A PRM or generative verifier on servers.
+    Prm(RemotePrm),
 }
 
 /// A remote policy and its scorer.
@@ -118,7 +131,23 @@ impl RemoteArgs {
     }
 
     /// Connects to the servers: checks each answers and serves the model.
-    pub fn connect(&self, tokenizer: Option<&PathBuf>, self_verify: bool) -> Result<RemoteModels> {
+    /// `prm_kind` is the PRM's format (with --prm-url).
+    pub fn connect(
+        &self,
+        tokenizer: Option<&PathBuf>,
+        self_verify: bool,
+        prm_kind: Option<PrmFormat>,
+    ) -> Result<RemoteModels> {
+        let given = [
+            !self.verifier_urls.is_empty(),
+            !self.prm_urls.is_empty(),
+            self_verify,
+        ];
+        if given.iter().filter(|g| **g).count() > 1 {
+            return Err(Error::InvalidArgument(
+                "give one scorer: --prm-url, --verifier-url or --verifier self".into(),
+            ));
+        }
         let retry = self.retry()?;
         let tokenizer_path = tokenizer.ok_or_else(|| {
             Error::InvalidArgument(
@@ -128,15 +157,32 @@ impl RemoteArgs {
         })?;
         let policy_tokenizer = Arc::new(block_on(load::path_tokenizer(tokenizer_path))?);
         let policy = pool(&self.policy_urls, self.policy_model.as_deref(), retry)?;
-        let verifier = if !self.verifier_urls.is_empty() {
+        let scorer = if !self.prm_urls.is_empty() {
+            let kind = prm_kind.ok_or_else(|| {
+                Error::InvalidArgument(
+                    "--prm-url needs --prm-kind (rlhflow, math-shepherd, qwen-prm, generative)"
+                        .into(),
+                )
+            })?;
+            let path = self
+                .prm_tokenizer
+                .as_ref()
+                .ok_or_else(|| Error::InvalidArgument("--prm-url needs --prm-tokenizer".into()))?;
+            let tokenizer = Arc::new(block_on(load::path_tokenizer(path))?);
+            let pool = pool(&self.prm_urls, self.prm_model.as_deref(), retry)?;
+            // Checks the kind now rather than at the first problem.
+            RemotePrm::new(Arc::clone(&pool), Arc::clone(&tokenizer), kind)?;
+            Some((pool, tokenizer, kind))
+        } else if !self.verifier_urls.is_empty() {
             let tokenizer = match &self.verifier_tokenizer {
                 Some(path) => Arc::new(block_on(load::path_tokenizer(path))?),
                 None => Arc::clone(&policy_tokenizer),
             };
             let pool = pool(&self.verifier_urls, self.verifier_model.as_deref(), retry)?;
-            Some((pool, tokenizer))
+            Some((pool, tokenizer, PrmFormat::Generative))
         } else if self_verify {
-            Some((Arc::clone(&policy), Arc::clone(&policy_tokenizer)))
+            let tokenizer = Arc::clone(&policy_tokenizer);
+            Some((Arc::clone(&policy), tokenizer, PrmFormat::Generative))
         } else {
             None
         };
@@ -145,14 +191,14 @@ impl RemoteArgs {
             policy,
             policy_tokenizer,
             honours_n: Arc::new(AtomicBool::new(true)),
-            verifier,
+            scorer,
         })
     }
 }
 
 impl RemoteModels {
     /// A policy and scorer pair on the shared pools.
-    pub fn pair(&self) -> RemotePair {
+    pub fn pair(&self) -> Result<RemotePair> {
         let policy = RemotePolicy::new(
             Arc::clone(&self.policy),
             Arc::clone(&self.policy_tokenizer),
@@ -160,19 +206,21 @@ impl RemoteModels {
             self.architecture,
             Arc::clone(&self.honours_n),
         );
-        let scorer = match &self.verifier {
-            Some((pool, tokenizer)) => {
-                RemoteScorer::Verifier(RemoteVerifier::new(Arc::clone(pool), Arc::clone(tokenizer)))
-            }
+        let scorer = match &self.scorer {
+            Some((pool, tokenizer, format)) => RemoteScorer::Prm(RemotePrm::new(
+                Arc::clone(pool),
+                Arc::clone(tokenizer),
+                *format,
+            )?),
             None => RemoteScorer::None(NoScorer),
         };
-        Models { policy, scorer }
+        Ok(Models { policy, scorer })
     }
 
     /// Every pool's counters added up.
     pub fn counters(&self) -> CounterSnapshot {
         let mut total = self.policy.counters().snapshot();
-        if let Some((pool, _)) = &self.verifier
+        if let Some((pool, _, _)) = &self.scorer
             && !Arc::ptr_eq(pool, &self.policy)
         {
             let v = pool.counters().snapshot();
@@ -202,7 +250,12 @@ impl RemoteModels {
         };
         serde_json::json!({
             "policy": one(&self.policy),
-            "verifier": self.verifier.as_ref().map(|(p, _)| one(p)),
+            "scorer": self.scorer.as_ref().map(|(p, _, format)| {
+                let mut v = one(p);
+                v["format"] = serde_json::json!(format.name());
+                v["same_servers_as_policy"] = serde_json::json!(Arc::ptr_eq(p, &self.policy));
+                v
+            }),
         })
     }
 }
@@ -211,43 +264,43 @@ impl StepScorer for RemoteScorer {
     fn available(&self) -> bool {
         match self {
             RemoteScorer::None(s) => s.available(),
-            RemoteScorer::Verifier(s) => s.available(),
+            RemoteScorer::Prm(s) => s.available(),
         }
     }
     async fn start(&mut self, problem: &str) -> Result<SeqId> {
         match self {
             RemoteScorer::None(s) => s.start(problem).await,
-            RemoteScorer::Verifier(s) => s.start(problem).await,
+            RemoteScorer::Prm(s) => s.start(problem).await,
         }
     }
     fn fork(&mut self, seq: SeqId, k: usize) -> Result<Vec<SeqId>> {
         match self {
             RemoteScorer::None(s) => s.fork(seq, k),
-            RemoteScorer::Verifier(s) => s.fork(seq, k),
+            RemoteScorer::Prm(s) => s.fork(seq, k),
         }
     }
     async fn score_steps(&mut self, items: &[(SeqId, &str)]) -> Result<Vec<f32>> {
         match self {
             RemoteScorer::None(s) => s.score_steps(items).await,
-            RemoteScorer::Verifier(s) => s.score_steps(items).await,
+            RemoteScorer::Prm(s) => s.score_steps(items).await,
         }
     }
     fn release(&mut self, seq: SeqId) -> Result<()> {
         match self {
             RemoteScorer::None(s) => s.release(seq),
-            RemoteScorer::Verifier(s) => s.release(seq),
+            RemoteScorer::Prm(s) => s.release(seq),
         }
     }
     fn stats(&self) -> ScorerStats {
         match self {
             RemoteScorer::None(s) => s.stats(),
-            RemoteScorer::Verifier(s) => s.stats(),
+            RemoteScorer::Prm(s) => s.stats(),
         }
     }
     fn sequence_tokens(&self, seq: SeqId) -> Option<usize> {
         match self {
             RemoteScorer::None(s) => s.sequence_tokens(seq),
-            RemoteScorer::Verifier(s) => s.sequence_tokens(seq),
+            RemoteScorer::Prm(s) => s.sequence_tokens(seq),
         }
     }
 }

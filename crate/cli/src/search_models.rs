@@ -149,29 +149,27 @@ impl SearchModelArgs {
     /// The remote models, when the policy is on servers.
     pub fn remote_models(&self) -> Result<Option<RemoteModels>> {
         if !self.remote.active() {
-            if !self.remote.verifier_urls.is_empty() {
+            if !self.remote.verifier_urls.is_empty() || !self.remote.prm_urls.is_empty() {
                 return Err(Error::InvalidArgument(
-                    "--verifier-url needs a remote policy (--policy-url)".into(),
+                    "--verifier-url and --prm-url need a remote policy (--policy-url)".into(),
                 ));
             }
             return Ok(None);
         }
         if self.prm.is_some() {
             return Err(Error::Unsupported(
-                "a local --prm with a remote policy: serve the PRM too, or use --verifier-url / \
-                 --verifier self"
+                "a local --prm with a remote policy: serve the PRM too (--prm-url), or use \
+                 --verifier-url / --verifier self"
                     .into(),
             ));
         }
         let self_verify = self.self_verify()?;
-        if self_verify && !self.remote.verifier_urls.is_empty() {
-            return Err(Error::InvalidArgument(
-                "give --verifier self or --verifier-url, not both".into(),
-            ));
-        }
-        Ok(Some(
-            self.remote.connect(self.tokenizer.as_ref(), self_verify)?,
-        ))
+        let kind = self.prm_kind.as_deref().map(PrmFormat::parse).transpose()?;
+        Ok(Some(self.remote.connect(
+            self.tokenizer.as_ref(),
+            self_verify,
+            kind,
+        )?))
     }
 
     /// A short description of where the models run, for a run's identity.
@@ -202,7 +200,7 @@ impl SearchModelArgs {
     /// Builds the models and runs `job` on them.
     pub fn with_models<J: SearchJob>(&self, job: J) -> Result<J::Output> {
         if let Some(remote) = self.remote_models()? {
-            return job.run(&mut remote.pair());
+            return job.run(&mut remote.pair()?);
         }
         let policy_path = self
             .policy

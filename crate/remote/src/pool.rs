@@ -290,12 +290,25 @@ impl Pool {
     /// POSTs `body` to `path` (under "/v1") on the least-loaded server, retrying on 429, 5xx
     /// and connection errors; returns the answer's JSON.
     pub fn post(&self, path: &str, body: &Value) -> Result<Value> {
+        self.post_under(path, body, true)
+    }
+
+    /// As [`Pool::post`], to `path` beside "/v1" (vLLM's `/pooling`).
+    pub fn post_beside(&self, path: &str, body: &Value) -> Result<Value> {
+        self.post_under(path, body, false)
+    }
+
+    fn post_under(&self, path: &str, body: &Value, under_v1: bool) -> Result<Value> {
         let mut last = None;
         for attempt in 0..self.retry.attempts {
             let server = self.pick();
             server.in_flight.fetch_add(1, Ordering::SeqCst);
             self.counters.in_flight.fetch_add(1, Ordering::SeqCst);
-            let url = format!("{}{path}", server.base);
+            let base = match under_v1 {
+                true => server.base.as_str(),
+                false => server.base.trim_end_matches("/v1"),
+            };
+            let url = format!("{base}{path}");
             let result = {
                 let _guard = InFlight(&server.in_flight);
                 let _total = InFlight(&self.counters.in_flight);

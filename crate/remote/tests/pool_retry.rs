@@ -2,8 +2,9 @@
 //! another server when one is live) and counted, 400 is not, an unreachable server is a
 //! network error after the last attempt, and a server that hangs times out instead of hanging.
 
+mod common;
+
 use serde_json::json;
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,46 +12,11 @@ use std::time::{Duration, Instant};
 use ttsearch::Error;
 use ttsearch_remote::{Pool, RetryPolicy};
 
-/// A server answering its k-th request (from 1) with `answer(k)`: (status line, body), or None
-/// to hang for 5 s; one request per connection.
+/// A server answering its k-th request (from 1) with `answer(k)`, or hanging for None.
 fn scripted(
     answer: fn(usize) -> Option<(&'static str, &'static str)>,
 ) -> (String, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("binds");
-    let url = format!("http://{}", listener.local_addr().expect("address"));
-    let count = Arc::new(AtomicUsize::new(0));
-    let seen = Arc::clone(&count);
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let k = seen.fetch_add(1, Ordering::SeqCst) + 1;
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-                let mut length = 0;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
-                let Some((status, text)) = answer(k) else {
-                    std::thread::sleep(Duration::from_secs(5));
-                    return;
-                };
-                let mut out = stream;
-                let _ = write!(
-                    out,
-                    "HTTP/1.1 {status}\r\nRetry-After: 0\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
-                    text.len()
-                );
-            });
-        }
-    });
-    (url, count)
+    common::serve(move |k, _, _| answer(k).map(|(s, b)| (s.to_string(), b.to_string())))
 }
 
 fn fast_retries(attempts: u32) -> RetryPolicy {

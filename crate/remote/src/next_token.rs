@@ -1,0 +1,95 @@
+//! Step scores from the next-token distribution over the completions API: the whole sequence
+//! is sent for one greedy token with the top logprobs, and the score is the positive answer's
+//! probability against the negative's ("Yes"/"No" for the generative verifier, "+"/"-" for
+//! RLHFlow and Math-Shepherd), as the local scorer reads its logits at the same position
+//! (every format ends a step's chunk where the answer comes next). An answer missing from the
+//! top logprobs counts as probability 0 (both missing: 0.5). Servers that take only text get
+//! the ids decoded, special tokens kept, without the BOS their tokenizer adds.
+
+use crate::completions::{CompletionRequest, choices};
+use crate::counters::Usage;
+use crate::pool::Pool;
+use crate::server_kind::PromptInput;
+use ttsearch::prm::PrmFormat;
+use ttsearch::tokenize::Tokenizer;
+use ttsearch::{Error, Result};
+
+/// Top logprobs asked for per scored step.
+const TOP_LOGPROBS: usize = 20;
+
+/// P(yes) against P(no) from one position's top logprobs (token text to logprob).
+pub fn yes_no_score(top: &serde_json::Value, yes: &str, no: &str) -> f32 {
+    let prob = |answer: &str| -> f64 {
+        top.get(answer)
+            .and_then(serde_json::Value::as_f64)
+            .filter(|lp| lp.is_finite())
+            .map_or(0.0, f64::exp)
+    };
+    let (p_yes, p_no) = (prob(yes), prob(no));
+    if p_yes + p_no <= 0.0 {
+        return 0.5;
+    }
+    (p_yes / (p_yes + p_no)) as f32
+}
+
+/// The prompt `ids` as the pool's servers take it.
+fn input(pool: &Pool, tokenizer: &Tokenizer, ids: &[u32]) -> Result<PromptInput> {
+    if !pool.kind().text_prompts() {
+        return Ok(PromptInput::Ids(ids.to_vec()));
+    }
+    let skip_bos = tokenizer.add_bos && ids.first() == tokenizer.bos_token_id.as_ref();
+    let ids = if skip_bos { &ids[1..] } else { ids };
+    Ok(PromptInput::Text(tokenizer.decode(ids, false)?))
+}
+
+/// The score of the step that ends `ids`, and the prompt tokens the server computed.
+pub fn step_score(
+    pool: &Pool,
+    tokenizer: &Tokenizer,
+    format: PrmFormat,
+    ids: &[u32],
+) -> Result<(f32, u64)> {
+    let prompt = input(pool, tokenizer, ids)?;
+    let body = CompletionRequest {
+        model: pool.model(),
+        prompt: &prompt,
+        n: 1,
+        max_tokens: 1,
+        temperature: 0.0,
+        top_p: 1.0,
+        seed: 0,
+        stop: &[],
+        logprobs: Some(TOP_LOGPROBS),
+        top_k_off: pool.kind().top_k_off(),
+    }
+    .body();
+    let answer = pool.post("/completions", &body)?;
+    let usage = Usage::of(&answer, ids.len() as u64);
+    pool.counters().add_usage(&usage);
+    let choice = choices(&answer)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::Network("a completions answer has no choices".into()))?;
+    let top = &choice.logprobs["top_logprobs"][0];
+    if !top.is_object() {
+        return Err(Error::Network(
+            "the server returned no top logprobs for the scorer's answer".into(),
+        ));
+    }
+    let (yes, no) = format.answer_pair(tokenizer);
+    Ok((yes_no_score(top, yes, no), usage.computed()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn yes_against_no() {
+        let top = json!({"Yes": (0.6f64).ln(), "No": (0.2f64).ln(), "Maybe": -3.0});
+        assert!((yes_no_score(&top, "Yes", "No") - 0.75).abs() < 1e-6);
+        assert_eq!(yes_no_score(&json!({"Yes": -0.1}), "Yes", "No"), 1.0);
+        assert_eq!(yes_no_score(&json!({}), "Yes", "No"), 0.5);
+    }
+}
