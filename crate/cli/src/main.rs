@@ -19,6 +19,7 @@ mod search_models;
 mod shard;
 mod solve_cmd;
 mod tokenize_cmd;
+mod tokenizer_source;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

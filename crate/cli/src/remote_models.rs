@@ -5,6 +5,7 @@
 //! one pair per worker, every pair sharing the server pools (their load, counters and what the
 //! servers were found to support).
 
+use crate::tokenizer_source::{load_tokenizer, tokenizer_path};
 use clap::Args;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -24,7 +25,8 @@ use ttsearch_remote::{CounterSnapshot, Pool, RemotePolicy, RemotePrm, RetryPolic
 pub struct RemoteArgs {
     /// An OpenAI-compatible server of the policy (vLLM, llama.cpp's server): repeat it to
     /// spread requests over several servers or replicas (least-loaded first). Needs
-    /// --tokenizer (the served model's tokenizer files or GGUF), which renders the prompts.
+    /// --tokenizer (the served model's tokenizer: a folder, a GGUF, a hub repo id or a folder
+    /// URL in the hub's layout), which renders the prompts.
     #[arg(long = "policy-url")]
     pub policy_urls: Vec<String>,
     /// The policy's model name on its servers (default: the first model the first server lists).
@@ -149,13 +151,14 @@ impl RemoteArgs {
             ));
         }
         let retry = self.retry()?;
-        let tokenizer_path = tokenizer.ok_or_else(|| {
+        let tokenizer_spec = tokenizer.ok_or_else(|| {
             Error::InvalidArgument(
                 "--policy-url needs --tokenizer (the served model's tokenizer folder or GGUF)"
                     .into(),
             )
         })?;
-        let policy_tokenizer = Arc::new(block_on(load::path_tokenizer(tokenizer_path))?);
+        let tokenizer_path = tokenizer_path(tokenizer_spec)?;
+        let policy_tokenizer = Arc::new(load_tokenizer(&tokenizer_path)?);
         let policy = pool(&self.policy_urls, self.policy_model.as_deref(), retry)?;
         let scorer = if !self.prm_urls.is_empty() {
             let kind = prm_kind.ok_or_else(|| {
@@ -168,14 +171,14 @@ impl RemoteArgs {
                 .prm_tokenizer
                 .as_ref()
                 .ok_or_else(|| Error::InvalidArgument("--prm-url needs --prm-tokenizer".into()))?;
-            let tokenizer = Arc::new(block_on(load::path_tokenizer(path))?);
+            let tokenizer = Arc::new(load_tokenizer(path)?);
             let pool = pool(&self.prm_urls, self.prm_model.as_deref(), retry)?;
             // Checks the kind now rather than at the first problem.
             RemotePrm::new(Arc::clone(&pool), Arc::clone(&tokenizer), kind)?;
             Some((pool, tokenizer, kind))
         } else if !self.verifier_urls.is_empty() {
             let tokenizer = match &self.verifier_tokenizer {
-                Some(path) => Arc::new(block_on(load::path_tokenizer(path))?),
+                Some(path) => Arc::new(load_tokenizer(path)?),
                 None => Arc::clone(&policy_tokenizer),
             };
             let pool = pool(&self.verifier_urls, self.verifier_model.as_deref(), retry)?;
@@ -187,7 +190,7 @@ impl RemoteArgs {
             None
         };
         Ok(RemoteModels {
-            architecture: architecture_of(tokenizer_path),
+            architecture: architecture_of(&tokenizer_path),
             policy,
             policy_tokenizer,
             honours_n: Arc::new(AtomicBool::new(true)),

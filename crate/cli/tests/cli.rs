@@ -945,3 +945,115 @@ fn shards_merge_into_one_summary_with_plots() {
     assert_eq!(o.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// scripts/hub.mjs serving `repos` (repo id -> folder, token) on a free port; killed on drop.
+struct Hub(std::process::Child, String);
+
+impl Hub {
+    fn start(repos: &str) -> Hub {
+        let hub = format!("{}/../../scripts/hub.mjs", env!("CARGO_MANIFEST_DIR"));
+        let script = format!(
+            "import {{ createServer }} from 'node:http'; import {{ hubHandler }} from '{hub}';
+             const h = hubHandler({repos});
+             const s = createServer((req, res) => h.handle(req, res).then((done) => {{
+               if (!done) {{ res.writeHead(404); res.end(); }} }}));
+             s.listen(0, '127.0.0.1', () => console.log(s.address().port));"
+        );
+        let mut child = Command::new("node")
+            .args(["--input-type=module", "-e", &script])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("node runs");
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().expect("stdout")),
+            &mut line,
+        )
+        .expect("the port");
+        let url = format!("http://127.0.0.1:{}", line.trim());
+        Hub(child, url)
+    }
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_served_models_tokenizer_comes_from_the_hub_layout() {
+    let policy = std::fs::canonicalize(fixture("prms/policy-tiny"))
+        .expect("the fixture")
+        .display()
+        .to_string();
+    let hub = Hub::start(&format!(
+        "{{ 'test/policy-tiny': {{ dir: '{policy}' }}, 'test/gated': {{ dir: '{policy}', token: 'secret' }} }}"
+    ));
+    let cache = std::env::temp_dir().join(format!("ttsearch-tok-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    // No server listens here: the run fails at the policy's server, after the tokenizer loaded.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+        format!("http://{}", l.local_addr().expect("address"))
+    };
+    let run = |tokenizer: &str, env: &[(&str, &str)]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ttsearch"));
+        cmd.args([
+            "solve",
+            "--problem",
+            "1+1",
+            "--strategy",
+            "cot",
+            "--retries",
+            "1",
+        ])
+        .args([
+            "--policy-url",
+            &closed,
+            "--policy-model",
+            "m",
+            "--tokenizer",
+            tokenizer,
+        ])
+        .env("TTSEARCH_CACHE", &cache)
+        .env("TTSEARCH_HUB_URL", &hub.1);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let o = cmd.output().expect("runs");
+        assert_eq!(o.status.code(), Some(2));
+        String::from_utf8_lossy(&o.stderr).to_string()
+    };
+    for spec in [
+        "test/policy-tiny".to_string(),
+        format!("{}/test/policy-tiny/resolve/main", hub.1),
+    ] {
+        let err = run(&spec, &[]);
+        assert!(err.contains("unreachable"), "{spec}: {err}");
+    }
+    let cached = std::fs::read_dir(cache.join("tokenizers"))
+        .expect("a cache")
+        .flatten()
+        .next()
+        .expect("one tokenizer")
+        .path();
+    for file in ["tokenizer.json", "tokenizer_config.json"] {
+        assert_eq!(
+            std::fs::read(cached.join(file)).expect("cached"),
+            std::fs::read(Path::new(&policy).join(file)).expect("fixture"),
+            "{file}"
+        );
+    }
+    let err = run("test/missing", &[]);
+    assert!(err.contains("not_found"), "{err}");
+    let err = run("test/gated", &[]);
+    assert!(
+        err.contains("unauthorized") && err.contains("HF_TOKEN"),
+        "{err}"
+    );
+    let err = run("test/gated", &[("HF_TOKEN", "secret")]);
+    assert!(err.contains("unreachable"), "{err}");
+    let _ = std::fs::remove_dir_all(&cache);
+}
