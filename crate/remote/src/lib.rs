@@ -6,6 +6,7 @@
 mod completions;
 mod counters;
 mod next_token;
+mod parallel;
 mod policy;
 mod pool;
 mod pooling;

@@ -32,6 +32,26 @@ pub fn yes_no_score(top: &serde_json::Value, yes: &str, no: &str) -> f32 {
     (p_yes / (p_yes + p_no)) as f32
 }
 
+/// The first generated token's top logprobs as a map from token text to logprob, from the
+/// legacy completions shape (`top_logprobs: [{text: logprob}]`, vLLM and llama-cpp-python) or
+/// the chat-style one (`content: [{top_logprobs: [{token, logprob}]}]`, llama-server).
+pub fn first_top_logprobs(logprobs: &serde_json::Value) -> Option<serde_json::Value> {
+    let legacy = &logprobs["top_logprobs"][0];
+    if legacy.is_object() {
+        return Some(legacy.clone());
+    }
+    let list = logprobs["content"][0]["top_logprobs"].as_array()?;
+    let mut map = serde_json::Map::new();
+    for entry in list {
+        if let (Some(token), Some(lp)) = (entry["token"].as_str(), entry["logprob"].as_f64()) {
+            // Several tokens can spell one text; the likeliest comes first and is kept.
+            map.entry(token.to_string())
+                .or_insert(serde_json::json!(lp));
+        }
+    }
+    Some(serde_json::Value::Object(map))
+}
+
 /// The prompt `ids` as the pool's servers take it.
 fn input(pool: &Pool, tokenizer: &Tokenizer, ids: &[u32]) -> Result<PromptInput> {
     if !pool.kind().text_prompts() {
@@ -70,14 +90,11 @@ pub fn step_score(
         .into_iter()
         .next()
         .ok_or_else(|| Error::Network("a completions answer has no choices".into()))?;
-    let top = &choice.logprobs["top_logprobs"][0];
-    if !top.is_object() {
-        return Err(Error::Network(
-            "the server returned no top logprobs for the scorer's answer".into(),
-        ));
-    }
+    let top = first_top_logprobs(&choice.logprobs).ok_or_else(|| {
+        Error::Network("the server returned no top logprobs for the scorer's answer".into())
+    })?;
     let (yes, no) = format.answer_pair(tokenizer);
-    Ok((yes_no_score(top, yes, no), usage.computed()))
+    Ok((yes_no_score(&top, yes, no), usage.computed()))
 }
 
 #[cfg(test)]
@@ -91,5 +108,22 @@ mod tests {
         assert!((yes_no_score(&top, "Yes", "No") - 0.75).abs() < 1e-6);
         assert_eq!(yes_no_score(&json!({"Yes": -0.1}), "Yes", "No"), 1.0);
         assert_eq!(yes_no_score(&json!({}), "Yes", "No"), 0.5);
+    }
+
+    #[test]
+    fn both_logprob_shapes() {
+        let legacy = json!({"tokens": ["Yes"], "top_logprobs": [{"Yes": -0.1, "No": -2.5}]});
+        assert_eq!(
+            first_top_logprobs(&legacy),
+            Some(json!({"Yes": -0.1, "No": -2.5}))
+        );
+        let chat = json!({"content": [{"id": 7, "token": "Yes", "logprob": -0.1,
+            "top_logprobs": [{"id": 7, "token": "Yes", "logprob": -0.1},
+                             {"id": 9, "token": "No", "logprob": -2.5}]}]});
+        assert_eq!(
+            first_top_logprobs(&chat),
+            Some(json!({"Yes": -0.1, "No": -2.5}))
+        );
+        assert_eq!(first_top_logprobs(&json!(null)), None);
     }
 }

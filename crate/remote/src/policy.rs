@@ -8,6 +8,7 @@
 
 use crate::completions::{Choice, CompletionRequest, choices, ending};
 use crate::counters::Usage;
+use crate::parallel::in_parallel;
 use crate::pool::Pool;
 use crate::server_kind::PromptInput;
 use std::collections::{BTreeMap, HashMap};
@@ -151,20 +152,7 @@ impl RemotePolicy {
         request: &GenerateRequest,
         stop: &[String],
     ) -> Result<Vec<GroupAnswer>> {
-        let results: Vec<Result<GroupAnswer>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = groups
-                .iter()
-                .map(|g| scope.spawn(move || self.send_group(g, request, stop)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(Error::Internal("a request thread panicked".into()))
-                    })
-                })
-                .collect()
-        });
+        let results = in_parallel(groups, |g| self.send_group(g, request, stop));
         results.into_iter().collect()
     }
 
@@ -195,14 +183,16 @@ impl RemotePolicy {
                     .map(|c| (c, if single { tokens } else { None })),
             );
         }
-        while out.len() < want {
-            // The first choice takes the group's seed, as a request with n would.
-            let seed = match out.len() {
-                0 => group.seed,
-                k => request_seed(group.seed, k as u64),
-            };
-            let (list, tokens, prompt) =
-                self.send(&group.prompt, group.tokens, 1, seed, request, stop)?;
+        // The rest as requests of one, in parallel; choice k takes the group's seed + k, as vLLM
+        // seeds the choices of a request with n.
+        let seeds: Vec<u64> = (out.len()..want)
+            .map(|k| group.seed.wrapping_add(k as u64) & 0x7fff_ffff)
+            .collect();
+        let singles = in_parallel(&seeds, |&seed| {
+            self.send(&group.prompt, group.tokens, 1, seed, request, stop)
+        });
+        for single in singles {
+            let (list, tokens, prompt) = single?;
             computed += prompt;
             let choice = list
                 .into_iter()
@@ -263,7 +253,7 @@ impl Policy for RemotePolicy {
                         prompt: kind.input(&prompt, &self.tokenizer),
                         tokens: prompt.ids.len() as u64,
                         members: vec![i],
-                        seed: request_seed(request.params.seed, *key),
+                        seed: request_seed(request.params.seed, *key) & 0x7fff_ffff,
                     });
                 }
             }

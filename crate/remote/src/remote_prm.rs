@@ -5,6 +5,7 @@
 //! and the LM-token PRMs (`next_token`), from vLLM's pooling API for reward-head PRMs
 //! (`pooling`).
 
+use crate::parallel::in_parallel;
 use crate::pool::Pool;
 use crate::{next_token, pooling};
 use std::collections::HashMap;
@@ -105,20 +106,7 @@ impl StepScorer for RemotePrm {
             prompts.push(ids);
         }
         let this = &*self;
-        let results: Vec<Result<(f32, u64)>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = prompts
-                .iter()
-                .map(|ids| scope.spawn(move || this.score_one(ids)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(Error::Internal("a request thread panicked".into()))
-                    })
-                })
-                .collect()
-        });
+        let results = in_parallel(&prompts, |ids| this.score_one(ids));
         let mut scores = Vec::with_capacity(items.len());
         for (((id, _), ids), result) in items.iter().zip(prompts).zip(results) {
             let (score, computed) = result?;

@@ -2,13 +2,15 @@
 //! in a request: how the prompt goes (token ids, or text for servers that take only text) and
 //! how a sampler is turned off.
 //!
-//! | server | `owned_by` | prompt | top-k off | `n` | stop string kept | `stop_reason` |
-//! | --- | --- | --- | --- | --- | --- | --- |
-//! | vLLM | "vllm" | token ids | -1 | yes | `include_stop_str_in_output` | yes |
-//! | llama.cpp's llama-server | "llamacpp" | token ids | 0 | yes | no | no |
-//! | llama-cpp-python's server | "me" | text (its tokenizer adds BOS) | 0 | no (one choice) | no | no |
+//! | server | `owned_by` | prompt | top-k off | `n` | stop string kept | `stop_reason` | top logprobs |
+//! | --- | --- | --- | --- | --- | --- | --- | --- |
+//! | vLLM | "vllm" | token ids | -1 | yes (choice k seeded seed + k) | `include_stop_str_in_output` | yes | legacy |
+//! | llama.cpp's llama-server | "llamacpp" | token ids | 0 | not relied on | no | no | chat-style |
+//! | llama-cpp-python's server | "me" | text (its tokenizer adds BOS) | 0 | no (one choice) | no | no | legacy |
 //!
-//! Any other server is treated as vLLM is (OpenAI's completions API takes token ids).
+//! Any other server is treated as vLLM is (OpenAI's completions API takes token ids). A server
+//! that returns fewer choices than `n` asked gets the rest as requests of one, choice k seeded
+//! seed + k.
 
 use ttsearch::tokenize::{Prompt, Tokenizer};
 
