@@ -146,8 +146,8 @@ where
     }
 }
 
-/// Runs `f` on each range on the thread pool; each result is [m, range.len()].
-#[cfg(not(target_arch = "wasm32"))]
+/// Runs `f` on each range (on rayon's pool natively; one after another in wasm, which has no
+/// threads); each result is [m, range.len()].
 fn run_ranges<F>(
     ranges: Vec<std::ops::Range<usize>>,
     m: usize,
@@ -156,34 +156,20 @@ fn run_ranges<F>(
 where
     F: Fn(std::ops::Range<usize>, &mut [f32]) + Sync,
 {
-    use rayon::prelude::*;
-    ranges
-        .into_par_iter()
-        .map(|range| {
-            let mut out = vec![0f32; m * range.len()];
-            f(range.clone(), &mut out);
-            (range, out)
-        })
-        .collect()
-}
-
-#[cfg(target_arch = "wasm32")]
-fn run_ranges<F>(
-    ranges: Vec<std::ops::Range<usize>>,
-    m: usize,
-    f: &F,
-) -> Vec<(std::ops::Range<usize>, Vec<f32>)>
-where
-    F: Fn(std::ops::Range<usize>, &mut [f32]) + Sync,
-{
-    ranges
-        .into_iter()
-        .map(|range| {
-            let mut out = vec![0f32; m * range.len()];
-            f(range.clone(), &mut out);
-            (range, out)
-        })
-        .collect()
+    let one = |range: std::ops::Range<usize>| {
+        let mut out = vec![0f32; m * range.len()];
+        f(range.clone(), &mut out);
+        (range, out)
+    };
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use rayon::prelude::*;
+        ranges.into_par_iter().map(one).collect()
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        ranges.into_iter().map(one).collect()
+    }
 }
 
 #[cfg(not(target_arch = "wasm32"))]
