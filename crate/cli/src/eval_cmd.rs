@@ -69,11 +69,20 @@ fn run_identity(args: &EvalArgs, ns: &[usize]) -> Value {
     let s = &args.search;
     json!({
         "records": RECORDS,
-        "dataset": args.dataset.display().to_string(),
+        // By name and content, not path: shards on other machines hold it elsewhere.
+        "dataset": dataset_identity(&args.dataset),
         "policy": args.models.policy_name(),
         "policy_model": args.models.remote.policy_model,
         "verifier_model": args.models.remote.verifier_model,
         "prm_model": args.models.remote.prm_model,
+        "prm_kind": args.models.prm_kind,
+        "remote_scorer": if !args.models.remote.prm_urls.is_empty() {
+            Some("prm")
+        } else if !args.models.remote.verifier_urls.is_empty() {
+            Some("verifier")
+        } else {
+            None
+        },
         "shard": args.shard.map(|s| s.to_string()),
         "prm": args.models.prm.as_ref().map(|p| p.display().to_string()),
         "verifier": args.models.verifier,
@@ -84,6 +93,22 @@ fn run_identity(args: &EvalArgs, ns: &[usize]) -> Value {
         "filter_duplicates": s.filter_duplicates, "sort_completed": s.sort_completed,
         "shrink_width": s.shrink_width, "auto_probes": s.auto_probes,
     })
+}
+
+/// A dataset file's name and a hash of its bytes (FNV-1a, 64 bits).
+fn dataset_identity(path: &Path) -> String {
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().to_string(),
+    );
+    let hash = std::fs::read(path)
+        .map(|bytes| {
+            bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            })
+        })
+        .unwrap_or(0);
+    format!("{name} fnv1a:{hash:016x}")
 }
 
 /// The records already written; a torn last line (an interrupted write) is dropped.
@@ -107,7 +132,10 @@ fn read_done(path: &Path) -> Result<Vec<Value>> {
             clean.push_str(&row.to_string());
             clean.push('\n');
         }
-        std::fs::write(path, clean).map_err(|e| io(path, e))?;
+        // A new file renamed over the old one: a kill here loses nothing.
+        let fresh = path.with_extension("jsonl.tmp");
+        std::fs::write(&fresh, clean).map_err(|e| io(&fresh, e))?;
+        std::fs::rename(&fresh, path).map_err(|e| io(path, e))?;
     }
     Ok(rows)
 }

@@ -32,6 +32,11 @@ pub struct RemoteArgs {
     /// The policy's model name on its servers (default: the first model the first server lists).
     #[arg(long)]
     pub policy_model: Option<String>,
+    /// The policy's context in tokens, for servers that do not list it (vLLM lists
+    /// `max_model_len`; llama.cpp's servers do not: give their --n_ctx): each request's
+    /// max_tokens is capped to what is left, and a full context ends the path on length.
+    #[arg(long)]
+    pub policy_context: Option<usize>,
     /// An OpenAI-compatible server of a generative verifier (repeatable); its tokenizer is
     /// --verifier-tokenizer, else --tokenizer.
     #[arg(long = "verifier-url")]
@@ -160,6 +165,9 @@ impl RemoteArgs {
         let tokenizer_path = tokenizer_path(tokenizer_spec)?;
         let policy_tokenizer = Arc::new(load_tokenizer(&tokenizer_path)?);
         let policy = pool(&self.policy_urls, self.policy_model.as_deref(), retry)?;
+        if let Some(tokens) = self.policy_context {
+            policy.set_context(Some(tokens));
+        }
         let scorer = if !self.prm_urls.is_empty() {
             let kind = prm_kind.ok_or_else(|| {
                 Error::InvalidArgument(

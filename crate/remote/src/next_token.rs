@@ -3,8 +3,10 @@
 //! probability against the negative's ("Yes"/"No" for the generative verifier, "+"/"-" for
 //! RLHFlow and Math-Shepherd), as the local scorer reads its logits at the same position
 //! (every format ends a step's chunk where the answer comes next). An answer missing from the
-//! top logprobs counts as probability 0 (both missing: 0.5). Servers that take only text get
-//! the ids decoded, special tokens kept, without the BOS their tokenizer adds.
+//! top logprobs counts as probability 0 (both missing: 0.5). vLLM is asked to key the logprobs
+//! by token id (`return_tokens_as_token_ids`), which are matched against the ids the local head
+//! compares (each answer's last token); other servers key them by text. Servers that take only
+//! text get the ids decoded, special tokens kept, without the BOS their tokenizer adds.
 
 use crate::completions::{CompletionRequest, choices};
 use crate::counters::Usage;
@@ -83,6 +85,10 @@ pub fn step_score(
         top_k_off: pool.kind().top_k_off(),
     }
     .body();
+    let mut body = body;
+    if pool.kind() == crate::server_kind::ServerKind::Vllm {
+        body["return_tokens_as_token_ids"] = serde_json::json!(true);
+    }
     let answer = pool.post("/completions", &body)?;
     let usage = Usage::of(&answer, ids.len() as u64);
     pool.counters().add_usage(&usage);
@@ -94,7 +100,23 @@ pub fn step_score(
         Error::Network("the server returned no top logprobs for the scorer's answer".into())
     })?;
     let (yes, no) = format.answer_pair(tokenizer);
-    Ok((yes_no_score(&top, yes, no), usage.computed()))
+    // vLLM keys by token id when asked (`return_tokens_as_token_ids`): the ids the local head
+    // compares, the last token of each answer's spelling.
+    let by_id = top
+        .as_object()
+        .is_some_and(|m| m.keys().any(|k| k.starts_with("token_id:")));
+    let key = |text: &str| -> Result<String> {
+        if !by_id {
+            return Ok(text.to_string());
+        }
+        let id = tokenizer
+            .encode(text, false)?
+            .last()
+            .copied()
+            .ok_or_else(|| Error::Unsupported(format!("the tokenizer cannot spell {text:?}")))?;
+        Ok(format!("token_id:{id}"))
+    };
+    Ok((yes_no_score(&top, &key(yes)?, &key(no)?), usage.computed()))
 }
 
 #[cfg(test)]

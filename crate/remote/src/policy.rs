@@ -34,6 +34,8 @@ struct Sequence {
 struct Group {
     prompt: PromptInput,
     tokens: u64,
+    /// New tokens at most: the call's, less what the context has no room for.
+    max_tokens: usize,
     members: Vec<usize>,
     seed: u64,
 }
@@ -119,8 +121,7 @@ impl RemotePolicy {
     /// computed (sent less cached, where it says).
     fn send(
         &self,
-        group_prompt: &PromptInput,
-        prompt_len: u64,
+        group: &Group,
         n: usize,
         seed: u64,
         request: &GenerateRequest,
@@ -128,9 +129,9 @@ impl RemotePolicy {
     ) -> Result<(Vec<Choice>, Option<u64>, u64)> {
         let body = CompletionRequest {
             model: self.pool.model(),
-            prompt: group_prompt,
+            prompt: &group.prompt,
             n,
-            max_tokens: request.params.max_tokens,
+            max_tokens: group.max_tokens,
             temperature: request.params.temperature,
             top_p: request.params.top_p,
             seed,
@@ -140,7 +141,7 @@ impl RemotePolicy {
         }
         .body();
         let answer = self.pool.post("/completions", &body)?;
-        let usage = Usage::of(&answer, prompt_len);
+        let usage = Usage::of(&answer, group.tokens);
         self.pool.counters().add_usage(&usage);
         Ok((choices(&answer)?, usage.completion_tokens, usage.computed()))
     }
@@ -167,9 +168,19 @@ impl RemotePolicy {
         let want = group.members.len();
         let mut out = Vec::with_capacity(want);
         let mut computed = 0;
+        if group.max_tokens == 0 {
+            // The context is full: the path ends on length, as the local engine's would.
+            let full = Choice {
+                index: 0,
+                text: String::new(),
+                finish_reason: "length".into(),
+                stop_reason: None,
+                logprobs: serde_json::Value::Null,
+            };
+            return Ok((vec![(full, Some(0)); want], 0));
+        }
         if want > 1 && self.honours_n.load(Ordering::SeqCst) {
-            let (list, tokens, prompt) =
-                self.send(&group.prompt, group.tokens, want, group.seed, request, stop)?;
+            let (list, tokens, prompt) = self.send(group, want, group.seed, request, stop)?;
             computed += prompt;
             if list.len() >= want {
                 // Per-choice token counts are unknown with n > 1.
@@ -188,9 +199,7 @@ impl RemotePolicy {
         let seeds: Vec<u64> = (out.len()..want)
             .map(|k| group.seed.wrapping_add(k as u64) & 0x7fff_ffff)
             .collect();
-        let singles = in_parallel(&seeds, |&seed| {
-            self.send(&group.prompt, group.tokens, 1, seed, request, stop)
-        });
+        let singles = in_parallel(&seeds, |&seed| self.send(group, 1, seed, request, stop));
         for single in singles {
             let (list, tokens, prompt) = single?;
             computed += prompt;
@@ -252,13 +261,27 @@ impl Policy for RemotePolicy {
                     groups.push(Group {
                         prompt: kind.input(&prompt, &self.tokenizer),
                         tokens: prompt.ids.len() as u64,
+                        max_tokens: match self.pool.context() {
+                            Some(context) => request
+                                .params
+                                .max_tokens
+                                .min(context.saturating_sub(prompt.ids.len())),
+                            None => request.params.max_tokens,
+                        },
                         members: vec![i],
                         seed: request_seed(request.params.seed, *key) & 0x7fff_ffff,
                     });
                 }
             }
         }
-        let answers = self.send_all(&groups, request, &stop)?;
+        let answers = self.send_all(&groups, request, &stop);
+        // The caller never releases the sequences of a release_finished call, errors included.
+        if request.release_finished {
+            for (id, _) in seqs {
+                self.sequences.remove(id);
+            }
+        }
+        let answers = answers?;
         let mut out: Vec<Option<Generated>> = vec![None; seqs.len()];
         let separator = (request.until == Until::Step).then_some(STEP_SEPARATOR);
         let tokenizer = Arc::clone(&self.tokenizer);
@@ -286,9 +309,6 @@ impl Policy for RemotePolicy {
                 generated.ok_or_else(|| Error::Internal("a sequence got no completion".into()))?;
             if let Some(seq) = self.sequences.get_mut(id) {
                 seq.text.push_str(&generated.text);
-            }
-            if request.release_finished && generated.end != ttsearch::search::StepEnd::Step {
-                self.sequences.remove(id);
             }
             result.push(generated);
         }

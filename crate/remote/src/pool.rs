@@ -70,6 +70,7 @@ pub struct Pool {
     retry: RetryPolicy,
     counters: Counters,
     kind: Mutex<ServerKind>,
+    context: Mutex<Option<usize>>,
 }
 
 /// Decrements a server's in-flight count when dropped.
@@ -87,6 +88,7 @@ struct Failure {
     retry: bool,
     retry_after: Option<Duration>,
     connection: bool,
+    timeout: bool,
 }
 
 /// `url` as a base ending in "/v1" ("http://host:8000", ".../v1" and ".../v1/" alike).
@@ -154,6 +156,7 @@ impl Pool {
             retry,
             counters: Counters::default(),
             kind: Mutex::new(ServerKind::Other),
+            context: Mutex::new(None),
         })
     }
 
@@ -217,6 +220,19 @@ impl Pool {
         self.kind.lock().map_or(ServerKind::Other, |k| *k)
     }
 
+    /// The model's context in tokens: what the servers said (vLLM's `max_model_len`), or what
+    /// [`Pool::set_context`] set.
+    pub fn context(&self) -> Option<usize> {
+        self.context.lock().ok().and_then(|c| *c)
+    }
+
+    /// Sets the model's context in tokens (for servers that do not say).
+    pub fn set_context(&self, tokens: Option<usize>) {
+        if let Ok(mut c) = self.context.lock() {
+            *c = tokens;
+        }
+    }
+
     /// Sets the servers' kind (instead of asking them).
     pub fn set_kind(&self, kind: ServerKind) {
         if let Ok(mut k) = self.kind.lock() {
@@ -259,6 +275,18 @@ impl Pool {
                 )));
             }
             kinds.push(ServerKind::from_models(&body));
+            let listed = body["data"]
+                .as_array()
+                .and_then(|a| {
+                    a.iter()
+                        .find(|m| m["id"].as_str() == Some(self.model.as_str()))
+                })
+                .and_then(|m| m["max_model_len"].as_u64());
+            if let Some(len) = listed
+                && self.context().is_none()
+            {
+                self.set_context(Some(len as usize));
+            }
         }
         let kind = kinds[0];
         if kinds.iter().any(|k| *k != kind) {
@@ -300,6 +328,7 @@ impl Pool {
 
     fn post_under(&self, path: &str, body: &Value, under_v1: bool) -> Result<Value> {
         let mut last = None;
+        let mut timeouts = 0;
         for attempt in 0..self.retry.attempts {
             let server = self.pick();
             server.in_flight.fetch_add(1, Ordering::SeqCst);
@@ -322,7 +351,12 @@ impl Pool {
                 }
                 Err(failure) => {
                     server.failures.fetch_add(1, Ordering::SeqCst);
-                    if !failure.retry || attempt + 1 == self.retry.attempts {
+                    if failure.timeout {
+                        timeouts += 1;
+                    }
+                    // A request that timed out is tried once more at most: the server may
+                    // still be working on it.
+                    if !failure.retry || attempt + 1 == self.retry.attempts || timeouts > 1 {
                         self.counters.failures.fetch_add(1, Ordering::SeqCst);
                         return Err(failure.error);
                     }
@@ -337,7 +371,14 @@ impl Pool {
                     {
                         *down = Some(Instant::now() + backoff.max(Duration::from_secs(1)));
                     }
-                    let other_live = failure.connection && self.servers.len() > 1;
+                    let now = Instant::now();
+                    let other_live = failure.connection
+                        && self.servers.iter().any(|s| {
+                            !std::ptr::eq(s, server)
+                                && s.down_until
+                                    .lock()
+                                    .map_or(true, |d| d.is_none_or(|t| t <= now))
+                        });
                     let wait = match failure.retry_after {
                         Some(after) => after.min(self.retry.max_delay),
                         None if other_live => Duration::ZERO,
@@ -369,6 +410,7 @@ fn read_response(
                     | ureq::Error::Protocol(_)
             );
             return Err(Failure {
+                timeout: matches!(e, ureq::Error::Timeout(_)),
                 error: Error::Network(format!("{url}: {e}")),
                 retry,
                 retry_after: None,
@@ -397,6 +439,7 @@ fn read_response(
                 retry: true,
                 retry_after: None,
                 connection: true,
+                timeout: false,
             });
         }
     };
@@ -409,6 +452,7 @@ fn read_response(
             retry: false,
             retry_after: None,
             connection: false,
+            timeout: false,
         });
     }
     let retry = status == 429 || status == 408 || status >= 500;
@@ -426,6 +470,7 @@ fn read_response(
         retry,
         retry_after,
         connection: false,
+        timeout: false,
     })
 }
 

@@ -127,6 +127,11 @@ fn reward_head_prm_over_the_pooling_api() {
 
 #[test]
 fn lm_token_prm_over_the_completions_api() {
+    let want_first = || {
+        golden()["cases"][0]["scores"]["math-shepherd"][0]
+            .as_f64()
+            .expect("a score")
+    };
     let case = golden()["cases"][0].clone();
     let want_ids = ids_of(&case["ids"]["math-shepherd"]);
     let want: Vec<f64> = case["scores"]["math-shepherd"]
@@ -136,6 +141,19 @@ fn lm_token_prm_over_the_completions_api() {
         .map(|s| s.as_f64().expect("a score"))
         .collect();
     let tag = last_id(" \u{43a}\u{438}");
+    let (plus, minus) = (last_id("+"), last_id("-"));
+    // Keyed by text on the first step, by token id (vLLM's return_tokens_as_token_ids) after.
+    let top = move |s: f64| {
+        if s == want_first() {
+            json!({"+": s.ln(), "-": (1.0 - s).ln(), "x": -9.0})
+        } else {
+            let mut m = serde_json::Map::new();
+            m.insert(format!("token_id:{plus}"), json!(s.ln()));
+            m.insert(format!("token_id:{minus}"), json!((1.0 - s).ln()));
+            m.insert("token_id:7".into(), json!(-9.0));
+            Value::Object(m)
+        }
+    };
     let seen: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
     let log = Arc::clone(&seen);
     let scores = want.clone();
@@ -151,7 +169,7 @@ fn lm_token_prm_over_the_completions_api() {
             "model": "prm",
             "choices": [{"index": 0, "text": "+", "finish_reason": "length", "stop_reason": null,
                 "logprobs": {"tokens": ["+"], "token_logprobs": [s.ln()], "text_offset": [0],
-                    "top_logprobs": [{"+": s.ln(), "-": (1.0 - s).ln(), "x": -9.0}]}}],
+                    "top_logprobs": [top(s)]}}],
             "usage": {"prompt_tokens": ids.len(), "completion_tokens": 1,
                       "total_tokens": ids.len() + 1}});
         Some(("200 OK".into(), answer.to_string()))
