@@ -105,6 +105,18 @@ fn budgets(identity: &Value) -> Vec<usize> {
         .unwrap_or_default()
 }
 
+/// The shards "i/k" of a run's k that no folder holds (none for unsharded runs).
+fn missing_shards(shards: &[String]) -> Vec<String> {
+    let parsed: Vec<crate::shard::Shard> = shards.iter().filter_map(|s| s.parse().ok()).collect();
+    let Some(count) = parsed.iter().map(|s| s.count).max() else {
+        return Vec::new();
+    };
+    (0..count)
+        .filter(|i| !parsed.iter().any(|s| s.index == *i && s.count == count))
+        .map(|i| format!("{i}/{count}"))
+        .collect()
+}
+
 pub fn run(args: &EvalSummaryArgs) -> Result<ExitCode> {
     let out = match (&args.out, args.dirs.as_slice()) {
         (Some(out), _) => out.clone(),
@@ -196,10 +208,15 @@ pub fn run(args: &EvalSummaryArgs) -> Result<ExitCode> {
             let path = out.join(format!("accuracy_by_level-{}.svg", file_label(label)));
             accuracy_plot(&path, &format!("{label}: accuracy by level"), &levels)?;
         }
+        let missing = missing_shards(&run.shards);
+        if !missing.is_empty() {
+            eprintln!("{label}: shards {missing:?} are missing; the summary covers the others");
+        }
         entries.push(json!({
             "label": label,
             "run": run.identity,
             "shards": run.shards,
+            "missing_shards": missing,
             "duplicates": run.duplicates,
             "summary": summary,
         }));
@@ -213,6 +230,7 @@ pub fn run(args: &EvalSummaryArgs) -> Result<ExitCode> {
             let mut summary = one["summary"].take();
             summary["shards"] = one["shards"].take();
             summary["duplicates"] = one["duplicates"].take();
+            summary["missing_shards"] = one["missing_shards"].take();
             summary
         }
         _ => json!({ "runs": entries }),

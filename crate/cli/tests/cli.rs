@@ -930,6 +930,7 @@ fn shards_merge_into_one_summary_with_plots() {
     assert_eq!(summary["problems"], 5);
     assert_eq!(summary["duplicates"], 3);
     assert_eq!(summary["shards"], serde_json::json!(["0/2", "1/2", "0/2"]));
+    assert_eq!(summary["missing_shards"], serde_json::json!([]));
     assert_eq!(summary["by_n"]["2"]["weighted"]["problems"], 5);
     for plot in ["accuracy.svg", "accuracy_by_level-bon.svg"] {
         let svg = std::fs::read_to_string(Path::new(&merged).join(plot)).expect("a plot");
@@ -940,6 +941,10 @@ fn shards_merge_into_one_summary_with_plots() {
             .expect("plot")
             .contains("bon: weighted")
     );
+    // A missing shard is named.
+    let o = ttsearch(&["eval-summary", &dir("s1"), "--out", &dir("one")], None);
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("[\"0/2\"] are missing"));
     // Several folders need --out.
     let o = ttsearch(&["eval-summary", &dir("s0"), &dir("bad-missing")], None);
     assert_eq!(o.status.code(), Some(2));
