@@ -132,7 +132,7 @@ function defaultMaxBytes(device) {
   return ram ? Math.max(ram / 2, 2 ** 30) : 8 * 2 ** 30;
 }
 
-const DTYPES = ['auto', 'f32', 'f16', 'q8', 'q4'];
+const DTYPES = ['auto', 'f32', 'f16', 'q8', 'q4', 'gguf'];
 const DEVICES = ['auto', 'webgpu', 'cpu'];
 
 /** A loaded model. */

@@ -65,8 +65,12 @@ export type LoadProgress =
   /** Loaded. */
   | { phase: 'ready'; source: string };
 
-/** Weight formats in the engine ("auto": the file's own float format, q8 for quantized files). */
-export type WeightFormat = 'f32' | 'f16' | 'q8' | 'q4';
+/**
+ * Weight formats in the engine. "gguf": a GGUF file's own quantized blocks, computed with int8
+ * products (CPU device; on WebGPU they load as q8). "auto": the file's own float format, and for
+ * quantized GGUF files "gguf" on the CPU, "q8" on WebGPU.
+ */
+export type WeightFormat = 'f32' | 'f16' | 'q8' | 'q4' | 'gguf';
 
 /** PRM families. */
 export type PrmKind = 'skywork' | 'qwen-prm' | 'rlhflow' | 'math-shepherd' | 'trl' | 'generative';

@@ -7,8 +7,9 @@ Measures, side by side in one run on this machine:
      ttsearch prefills once and decodes the 16 samples together (`ttsearch generate --n 16`);
      llama.cpp (llama-cpp-python) generates them one after another, reusing the prompt's KV
      cache between samples (its best case for one sequence at a time).
-ttsearch repacks the file's k-quants at load into its own q8 or q4 (group-32) formats; both
-are reported. Prints a Markdown table for the README.
+ttsearch runs the file's own blocks with integer products (`--dtype gguf`, the default for
+quantized GGUF files) and, for comparison, the file repacked at load into its own q8 or q4
+(group-32) formats. Prints a Markdown table for the README.
 
 Usage: python3 scripts/bench_llamacpp.py GGUF [--threads 2] [--ttsearch target/release/ttsearch]
   (needs llama-cpp-python; build ttsearch with `cargo build --release -p ttsearch-cli`)
@@ -75,21 +76,24 @@ def ttsearch(*extra):
 
 rows = []
 ids = ",".join(map(str, prompt))
-for dtype in ("q8", "q4"):
+labels = {"gguf": "file's own blocks, int8 products", "q8": "q8, repacked from the file",
+          "q4": "q4, repacked from the file"}
+for dtype in ("gguf", "q8", "q4"):
     b1, _ = ttsearch("generate", "--model", args.gguf, "--dtype", dtype, "--prompt-tokens", ids, "--n", "1",
                      "--temperature", "0", "--max-tokens", str(args.gen), "--ignore-eos", "--json")
     many, wall = ttsearch("generate", "--model", args.gguf, "--dtype", dtype, "--prompt-tokens", ids, "--n",
                           str(args.samples), "--temperature", "0.8", "--max-tokens", str(args.gen), "--ignore-eos",
                           "--json")
-    rows.append((f"ttsearch CPU ({dtype}, repacked from the file)", args.gen / b1["decode_seconds"],
+    rows.append((f"ttsearch CPU ({labels[dtype]})", args.gen / b1["decode_seconds"],
                  b1["prefill_seconds"], many["prefill_seconds"] + many["decode_seconds"], wall))
 rows.append(("llama.cpp CPU (file's own quants)", llama_decode_tps, llama_prefill, llama_samples_s, None))
 
 machine = f"{platform.machine()}, {os.cpu_count()} cores, {args.threads} threads"
 print(f"Model: {os.path.basename(args.gguf)}; machine: {machine}; prompt {args.prompt_len} tokens, "
       f"{args.gen} new tokens per sample\n")
-print(f"| engine | batch-1 decode tok/s | prompt prefill s | {args.samples} samples: wall s |")
+print(f"| engine | batch-1 decode tok/s | prompt prefill s (tok/s) | {args.samples} samples: wall s |")
 print("| --- | --- | --- | --- |")
 for name, tps, prefill, samples, wall in rows:
     extra = f" ({wall:.1f} with loading)" if wall else ""
-    print(f"| {name} | {tps:.1f} | {prefill:.2f} | {samples:.1f}{extra} |")
+    rate = args.prompt_len / prefill
+    print(f"| {name} | {tps:.1f} | {prefill:.2f} ({rate:.0f}) | {samples:.1f}{extra} |")

@@ -69,7 +69,8 @@ pub struct ModelArgs {
     /// Where the model runs.
     #[arg(long, value_enum, default_value = "cpu")]
     pub backend: BackendKind,
-    /// Weight format in the engine: f32, f16, q8 or q4 (group-32, f16 scales).
+    /// Weight format in the engine: f32, f16, q8 or q4 (group-32, f16 scales), or gguf (a GGUF
+    /// file's own blocks with int8 products on the CPU; q8 on the GPU).
     #[arg(long, default_value = "f32")]
     pub dtype: String,
     /// Positions per KV-cache block.

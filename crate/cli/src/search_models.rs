@@ -52,7 +52,8 @@ pub struct SearchModelArgs {
     /// Where the models run.
     #[arg(long, value_enum, default_value = "cpu")]
     pub backend: BackendKind,
-    /// Weight format in the engine: f32, f16, q8 or q4.
+    /// Weight format in the engine: f32, f16, q8, q4, or gguf (a GGUF file's own blocks with int8
+    /// products on the CPU; q8 on the GPU).
     #[arg(long, default_value = "q8")]
     pub dtype: String,
     /// KV-cache blocks of 16 positions per model (on the GPU at most what one binding holds).

@@ -281,24 +281,57 @@ fn quantized_formats_stay_close_to_f32() {
         clear_top1.len(),
         "f32 top-1 differs from llama.cpp where its gap is clear"
     );
+    // llama.cpp's own distance from the exact values (the f32 path computes with the file's
+    // values exactly): the file's own blocks with int8 activations must come no farther.
+    let (llama_from_exact, _) = distance(&f32_logits, &llama_values);
+    let llama_top1: Vec<usize> = llama["prompts"]
+        .as_array()
+        .expect("prompts")
+        .iter()
+        .flat_map(|prompt| prompt["positions"].as_array().expect("positions").iter())
+        .map(|p| p["top_ids"][0].as_u64().expect("id") as usize)
+        .collect();
+    assert_eq!(llama_top1.len(), f32_logits.len());
+    let llama_agreement = llama_top1
+        .iter()
+        .zip(&f32_logits)
+        .filter(|(id, row)| argmax(row) as usize == **id)
+        .count() as f64
+        / f32_logits.len() as f64;
+    eprintln!("gemma3-270m llama.cpp vs f32: top-1 agreement {llama_agreement:.3}");
     // (format, least top-1 agreement with f32, largest mean KL(f32 || format) in nats). Measured
-    // on this file (46 positions): f16 1.000 / 0.00000, q8 1.000 / 0.00068, q4 0.696 / 0.360:
-    // repacking the file's Q4_K/Q5_0 blocks onto another 4-bit grid compounds two quantizations;
-    // kernels that read k-quant blocks as they are will remove that cost.
+    // on this file (46 positions): f16 1.000 / 0.00000, q8 1.000 / 0.00068, q4 0.696 / 0.360,
+    // gguf 0.957 / 0.00296 (llama.cpp itself: top-1 0.978, mean |logit - exact| 0.226 against
+    // gguf's 0.142): repacking the file's Q4_K/Q5_0 blocks onto another 4-bit grid compounds two
+    // quantizations; the file's own blocks (gguf) only add int8 activations, as llama.cpp does.
     for (format, min_top1, max_kl) in [
         (WeightFormat::F16, 0.98, 0.001),
         (WeightFormat::Q8, 0.95, 0.005),
         (WeightFormat::Q4, 0.6, 0.45),
+        (WeightFormat::Gguf, 0.95, 0.005),
     ] {
         let q_logits = logits_of(format);
         let llama_agree = report(format.name(), &q_logits);
-        if format != WeightFormat::Q4 {
-            assert_eq!(
-                llama_agree,
-                clear_top1.len(),
-                "{format:?} top-1 differs from llama.cpp where its gap is clear"
+        if format == WeightFormat::Gguf {
+            let (from_exact, _) = distance(&q_logits, &exact);
+            eprintln!(
+                "gemma3-270m gguf: mean |logit - exact| {from_exact:.4}, llama.cpp's {llama_from_exact:.4}"
+            );
+            assert!(
+                from_exact <= llama_from_exact,
+                "gguf blocks {from_exact} from the exact logits, llama.cpp {llama_from_exact}"
             );
         }
+        // int8 activations (llama.cpp's too) may flip one close top-1 of the 35.
+        let misses = match format {
+            WeightFormat::Q4 => clear_top1.len(),
+            WeightFormat::Gguf => 1,
+            _ => 0,
+        };
+        assert!(
+            llama_agree + misses >= clear_top1.len(),
+            "{format:?} top-1 differs from llama.cpp where its gap is clear"
+        );
         let (mut agree, mut kl) = (0usize, 0f64);
         assert_eq!(f32_logits.len(), q_logits.len());
         for (p, q) in f32_logits.iter().zip(&q_logits) {

@@ -32,7 +32,8 @@ struct LoadArgs {
     /// The weights file when the folder holds a GGUF file.
     #[serde(default)]
     gguf: Option<String>,
-    /// f32, f16, q8, q4, or auto (the file's own float format, q8 for quantized files).
+    /// f32, f16, q8, q4, gguf, or auto (the file's own float format; for quantized GGUF files
+    /// gguf on the CPU, q8 on WebGPU).
     #[serde(default)]
     dtype: Option<String>,
     /// webgpu, cpu or auto (WebGPU when an adapter exists).
@@ -181,6 +182,11 @@ fn plan<S: ttsearch::model::ByteSource>(
     let dtype = match args.dtype.as_deref().unwrap_or("auto") {
         "auto" => load::native_format(&checkpoint.store),
         other => WeightFormat::parse(other)?,
+    };
+    // No GPU kernel reads GGUF blocks yet: say what the GPU holds.
+    let dtype = match (&device, dtype) {
+        (Device::Gpu(_), WeightFormat::Gguf) => WeightFormat::Q8,
+        (_, dtype) => dtype,
     };
     let block_size = args.block_size.unwrap_or(ttsearch::kv::DEFAULT_BLOCK_SIZE);
     let kv = match (args.kv_blocks, args.kv_bytes) {

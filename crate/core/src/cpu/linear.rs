@@ -1,6 +1,7 @@
 //! Linear layers on the CPU: matrix-vector and matrix-matrix products, f32 and int4 weights.
 
 use super::expect_len;
+use super::parallel::for_row_ranges;
 use crate::error::{Error, Result};
 use crate::quant::WeightMatrix;
 use crate::quant::q4::{GROUP_SIZE, NIBBLES_PER_WORD, Q4Matrix};
@@ -88,12 +89,15 @@ pub fn matmul(x: &[f32], weight: &[f32], m: usize, n: usize, k: usize) -> Result
 
 /// Y = X W^T for a weight matrix in any format. x: [m, cols] -> y: [m, rows].
 ///
-/// f32 goes through [`matmul`]; other formats dequantize one weight row at a time (each weight
-/// is read once) and dot it with every input row.
+/// f32 goes through [`matmul`], GGUF blocks through integer products on int8 activations
+/// ([`super::int_dot`]); other formats dequantize one weight row at a time (each weight is read
+/// once) and dot it with every input row.
 pub fn linear(x: &[f32], m: usize, w: &WeightMatrix) -> Result<Vec<f32>> {
     let (rows, cols) = (w.rows(), w.cols());
-    if let WeightMatrix::F32 { data, .. } = w {
-        return matmul(x, data, m, rows, cols);
+    match w {
+        WeightMatrix::F32 { data, .. } => return matmul(x, data, m, rows, cols),
+        WeightMatrix::Blocks(b) => return super::int_dot::linear_blocks(x, m, b),
+        _ => {}
     }
     expect_len("linear", "x", x.len(), m * cols)?;
     let mut y = vec![0f32; m * rows];
@@ -111,75 +115,6 @@ pub fn linear(x: &[f32], m: usize, w: &WeightMatrix) -> Result<Vec<f32>> {
         }
     });
     Ok(y)
-}
-
-/// Below this many multiply-adds a product runs on the calling thread.
-const PARALLEL_WORK: usize = 1 << 20;
-
-/// Splits the `n` output columns of y [m, n] into contiguous ranges, one per thread, and runs
-/// `f(range, out)` on each; `out` is [m, range.len()] and is scattered back into y. `k` (the
-/// inner size) only decides whether threads are worth it. Natively the ranges run on one
-/// persistent pool of threads (rayon's, one per core), so a product costs no thread start; in
-/// wasm (no threads) they run on the calling thread.
-fn for_row_ranges<F>(y: &mut [f32], m: usize, n: usize, k: usize, f: F)
-where
-    F: Fn(std::ops::Range<usize>, &mut [f32]) + Sync,
-{
-    let threads = threads().min(n.max(1));
-    if threads <= 1 || m * n * k < PARALLEL_WORK {
-        let mut out = vec![0f32; m * n];
-        f(0..n, &mut out);
-        y.copy_from_slice(&out);
-        return;
-    }
-    let chunk = n.div_ceil(threads);
-    let ranges: Vec<std::ops::Range<usize>> = (0..n)
-        .step_by(chunk)
-        .map(|start| start..(start + chunk).min(n))
-        .collect();
-    for (range, out) in run_ranges(ranges, m, &f) {
-        let width = range.len();
-        for i in 0..m {
-            y[i * n + range.start..i * n + range.end]
-                .copy_from_slice(&out[i * width..(i + 1) * width]);
-        }
-    }
-}
-
-/// Runs `f` on each range (on rayon's pool natively; one after another in wasm, which has no
-/// threads); each result is [m, range.len()].
-fn run_ranges<F>(
-    ranges: Vec<std::ops::Range<usize>>,
-    m: usize,
-    f: &F,
-) -> Vec<(std::ops::Range<usize>, Vec<f32>)>
-where
-    F: Fn(std::ops::Range<usize>, &mut [f32]) + Sync,
-{
-    let one = |range: std::ops::Range<usize>| {
-        let mut out = vec![0f32; m * range.len()];
-        f(range.clone(), &mut out);
-        (range, out)
-    };
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        use rayon::prelude::*;
-        ranges.into_par_iter().map(one).collect()
-    }
-    #[cfg(target_arch = "wasm32")]
-    {
-        ranges.into_iter().map(one).collect()
-    }
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn threads() -> usize {
-    rayon::current_num_threads()
-}
-
-#[cfg(target_arch = "wasm32")]
-fn threads() -> usize {
-    1
 }
 
 /// y = W x with W in int4 group-32 form ([`Q4Matrix`]). x: [cols] -> y: [rows].

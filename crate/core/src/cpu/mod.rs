@@ -4,8 +4,10 @@
 //! Every function checks its operand shapes and returns [`crate::Error::Shape`] on a mismatch.
 
 mod attention;
+pub mod int_dot;
 mod linear;
 mod norm;
+mod parallel;
 mod softmax;
 
 pub use attention::paged_attention;

@@ -65,7 +65,7 @@ fn words_for(format: WeightFormat, rows: usize, cols: usize) -> (usize, usize) {
     match format {
         WeightFormat::F32 => (values, 0),
         WeightFormat::F16 => (values.div_ceil(2), 0),
-        WeightFormat::Q8 => (values.div_ceil(4), scales),
+        WeightFormat::Q8 | WeightFormat::Gguf => (values.div_ceil(4), scales),
         WeightFormat::Q4 => (values.div_ceil(8), scales),
     }
 }
@@ -136,6 +136,15 @@ impl GpuWeight {
     /// Writes `chunk`'s rows as rows `start..` of this matrix (same format and columns; `start`
     /// even, so that packed halves start a word).
     pub fn write_rows(&self, ctx: &GpuContext, start: usize, chunk: &WeightMatrix) -> Result<()> {
+        // No GPU kernel reads GGUF blocks yet: they go up as this matrix's format (q8).
+        let converted;
+        let chunk = match chunk {
+            WeightMatrix::Blocks(_) => {
+                converted = chunk.to_format(self.format)?;
+                &converted
+            }
+            other => other,
+        };
         let end = start + chunk.rows();
         if chunk.cols() != self.cols
             || chunk.format() != self.format
@@ -163,7 +172,7 @@ impl GpuWeight {
             if a >= b {
                 continue;
             }
-            let (words, scales) = chunk.row_words(a - start, b - start);
+            let (words, scales) = chunk.row_words(a - start, b - start)?;
             let (offset, scale_offset) = words_for(self.format, a - part.row_start, self.cols);
             ctx.write_u32(&part.weight, offset, words)?;
             if let (Some(buffer), Some(scales)) = (&part.scales, scales) {

@@ -69,6 +69,19 @@ impl<S: ByteSource> TensorStore for AnyStore<S> {
             AnyStore::Gguf(s) => s.rows_f32(name, start, end).await,
         }
     }
+    fn block_type(&self, name: &str) -> Option<crate::model::GgmlType> {
+        match self {
+            AnyStore::Gguf(s) => s.block_type(name),
+            _ => None,
+        }
+    }
+    async fn rows_blocks(&self, name: &str, start: usize, end: usize) -> Result<Vec<u8>> {
+        match self {
+            AnyStore::Safetensors(s) => s.rows_blocks(name, start, end).await,
+            AnyStore::Pytorch(s) => s.rows_blocks(name, start, end).await,
+            AnyStore::Gguf(s) => s.rows_blocks(name, start, end).await,
+        }
+    }
 }
 
 /// An opened checkpoint.

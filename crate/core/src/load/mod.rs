@@ -295,7 +295,8 @@ fn matrix_bytes(rows: usize, cols: usize, format: WeightFormat) -> u64 {
     match format {
         WeightFormat::F32 => values * 4,
         WeightFormat::F16 => values.div_ceil(2) * 4,
-        WeightFormat::Q8 => values.div_ceil(4) * 4 + scales,
+        // GGUF blocks kept take at most q8's bytes (Q8_0: 34 per 32 values), others become q8.
+        WeightFormat::Q8 | WeightFormat::Gguf => values.div_ceil(4) * 4 + scales,
         WeightFormat::Q4 => values.div_ceil(8) * 4 + scales,
     }
 }
@@ -310,7 +311,7 @@ fn float_format(dtype: Option<crate::SafetensorsDtype>) -> WeightFormat {
 }
 
 /// The weight format closest to a checkpoint's own: f32 or f16 for float files (bf16 as f16),
-/// q8 for quantized GGUF files.
+/// the file's own blocks for quantized GGUF files (q8 on backends without kernels for them).
 pub fn native_format<S: ByteSource>(store: &AnyStore<S>) -> WeightFormat {
     use crate::model::GgmlType;
     let name = "model.embed_tokens.weight";
@@ -320,7 +321,7 @@ pub fn native_format<S: ByteSource>(store: &AnyStore<S>) -> WeightFormat {
         AnyStore::Gguf(s) => match s.ggml_type(name) {
             Some(GgmlType::F32) => WeightFormat::F32,
             Some(GgmlType::F16 | GgmlType::BF16) => WeightFormat::F16,
-            _ => WeightFormat::Q8,
+            _ => WeightFormat::Gguf,
         },
     }
 }

@@ -374,6 +374,21 @@ impl GgufFile {
         start: usize,
         end: usize,
     ) -> Result<Vec<f32>> {
+        dequantize(
+            tensor.ty,
+            &self.rows_bytes(source, tensor, start, end).await?,
+        )
+    }
+
+    /// Rows `start..end` of a tensor as the file's bytes (whole blocks: GGUF rows never share
+    /// one).
+    pub async fn rows_bytes<S: ByteSource>(
+        &self,
+        source: &S,
+        tensor: &GgufTensorInfo,
+        start: usize,
+        end: usize,
+    ) -> Result<Vec<u8>> {
         let (rows, _) = tensor.rows_cols();
         if start > end || end as u64 > rows || rows == 0 {
             return Err(Error::shape(
@@ -388,10 +403,9 @@ impl GgufFile {
                 tensor.name
             ))
         })?;
-        let bytes = source
+        source
             .read_at(tensor.offset + start as u64 * row_bytes, len)
-            .await?;
-        dequantize(tensor.ty, &bytes)
+            .await
     }
 
     /// One tensor dequantized to f32, in GGML order (rows of `dims[0]` values).

@@ -4,6 +4,7 @@
 //! GGUF checkpoints.
 
 use super::config::{ModelConfig, RopeScaling};
+use super::ggml::GgmlType;
 use super::gguf::GgufFile;
 use super::source::ByteSource;
 use super::store::{TensorData, TensorStore, slice_rows};
@@ -79,7 +80,7 @@ impl<S: ByteSource> GgufStore<S> {
     }
 
     /// The GGML type of tensor `name` (an HF name).
-    pub fn ggml_type(&self, name: &str) -> Option<super::ggml::GgmlType> {
+    pub fn ggml_type(&self, name: &str) -> Option<GgmlType> {
         Some(self.file.tensor(&self.tensors.get(name)?.gguf_name)?.ty)
     }
 
@@ -90,8 +91,14 @@ impl<S: ByteSource> GgufStore<S> {
 }
 
 /// Undoes llama.cpp's permutation of Q/K rows (its converter interleaves the two rotary halves
-/// of each head for Llama): rows [heads, 2, half] <- [heads, half, 2].
-fn unpermute_rows(data: &[f32], rows: usize, cols: usize, heads: usize) -> Result<Vec<f32>> {
+/// of each head for Llama): rows [heads, 2, half] <- [heads, half, 2]. A row is `cols` elements
+/// (f32 values, or the bytes of a row of blocks).
+fn unpermute_rows<T: Copy + Default>(
+    data: &[T],
+    rows: usize,
+    cols: usize,
+    heads: usize,
+) -> Result<Vec<T>> {
     if heads == 0 || !rows.is_multiple_of(2 * heads) {
         return Err(Error::shape(
             "GGUF Q/K",
@@ -99,7 +106,7 @@ fn unpermute_rows(data: &[f32], rows: usize, cols: usize, heads: usize) -> Resul
         ));
     }
     let half = rows / heads / 2;
-    let mut out = vec![0f32; data.len()];
+    let mut out = vec![T::default(); data.len()];
     for h in 0..heads {
         for i in 0..half {
             for pair in 0..2 {
@@ -154,6 +161,27 @@ impl<S: ByteSource> TensorStore for GgufStore<S> {
             return slice_rows(name, &t.shape, t.data, start, end);
         }
         self.file.rows_f32(&self.source, info, start, end).await
+    }
+
+    fn block_type(&self, name: &str) -> Option<GgmlType> {
+        self.ggml_type(name)
+    }
+
+    async fn rows_blocks(&self, name: &str, start: usize, end: usize) -> Result<Vec<u8>> {
+        let (spec, info) = self.lookup(name)?;
+        let heads = match spec.part {
+            Part::QProj if self.permuted_qk => self.num_attention_heads,
+            Part::KProj if self.permuted_qk => self.num_key_value_heads,
+            _ => return self.file.rows_bytes(&self.source, info, start, end).await,
+        };
+        // Rows are permuted within heads: undo that on the whole (small) matrix's rows of blocks.
+        let (rows, _) = info.rows_cols();
+        let rows = rows as usize;
+        let whole = self.file.rows_bytes(&self.source, info, 0, rows).await?;
+        let row_bytes = whole.len() / rows.max(1);
+        let data = unpermute_rows(&whole, rows, row_bytes, heads)?;
+        super::store::check_rows(name, rows, start, end)?;
+        Ok(data[start * row_bytes..end * row_bytes].to_vec())
     }
 }
 

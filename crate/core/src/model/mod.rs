@@ -8,7 +8,7 @@ pub mod config;
 pub mod decoder;
 pub mod forward_cpu;
 pub mod forward_gpu;
-pub mod ggml;
+pub use crate::quant::ggml;
 pub mod gguf;
 pub mod gguf_store;
 pub(crate) mod le_reader;

@@ -3,6 +3,7 @@
 //! so that a vocabulary-sized embedding never sits in memory whole).
 
 use crate::error::{Error, Result};
+use crate::quant::ggml::GgmlType;
 
 /// A tensor as f32 values with its shape (HF layout: Linear weights are [out, in]).
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +31,19 @@ pub trait TensorStore {
     async fn rows_f32(&self, name: &str, start: usize, end: usize) -> Result<Vec<f32>> {
         let t = self.tensor_f32(name).await?;
         slice_rows(name, &t.shape, t.data, start, end)
+    }
+
+    /// The GGML type a 2-D tensor is stored in, for stores of GGUF files (others: `None`).
+    fn block_type(&self, _name: &str) -> Option<GgmlType> {
+        None
+    }
+
+    /// Rows `start..end` of a 2-D tensor as the file's own GGML blocks (in HF row order), for
+    /// stores that have them.
+    async fn rows_blocks(&self, name: &str, _start: usize, _end: usize) -> Result<Vec<u8>> {
+        Err(Error::Unsupported(format!(
+            "{name}: this checkpoint has no GGML blocks"
+        )))
     }
 }
 

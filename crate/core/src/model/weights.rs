@@ -6,6 +6,8 @@ use super::config::ModelConfig;
 use super::store::{TensorData, TensorStore};
 use super::tensors::{Part, TensorSpec};
 use crate::error::{Error, Result};
+use crate::quant::blocks::BlockMatrix;
+use crate::quant::ggml::GgmlType;
 use crate::quant::{WeightFormat, WeightMatrix};
 
 /// A Linear layer: weight [out, in] (+ bias [out]).
@@ -91,27 +93,54 @@ pub trait WeightSink {
     fn finish_matrix(&mut self, matrix: Self::Partial) -> Result<Self::Matrix>;
     /// Takes a vector.
     fn vector(&mut self, spec: &TensorSpec, data: Vec<f32>) -> Result<Self::Vector>;
+    /// Whether this sink's backend computes with GGUF blocks as they are (else a matrix loaded
+    /// in [`WeightFormat::Gguf`] arrives as q8).
+    fn keeps_blocks(&self) -> bool {
+        false
+    }
 }
 
 /// Keeps everything in host memory.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HostSink;
 
+/// A host matrix being filled: the rows so far (the first chunk fixes the storage, which for
+/// GGUF blocks is the file's type), or the empty matrix of `format` when no row comes.
+pub struct HostPartial {
+    rows: Option<WeightMatrix>,
+    cols: usize,
+    format: WeightFormat,
+}
+
 impl WeightSink for HostSink {
     type Matrix = WeightMatrix;
-    type Partial = WeightMatrix;
+    type Partial = HostPartial;
     type Vector = Vec<f32>;
-    fn start_matrix(&mut self, spec: &TensorSpec, format: WeightFormat) -> Result<WeightMatrix> {
-        Ok(WeightMatrix::empty(spec.shape[1], format))
+    fn start_matrix(&mut self, spec: &TensorSpec, format: WeightFormat) -> Result<HostPartial> {
+        Ok(HostPartial {
+            rows: None,
+            cols: spec.shape[1],
+            format,
+        })
     }
-    fn add_rows(&mut self, m: &mut WeightMatrix, _start: usize, rows: WeightMatrix) -> Result<()> {
-        m.append_rows(&rows)
+    fn add_rows(&mut self, m: &mut HostPartial, _start: usize, rows: WeightMatrix) -> Result<()> {
+        match &mut m.rows {
+            Some(so_far) => so_far.append_rows(&rows),
+            None => {
+                m.rows = Some(rows);
+                Ok(())
+            }
+        }
     }
-    fn finish_matrix(&mut self, matrix: WeightMatrix) -> Result<WeightMatrix> {
-        Ok(matrix)
+    fn finish_matrix(&mut self, m: HostPartial) -> Result<WeightMatrix> {
+        Ok(m.rows
+            .unwrap_or_else(|| WeightMatrix::empty(m.cols, m.format)))
     }
     fn vector(&mut self, _spec: &TensorSpec, data: Vec<f32>) -> Result<Vec<f32>> {
         Ok(data)
+    }
+    fn keeps_blocks(&self) -> bool {
+        true
     }
 }
 
@@ -121,6 +150,7 @@ pub const CHUNK_VALUES: usize = 1 << 22;
 /// The format of the embedding and LM head for a model loaded in `format`: q4 keeps them in q8,
 /// as llama.cpp's Q4_K_M files do; 4-bit vocabulary matrices cost small models most of their
 /// accuracy (measured on Gemma 3 270M: see the note in tests/gemma_real.rs).
+/// GGUF files keep their own types for these too.
 pub fn vocab_format(format: WeightFormat) -> WeightFormat {
     match format {
         WeightFormat::Q4 => WeightFormat::Q8,
@@ -156,6 +186,32 @@ impl<T: TensorStore, S: WeightSink> Loader<'_, T, S> {
         Ok(data)
     }
 
+    /// The format a matrix asked for in `format` loads in, and the GGML block type when the
+    /// file's blocks are kept: for [`WeightFormat::Gguf`], a type the sink computes with stays,
+    /// float tensors keep f32 / f16, anything else is q8.
+    fn resolve(
+        &self,
+        name: &str,
+        cols: usize,
+        format: WeightFormat,
+    ) -> (WeightFormat, Option<GgmlType>) {
+        if format != WeightFormat::Gguf {
+            return (format, None);
+        }
+        match self.store.block_type(name) {
+            Some(ty)
+                if self.sink.keeps_blocks()
+                    && BlockMatrix::keeps(ty)
+                    && cols.is_multiple_of(ty.block_size()) =>
+            {
+                (WeightFormat::Gguf, Some(ty))
+            }
+            Some(GgmlType::F32) => (WeightFormat::F32, None),
+            Some(GgmlType::F16 | GgmlType::BF16) => (WeightFormat::F16, None),
+            _ => (WeightFormat::Q8, None),
+        }
+    }
+
     /// The part's vector, or `None` where the family has none.
     async fn vector(&mut self, part: Part, layer: Option<usize>) -> Result<Option<S::Vector>> {
         let Some(spec) = self.spec(part, layer) else {
@@ -183,6 +239,7 @@ impl<T: TensorStore, S: WeightSink> Loader<'_, T, S> {
             _ => self.format,
         };
         let [rows, cols] = [spec.shape[0], spec.shape[1]];
+        let (format, blocks) = self.resolve(&spec.name, cols, format);
         let got = self.store.shape(&spec.name);
         if got.as_deref() != Some(spec.shape.as_slice()) {
             return Err(match got {
@@ -202,8 +259,16 @@ impl<T: TensorStore, S: WeightSink> Loader<'_, T, S> {
         let mut start = 0;
         while start < rows {
             let end = (start + chunk).min(rows);
-            let data = self.store.rows_f32(&spec.name, start, end).await?;
-            let piece = WeightMatrix::from_f32(data, end - start, cols, format)?;
+            let piece = match blocks {
+                Some(ty) => {
+                    let data = self.store.rows_blocks(&spec.name, start, end).await?;
+                    WeightMatrix::Blocks(BlockMatrix::new(ty, end - start, cols, data)?)
+                }
+                None => {
+                    let data = self.store.rows_f32(&spec.name, start, end).await?;
+                    WeightMatrix::from_f32(data, end - start, cols, format)?
+                }
+            };
             self.sink.add_rows(&mut partial, start, piece)?;
             start = end;
         }

@@ -1,6 +1,8 @@
 //! Weight matrices in the formats the engine runs: f32, f16 (packed in u32), q8 and q4
-//! (group-32, f16 scales), chosen at load time, with row access for the CPU backend.
+//! (group-32, f16 scales), and a GGUF file's own blocks, chosen at load time, with row access for
+//! the CPU backend.
 
+use super::blocks::BlockMatrix;
 use super::f16pack::{pack_f16, unpack_f16_at};
 use super::q4::Q4Matrix;
 use super::q8::Q8Matrix;
@@ -18,19 +20,24 @@ pub enum WeightFormat {
     Q8,
     /// int4, groups of 32, f16 scales.
     Q4,
+    /// A GGUF file's own blocks where the backend computes with them (Q8_0, Q4_0, Q5_0, Q4_K,
+    /// Q5_K, Q6_K on the CPU); float tensors keep their f32 / f16, other types and other
+    /// checkpoints become q8.
+    Gguf,
 }
 
 impl WeightFormat {
-    /// Parses "f32", "f16", "q8" or "q4".
+    /// Parses "f32", "f16", "q8", "q4" or "gguf".
     pub fn parse(s: &str) -> Result<Self> {
         Ok(match s.to_ascii_lowercase().as_str() {
             "f32" => Self::F32,
             "f16" => Self::F16,
             "q8" => Self::Q8,
             "q4" => Self::Q4,
+            "gguf" => Self::Gguf,
             other => {
                 return Err(Error::InvalidArgument(format!(
-                    "weight format {other:?}: use f32, f16, q8 or q4"
+                    "weight format {other:?}: use f32, f16, q8, q4 or gguf"
                 )));
             }
         })
@@ -43,6 +50,7 @@ impl WeightFormat {
             Self::F16 => "f16",
             Self::Q8 => "q8",
             Self::Q4 => "q4",
+            Self::Gguf => "gguf",
         }
     }
 }
@@ -72,6 +80,8 @@ pub enum WeightMatrix {
     Q8(Q8Matrix),
     /// int4 group-32.
     Q4(Q4Matrix),
+    /// A GGUF file's blocks.
+    Blocks(BlockMatrix),
 }
 
 impl WeightMatrix {
@@ -91,7 +101,9 @@ impl WeightMatrix {
         }
         Ok(match Self::effective_format(cols, format) {
             WeightFormat::F32 => Self::F32 { rows, cols, data },
-            WeightFormat::Q8 => Self::Q8(Q8Matrix::quantize(&data, rows, cols)?),
+            WeightFormat::Q8 | WeightFormat::Gguf => {
+                Self::Q8(Q8Matrix::quantize(&data, rows, cols)?)
+            }
             WeightFormat::Q4 => Self::Q4(Q4Matrix::quantize(&data, rows, cols)?),
             WeightFormat::F16 => Self::F16 {
                 rows,
@@ -101,11 +113,16 @@ impl WeightMatrix {
         })
     }
 
-    /// The format a [rows, cols] matrix asked for in `format` is stored in: q8 and q4 need
-    /// rows that split into groups of 32, else f16.
+    /// The format a [rows, cols] matrix made from f32 values in `format` is stored in: q8 and
+    /// q4 need rows that split into groups of 32, else f16; gguf (no file blocks to keep) is q8.
     pub fn effective_format(cols: usize, format: WeightFormat) -> WeightFormat {
         match format {
-            WeightFormat::Q8 | WeightFormat::Q4 if !cols.is_multiple_of(32) => WeightFormat::F16,
+            WeightFormat::Q8 | WeightFormat::Q4 | WeightFormat::Gguf
+                if !cols.is_multiple_of(32) =>
+            {
+                WeightFormat::F16
+            }
+            WeightFormat::Gguf => WeightFormat::Q8,
             other => other,
         }
     }
@@ -124,7 +141,7 @@ impl WeightMatrix {
                 cols,
                 data: Vec::new(),
             },
-            WeightFormat::Q8 => Self::Q8(Q8Matrix {
+            WeightFormat::Q8 | WeightFormat::Gguf => Self::Q8(Q8Matrix {
                 rows: 0,
                 cols,
                 qweight: Vec::new(),
@@ -197,6 +214,7 @@ impl WeightMatrix {
                 a.scales.extend_from_slice(&b.scales);
                 a.rows += b.rows;
             }
+            (Self::Blocks(a), Self::Blocks(b)) => a.append_rows(b)?,
             _ => return Err(mismatch()),
         }
         Ok(())
@@ -209,6 +227,7 @@ impl WeightMatrix {
             Self::F16 { .. } => WeightFormat::F16,
             Self::Q8(_) => WeightFormat::Q8,
             Self::Q4(_) => WeightFormat::Q4,
+            Self::Blocks(_) => WeightFormat::Gguf,
         }
     }
 
@@ -218,6 +237,7 @@ impl WeightMatrix {
             Self::F32 { rows, .. } | Self::F16 { rows, .. } => *rows,
             Self::Q8(q) => q.rows,
             Self::Q4(q) => q.rows,
+            Self::Blocks(b) => b.rows,
         }
     }
 
@@ -227,6 +247,7 @@ impl WeightMatrix {
             Self::F32 { cols, .. } | Self::F16 { cols, .. } => *cols,
             Self::Q8(q) => q.cols,
             Self::Q4(q) => q.cols,
+            Self::Blocks(b) => b.cols,
         }
     }
 
@@ -237,6 +258,7 @@ impl WeightMatrix {
             Self::F16 { data, .. } => data.len() * 4,
             Self::Q8(q) => 4 * (q.qweight.len() + q.scales.len()),
             Self::Q4(q) => q.byte_len(),
+            Self::Blocks(b) => b.data.len(),
         }
     }
 
@@ -251,6 +273,7 @@ impl WeightMatrix {
                 }
             }
             Self::Q8(q) => q.dequantize_row(r, out),
+            Self::Blocks(b) => b.dequantize_row(r, out),
             Self::Q4(q) => {
                 // A group of 32 at a time: one scale, four words of eight nibbles.
                 let groups = cols / 32;
@@ -268,11 +291,23 @@ impl WeightMatrix {
         }
     }
 
+    /// The same matrix in `format` ([`WeightMatrix::effective_format`] applied): GGUF blocks
+    /// become q8 for backends without kernels for them.
+    pub fn to_format(&self, format: WeightFormat) -> Result<WeightMatrix> {
+        let (rows, cols) = (self.rows(), self.cols());
+        let mut data = vec![0f32; rows * cols];
+        for (r, out) in data.chunks_exact_mut(cols.max(1)).enumerate().take(rows) {
+            self.dequantize_row(r, out);
+        }
+        Self::from_f32(data, rows, cols, format)
+    }
+
     /// The raw words of rows `start..end` and of their scales (q8/q4), for uploading a part
-    /// (`start` even, so that packed halves start a word).
-    pub(crate) fn row_words(&self, start: usize, end: usize) -> (&[u32], Option<&[u32]>) {
+    /// (`start` even, so that packed halves start a word); GGUF blocks have none (see
+    /// [`WeightMatrix::to_format`]).
+    pub(crate) fn row_words(&self, start: usize, end: usize) -> Result<(&[u32], Option<&[u32]>)> {
         let cols = self.cols();
-        match self {
+        Ok(match self {
             Self::F32 { data, .. } => (bytemuck::cast_slice(&data[start * cols..end * cols]), None),
             // f16 rows are whole words when cols is even; odd cols keep one matrix per part.
             Self::F16 { data, .. } => (&data[start * cols / 2..(end * cols).div_ceil(2)], None),
@@ -284,6 +319,12 @@ impl WeightMatrix {
                 &q.qweight[start * cols / 8..end * cols / 8],
                 Some(&q.scales[start * cols / 64..(end * cols / 32).div_ceil(2)]),
             ),
-        }
+            Self::Blocks(b) => {
+                return Err(Error::Unsupported(format!(
+                    "uploading {} blocks as words",
+                    b.ty.name()
+                )));
+            }
+        })
     }
 }

@@ -28,7 +28,10 @@ const Q4: &str = "fn weight_at(i: u32) -> f32 {
 
 /// Whether the format binds a scales buffer.
 pub(crate) fn has_scales(format: WeightFormat) -> bool {
-    matches!(format, WeightFormat::Q8 | WeightFormat::Q4)
+    matches!(
+        format,
+        WeightFormat::Q8 | WeightFormat::Q4 | WeightFormat::Gguf
+    )
 }
 
 /// Fills a template: the scales binding (q8/q4 only), the binding numbers after it, and the
@@ -39,7 +42,8 @@ pub(crate) fn specialize(template: &str, format: WeightFormat) -> String {
     let decoder = match format {
         WeightFormat::F32 => F32.to_string(),
         WeightFormat::F16 => F16.to_string(),
-        WeightFormat::Q8 => format!("{SCALE}\n\n{Q8}"),
+        // GPU weights never hold GGUF blocks (`effective_format` makes them q8).
+        WeightFormat::Q8 | WeightFormat::Gguf => format!("{SCALE}\n\n{Q8}"),
         WeightFormat::Q4 => format!("{SCALE}\n\n{Q4}"),
     };
     template

@@ -157,7 +157,7 @@ fn f16_at(bytes: &[u8], at: usize) -> f32 {
 
 /// The 6-bit scale and minimum of sub-block `j` of a Q4_K/Q5_K super-block.
 #[inline]
-fn k4_scale_min(scales: &[u8], j: usize) -> (f32, f32) {
+pub(crate) fn k4_scale_min(scales: &[u8], j: usize) -> (f32, f32) {
     if j < 4 {
         ((scales[j] & 63) as f32, (scales[j + 4] & 63) as f32)
     } else {
@@ -291,8 +291,14 @@ pub fn dequantize(ty: GgmlType, bytes: &[u8]) -> Result<Vec<f32>> {
         ));
     }
     let mut out = vec![0f32; bytes.len() / ts * bs];
+    dequantize_into(ty, bytes, &mut out);
+    Ok(out)
+}
+
+/// Dequantizes whole blocks of `bytes` into `out` (as many values as the blocks hold).
+pub fn dequantize_into(ty: GgmlType, bytes: &[u8], out: &mut [f32]) {
+    let (bs, ts) = (ty.block_size(), ty.type_size());
     for (b, o) in bytes.chunks_exact(ts).zip(out.chunks_exact_mut(bs)) {
         block(ty, b, o);
     }
-    Ok(out)
 }
