@@ -30,7 +30,7 @@ pub struct LogitsArgs {
     /// Where the forward pass runs (gpu: the default adapter; WGPU_BACKEND picks the API).
     #[arg(long, value_enum, default_value = "cpu")]
     backend: BackendKind,
-    /// Weight format in the engine: f32 (reference), f16, q8 or q4 (group-32, f16 scales).
+    /// Weight format in the engine: f32 (reference), f16, q8, q4 (group-32, f16 scales) or gguf.
     #[arg(long, default_value = "f32")]
     dtype: String,
     /// Which positions' logits to print.

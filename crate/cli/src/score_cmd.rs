@@ -44,7 +44,7 @@ pub struct ScoreArgs {
     /// A JSON file holding an array of step strings.
     #[arg(long)]
     steps: PathBuf,
-    /// Weight format: f32, f16, q8 or q4.
+    /// Weight format: f32, f16, q8, q4 or gguf (a GGUF file's own blocks on the CPU).
     #[arg(long, default_value = "f32")]
     dtype: String,
     /// Print one JSON object {"scores": [...], "tokens_fed": N} (the only output format).

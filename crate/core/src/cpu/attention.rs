@@ -2,6 +2,8 @@
 //! through the sequence's block table; the oracle of the GPU's paged attention kernels.
 
 use super::expect_len;
+use super::linear::dot;
+use super::parallel::try_for_chunks;
 use super::softmax::softmax;
 use crate::error::{Error, Result};
 use crate::layout::PagedShape;
@@ -46,30 +48,32 @@ pub fn paged_attention(
         Ok(slot)
     };
     let mut out = vec![0f32; s.tokens * nh * hd];
-    let mut scores = Vec::new();
-    let mut slots = Vec::new();
-    for t in 0..s.tokens {
+    // Tokens run in parallel: out [tokens, heads * head_dim], one token's heads per piece.
+    let context: usize = (0..s.tokens)
+        .map(|t| (meta[t] as usize + 1).min(s.window))
+        .sum();
+    try_for_chunks(&mut out, nh * hd, 2 * context * nh * hd, |t, out_t| {
         let pos = meta[t] as usize;
         let first = (pos + 1).saturating_sub(s.window);
-        slots.clear();
-        for j in first..=pos {
-            slots.push(slot_of(t, j)?);
-        }
-        for head in 0..nh {
+        let slots = (first..=pos)
+            .map(|j| slot_of(t, j))
+            .collect::<Result<Vec<usize>>>()?;
+        let mut scores = Vec::with_capacity(slots.len());
+        for (head, o) in out_t.chunks_exact_mut(hd).enumerate() {
             let kvh = head / group;
             let qv = &q[(t * nh + head) * hd..(t * nh + head + 1) * hd];
             scores.clear();
             for &slot in &slots {
                 let k = &keys[slot * row + kvh * hd..slot * row + (kvh + 1) * hd];
-                scores.push(qv.iter().zip(k).map(|(a, b)| a * b).sum::<f32>() * s.scale);
+                scores.push(dot(qv, k) * s.scale);
             }
             let probs = softmax(&scores, 1, scores.len())?;
-            let o = &mut out[(t * nh + head) * hd..(t * nh + head + 1) * hd];
             for (p, &slot) in probs.iter().zip(&slots) {
                 let v = &values[slot * row + kvh * hd..slot * row + (kvh + 1) * hd];
                 o.iter_mut().zip(v).for_each(|(o, v)| *o += p * v);
             }
         }
-    }
+        Ok(())
+    })?;
     Ok(out)
 }

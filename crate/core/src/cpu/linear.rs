@@ -9,7 +9,7 @@ use crate::quant::q4::{GROUP_SIZE, NIBBLES_PER_WORD, Q4Matrix};
 /// Dot product with independent accumulators (the compiler vectorizes the inner loop and the
 /// additions overlap); on x86-64 CPUs with AVX2 and FMA, a copy compiled for them.
 #[inline]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
+pub(super) fn dot(a: &[f32], b: &[f32]) -> f32 {
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {

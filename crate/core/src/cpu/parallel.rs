@@ -1,6 +1,8 @@
 //! Products split over output rows on a persistent pool of threads (rayon's natively; the
 //! calling thread in wasm, which has none).
 
+use crate::error::Result;
+
 /// Below this many multiply-adds a product runs on the calling thread.
 const PARALLEL_WORK: usize = 1 << 20;
 
@@ -68,4 +70,28 @@ fn threads() -> usize {
 #[cfg(target_arch = "wasm32")]
 fn threads() -> usize {
     1
+}
+
+/// Runs `f(i, chunk)` on each `chunk`-sized piece of `out` (piece i), on rayon's pool natively
+/// when `work` (multiply-adds in all) makes threads worth it, else on the calling thread; the
+/// first error is returned.
+pub(super) fn try_for_chunks<F>(out: &mut [f32], chunk: usize, work: usize, f: F) -> Result<()>
+where
+    F: Fn(usize, &mut [f32]) -> Result<()> + Sync,
+{
+    if chunk == 0 {
+        return Ok(());
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    if threads() > 1 && work >= PARALLEL_WORK {
+        use rayon::prelude::*;
+        return out
+            .par_chunks_mut(chunk)
+            .enumerate()
+            .try_for_each(|(i, c)| f(i, c));
+    }
+    let _ = work;
+    out.chunks_mut(chunk)
+        .enumerate()
+        .try_for_each(|(i, c)| f(i, c))
 }

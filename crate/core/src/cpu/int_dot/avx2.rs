@@ -8,7 +8,7 @@
 
 use super::acts::{ACT_BLOCK, Q8Row};
 use super::decoded::{DecodedRow, TILE};
-use crate::quant::ggml::k4_scale_min;
+use crate::quant::ggml::{GgmlType, k4_scale_min};
 use std::arch::x86_64::*;
 
 #[inline]
@@ -235,53 +235,68 @@ pub fn q8_0_scales(row: &[u8], out: &mut Vec<f32>) {
     out.extend(row.chunks_exact(34).map(|blk| f16_at(blk, 0)));
 }
 
-/// [`TILE`] rows of Q8_0 blocks with one activation row, read as they are (their values are
+/// [`TILE`] rows of Q8_0 blocks with `A` activation rows, read as they are (their values are
 /// int8 already: nothing to decode); `scales` are the rows' block scales ([`q8_0_scales`]).
+/// Each weight vector is loaded once for the `A` rows, each activation vector once for the
+/// [`TILE`] rows. Result [A][TILE].
 #[target_feature(enable = "avx2,fma,f16c")]
 #[allow(clippy::needless_range_loop)] // b indexes the activations, their scales and four rows
-pub fn dot_q8_0_tile(rows: [&[u8]; TILE], scales: [&[f32]; TILE], a: &Q8Row) -> [f32; TILE] {
-    let mut acc = [_mm256_setzero_ps(); TILE];
+pub fn dot_q8_0_tile<const A: usize>(
+    rows: [&[u8]; TILE],
+    scales: [&[f32]; TILE],
+    acts: [&Q8Row; A],
+) -> [[f32; TILE]; A] {
+    let mut acc = [[_mm256_setzero_ps(); TILE]; A];
     let ones = _mm256_set1_epi16(1);
-    for b in 0..a.qs.len() / ACT_BLOCK {
-        let x = acts32(a, b);
-        let da = _mm256_set1_ps(a.d[b]);
+    for b in 0..acts[0].qs.len() / ACT_BLOCK {
+        let x: [__m256i; A] = std::array::from_fn(|i| acts32(acts[i], b));
         for t in 0..TILE {
             // |w| * sign(x, w) = w * x (|w| as u8: -128 too; activations stay in -127..=127).
             let w = load32(rows[t], 34 * b + 2);
-            let p = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
-            let p = _mm256_madd_epi16(p, ones);
-            let f = _mm256_mul_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(scales[t][b]));
-            acc[t] = _mm256_fmadd_ps(f, da, acc[t]);
+            let aw = _mm256_sign_epi8(w, w);
+            let ws = _mm256_set1_ps(scales[t][b]);
+            for i in 0..A {
+                let p = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(x[i], w));
+                let p = _mm256_madd_epi16(p, ones);
+                let f = _mm256_mul_ps(_mm256_cvtepi32_ps(p), ws);
+                acc[i][t] = _mm256_fmadd_ps(f, _mm256_set1_ps(acts[i].d[b]), acc[i][t]);
+            }
         }
     }
-    acc.map(|v| hsum(v))
+    acc.map(|row| row.map(|v| hsum(v)))
 }
 
-/// Σ scale q a of [`TILE`] decoded rows with one activation row (minimums apart): the
-/// activations are loaded once for all rows.
+/// Σ scale q a of [`TILE`] decoded rows with `A` activation rows (minimums apart): each
+/// weight vector is loaded once for the `A` rows, each activation vector once for the rows.
+/// Result [A][TILE].
 #[target_feature(enable = "avx2,fma,f16c")]
-pub fn dot_decoded_tile(ws: [&DecodedRow; TILE], a: &Q8Row) -> [f32; TILE] {
-    let mut acc = [_mm256_setzero_ps(); TILE];
+pub fn dot_decoded_tile<const A: usize>(
+    ws: [&DecodedRow; TILE],
+    acts: [&Q8Row; A],
+) -> [[f32; TILE]; A] {
+    let mut acc = [[_mm256_setzero_ps(); TILE]; A];
     let qs: [&[u8]; TILE] = ws.map(|w| bytemuck::cast_slice(&w.qs));
-    let blocks = a.qs.len() / ACT_BLOCK;
+    let blocks = acts[0].qs.len() / ACT_BLOCK;
     let ones = _mm256_set1_epi16(1);
     for b in 0..blocks {
-        let x = acts32(a, b);
-        let da = _mm256_set1_ps(a.d[b]);
+        let x: [__m256i; A] = std::array::from_fn(|i| acts32(acts[i], b));
         for t in 0..TILE {
             let w = load32(qs[t], ACT_BLOCK * b);
             // |w| * sign(x, w) = w * x, pairwise in i16, then in fours in i32 (|w| as u8: -128
             // too; activations stay in -127..=127).
-            let p = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
-            let p = _mm256_madd_epi16(p, ones);
+            let aw = _mm256_sign_epi8(w, w);
             let lanes = &ws[t].lanes[8 * b..8 * b + 8];
             // SAFETY: `lanes` holds the 8 floats read.
             let scale = unsafe { _mm256_loadu_ps(lanes.as_ptr()) };
-            let f = _mm256_mul_ps(_mm256_cvtepi32_ps(p), scale);
-            acc[t] = _mm256_fmadd_ps(f, da, acc[t]);
+            for (i, x) in x.iter().enumerate() {
+                let p = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(*x, w));
+                let p = _mm256_madd_epi16(p, ones);
+                let f = _mm256_mul_ps(_mm256_cvtepi32_ps(p), scale);
+                acc[i][t] = _mm256_fmadd_ps(f, _mm256_set1_ps(acts[i].d[b]), acc[i][t]);
+            }
         }
     }
-    acc.map(|v| hsum(v))
+    acc.map(|row| row.map(|v| hsum(v)))
 }
 
 /// Σ scale q a of a decoded row (its minimums apart).
@@ -299,4 +314,95 @@ pub fn dot_decoded(w: &DecodedRow, a: &Q8Row) -> f32 {
         acc = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(s), acc);
     }
     hsum(acc)
+}
+
+/// Fills `qs` [values in row] with the int8 values [`DecodedRow`] holds for `row` (its scales
+/// come from [`DecodedRow::decode_scales`]); false for a type without a copy here.
+#[target_feature(enable = "avx2,fma,f16c")]
+pub fn decode_values(ty: GgmlType, row: &[u8], qs: &mut [i8]) -> bool {
+    let qs: &mut [u8] = bytemuck::cast_slice_mut(qs);
+    let m4 = _mm256_set1_epi8(15);
+    let store = |qs: &mut [u8], at: usize, v: __m256i| {
+        let out = &mut qs[at..at + 32];
+        // SAFETY: `out` holds the 32 bytes written.
+        unsafe { _mm256_storeu_si256(out.as_mut_ptr().cast(), v) }
+    };
+    match ty {
+        GgmlType::Q8_0 => {
+            for (b, blk) in row.chunks_exact(34).enumerate() {
+                qs[32 * b..32 * b + 32].copy_from_slice(&blk[2..34]);
+            }
+        }
+        GgmlType::Q4_0 => {
+            for (b, blk) in row.chunks_exact(18).enumerate() {
+                let w = _mm256_sub_epi8(nibbles16(blk, 2), _mm256_set1_epi8(8));
+                store(qs, 32 * b, w);
+            }
+        }
+        GgmlType::Q5_0 => {
+            for (b, blk) in row.chunks_exact(22).enumerate() {
+                let qh = u32::from_le_bytes([blk[2], blk[3], blk[4], blk[5]]);
+                let high = _mm256_and_si256(bytes_from_bits(qh), _mm256_set1_epi8(16));
+                let w = _mm256_or_si256(nibbles16(blk, 6), high);
+                store(qs, 32 * b, _mm256_sub_epi8(w, _mm256_set1_epi8(16)));
+            }
+        }
+        GgmlType::Q4K | GgmlType::Q5K => {
+            let five = ty == GgmlType::Q5K;
+            let size = if five { 176 } else { 144 };
+            for (sb, blk) in row.chunks_exact(size).enumerate() {
+                let qs_at = if five { 48 } else { 16 };
+                let qh = if five {
+                    load32(blk, 16)
+                } else {
+                    _mm256_setzero_si256()
+                };
+                for c in 0..4 {
+                    let q = load32(blk, qs_at + 32 * c);
+                    let halves = [
+                        _mm256_and_si256(q, m4),
+                        _mm256_and_si256(_mm256_srli_epi16(q, 4), m4),
+                    ];
+                    for (h, nib) in halves.into_iter().enumerate() {
+                        let j = 2 * c + h;
+                        let w = if five {
+                            let bit = _mm256_set1_epi8(1 << j);
+                            let set = _mm256_cmpeq_epi8(_mm256_and_si256(qh, bit), bit);
+                            _mm256_or_si256(nib, _mm256_and_si256(set, _mm256_set1_epi8(16)))
+                        } else {
+                            nib
+                        };
+                        store(qs, 256 * sb + ACT_BLOCK * j, w);
+                    }
+                }
+            }
+        }
+        GgmlType::Q6K => {
+            let m2 = _mm256_set1_epi8(3);
+            for (sb, blk) in row.chunks_exact(210).enumerate() {
+                for h in 0..2 {
+                    let ql = [load32(blk, 64 * h), load32(blk, 64 * h + 32)];
+                    let qh = load32(blk, 128 + 32 * h);
+                    for t in 0..4 {
+                        let low = if t < 2 {
+                            _mm256_and_si256(ql[t % 2], m4)
+                        } else {
+                            _mm256_and_si256(_mm256_srli_epi16(ql[t % 2], 4), m4)
+                        };
+                        let high = match t {
+                            0 => _mm256_and_si256(qh, m2),
+                            1 => _mm256_and_si256(_mm256_srli_epi16(qh, 2), m2),
+                            2 => _mm256_and_si256(_mm256_srli_epi16(qh, 4), m2),
+                            _ => _mm256_and_si256(_mm256_srli_epi16(qh, 6), m2),
+                        };
+                        let q = _mm256_or_si256(low, _mm256_slli_epi16(high, 4));
+                        let w = _mm256_sub_epi8(q, _mm256_set1_epi8(32));
+                        store(qs, 256 * sb + 128 * h + 32 * t, w);
+                    }
+                }
+            }
+        }
+        _ => return false,
+    }
+    true
 }

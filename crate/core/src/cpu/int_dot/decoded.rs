@@ -29,6 +29,16 @@ pub const TILE: usize = 4;
 impl DecodedRow {
     /// Decodes `row` (whole blocks of `ty`, a type [`super::Isa`] has kernels for).
     pub fn decode(&mut self, ty: GgmlType, row: &[u8]) {
+        self.decode_parts(ty, row, true);
+    }
+
+    /// Decodes the scales and minimums only, leaving `qs` sized [cols] for a SIMD copy to fill.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    pub fn decode_scales(&mut self, ty: GgmlType, row: &[u8]) {
+        self.decode_parts(ty, row, false);
+    }
+
+    fn decode_parts(&mut self, ty: GgmlType, row: &[u8], values: bool) {
         let cols = row.len() / ty.type_size() * ty.block_size();
         self.qs.resize(cols, 0);
         self.scale.resize(cols / 16, 0.0);
@@ -40,8 +50,10 @@ impl DecodedRow {
         match ty {
             GgmlType::Q8_0 => {
                 for (b, blk) in blocks.enumerate() {
-                    for (q, v) in qs[32 * b..32 * b + 32].iter_mut().zip(&blk[2..34]) {
-                        *q = *v as i8;
+                    if values {
+                        for (q, v) in qs[32 * b..32 * b + 32].iter_mut().zip(&blk[2..34]) {
+                            *q = *v as i8;
+                        }
                     }
                     scale[2 * b..2 * b + 2].fill(f16_at(blk, 0));
                 }
@@ -58,7 +70,7 @@ impl DecodedRow {
                         (0, &blk[2..18])
                     };
                     let out = &mut qs[32 * b..32 * b + 32];
-                    for (j, v) in nibbles.iter().enumerate() {
+                    for (j, v) in nibbles.iter().enumerate().filter(|_| values) {
                         let bit = |k: usize| (((qh >> k) & 1) << 4) as i32;
                         let offset = if five { 16 } else { 8 };
                         out[j] = (i32::from(v & 15) + bit(j) - offset) as i8;
@@ -80,7 +92,7 @@ impl DecodedRow {
                         let (sc, m) = k4_scale_min(&blk[4..16], j);
                         let at = 256 * sb + ACT_BLOCK * j;
                         let bytes = &nibbles[32 * (j / 2)..32 * (j / 2) + 32];
-                        for (l, v) in bytes.iter().enumerate() {
+                        for (l, v) in bytes.iter().enumerate().filter(|_| values) {
                             let high = if five { ((qh[l] >> j) & 1) << 4 } else { 0 };
                             qs[at + l] = (((v >> (4 * (j % 2))) & 15) | high) as i8;
                         }
@@ -93,7 +105,7 @@ impl DecodedRow {
                 for (sb, blk) in blocks.enumerate() {
                     let (ql, qh, scales) = (&blk[0..128], &blk[128..192], &blk[192..208]);
                     let d = f16_at(blk, 208);
-                    for v in 0..256 {
+                    for v in (0..256).filter(|_| values) {
                         let (h, i) = (v / 128, v % 128);
                         let low = (ql[64 * h + i % 64] >> (4 * (i / 64))) & 15;
                         let high = (qh[32 * h + i % 32] >> (2 * (i / 32))) & 3;

@@ -94,14 +94,31 @@ impl Isa {
         w.scaled_dot(a)
     }
 
-    /// [`Isa::decoded_dot`] of [`TILE`] rows with one activation row.
-    fn decoded_dot_tile(self, ws: [&DecodedRow; TILE], a: &Q8Row) -> [f32; TILE] {
+    /// Decodes `row` into `out` (values with this copy's SIMD where it has them).
+    fn decode(self, ty: GgmlType, row: &[u8], out: &mut DecodedRow) {
+        #[cfg(target_arch = "x86_64")]
+        if self == Self::Avx2 {
+            out.decode_scales(ty, row);
+            // SAFETY: as in `decoded_dot`.
+            if unsafe { avx2::decode_values(ty, row, &mut out.qs) } {
+                return;
+            }
+        }
+        out.decode(ty, row);
+    }
+
+    /// [`Isa::decoded_dot`] of [`TILE`] rows with `A` activation rows: [A][TILE].
+    fn decoded_dot_tile<const A: usize>(
+        self,
+        ws: [&DecodedRow; TILE],
+        acts: [&Q8Row; A],
+    ) -> [[f32; TILE]; A] {
         #[cfg(target_arch = "x86_64")]
         if self == Self::Avx2 {
             // SAFETY: as in `decoded_dot`.
-            return unsafe { avx2::dot_decoded_tile(ws, a) };
+            return unsafe { avx2::dot_decoded_tile(ws, acts) };
         }
-        ws.map(|w| w.scaled_dot(a))
+        acts.map(|a| ws.map(|w| w.scaled_dot(a)))
     }
 }
 
@@ -207,17 +224,28 @@ pub fn linear_blocks_with(isa: Isa, x: &[f32], m: usize, w: &BlockMatrix) -> Res
                     // SAFETY: Avx2 was checked by `row_dot`.
                     unsafe { avx2::q8_0_scales(row, s) };
                 }
-                for (i, a) in rows.iter().enumerate() {
-                    let at = i * width + j0;
-                    if n == TILE {
-                        let s = std::array::from_fn(|t| scales[t].as_slice());
-                        // SAFETY: Avx2 was checked by `row_dot`; rows have w.cols values.
-                        let dots = unsafe { avx2::dot_q8_0_tile(tile, s, a) };
-                        out[at..at + TILE].copy_from_slice(&dots);
-                    } else {
+                let s = std::array::from_fn(|t| scales[t].as_slice());
+                let mut i = 0;
+                while i < m {
+                    if n < TILE {
                         for t in 0..n {
-                            out[at + t] = dot(w.row(range.start + j0 + t), a);
+                            out[i * width + j0 + t] = dot(w.row(range.start + j0 + t), &rows[i]);
                         }
+                        i += 1;
+                    } else if i + 1 < m {
+                        // SAFETY: Avx2 was checked by `row_dot`; rows have w.cols values.
+                        let dots =
+                            unsafe { avx2::dot_q8_0_tile(tile, s, [&rows[i], &rows[i + 1]]) };
+                        for (k, d) in dots.iter().enumerate() {
+                            let at = (i + k) * width + j0;
+                            out[at..at + TILE].copy_from_slice(d);
+                        }
+                        i += 2;
+                    } else {
+                        // SAFETY: as above.
+                        let [d] = unsafe { avx2::dot_q8_0_tile(tile, s, [&rows[i]]) };
+                        out[i * width + j0..i * width + j0 + TILE].copy_from_slice(&d);
+                        i += 1;
                     }
                 }
                 j0 += n;
@@ -234,20 +262,31 @@ pub fn linear_blocks_with(isa: Isa, x: &[f32], m: usize, w: &BlockMatrix) -> Res
             // A tile of TILE weight rows; the last rows of a range one at a time.
             let n = TILE.min(width - j0);
             for (t, decoded) in tile.iter_mut().enumerate().take(n) {
-                decoded.decode(w.ty, w.row(range.start + j0 + t));
+                isa.decode(w.ty, w.row(range.start + j0 + t), decoded);
             }
-            for (i, (a, s)) in rows.iter().zip(&sums).enumerate() {
-                let at = i * width + j0;
-                if n == TILE {
-                    let dots = isa.decoded_dot_tile(std::array::from_fn(|t| &tile[t]), a);
-                    for (t, dot) in dots.into_iter().enumerate() {
-                        out[at + t] = dot - tile[t].min_dot(s);
-                    }
-                } else {
+            let ws: [&DecodedRow; TILE] = std::array::from_fn(|t| &tile[t]);
+            let mut i = 0;
+            while i < m {
+                // Two activation rows at a time against a full tile, else one.
+                let (dots, count): ([[f32; TILE]; 2], usize) = if n < TILE {
+                    let mut d = [[0f32; TILE]; 2];
                     for (t, decoded) in tile.iter().enumerate().take(n) {
-                        out[at + t] = isa.decoded_dot(decoded, a) - decoded.min_dot(s);
+                        d[0][t] = isa.decoded_dot(decoded, &rows[i]);
+                    }
+                    (d, 1)
+                } else if i + 1 < m {
+                    (isa.decoded_dot_tile(ws, [&rows[i], &rows[i + 1]]), 2)
+                } else {
+                    let [d] = isa.decoded_dot_tile(ws, [&rows[i]]);
+                    ([d, [0.0; TILE]], 1)
+                };
+                for (k, d) in dots.iter().enumerate().take(count) {
+                    let at = (i + k) * width + j0;
+                    for t in 0..n {
+                        out[at + t] = d[t] - tile[t].min_dot(&sums[i + k]);
                     }
                 }
+                i += count;
             }
             j0 += n;
         }

@@ -155,3 +155,24 @@ fn batched_products_equal_f32_products() {
         }
     }
 }
+
+/// Every copy's decoding of a weight row equals the scalar one (values, scales, minimums).
+#[test]
+fn every_copy_decodes_rows_as_the_scalar_one() {
+    let mut rng = SmallRng::seed_from_u64(5);
+    for ty in TYPES {
+        for extreme in [false, true] {
+            let row = random_blocks(&mut rng, ty, 3, extreme);
+            let mut want = DecodedRow::default();
+            want.decode(ty, &row);
+            for isa in Isa::available() {
+                let mut got = DecodedRow::default();
+                isa.decode(ty, &row, &mut got);
+                assert_eq!(got.qs, want.qs, "{} {}", ty.name(), isa.name());
+                assert_eq!(got.scale, want.scale, "{} {}", ty.name(), isa.name());
+                assert_eq!(got.min, want.min, "{} {}", ty.name(), isa.name());
+                assert_eq!(got.lanes, want.lanes, "{} {}", ty.name(), isa.name());
+            }
+        }
+    }
+}
