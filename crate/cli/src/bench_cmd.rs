@@ -97,6 +97,36 @@ fn weight_bytes(config: &ModelConfig, format: WeightFormat) -> Result<u64> {
     Ok(layer * c.num_hidden_layers as u64 + head)
 }
 
+/// Bytes one decode step reads from loaded host weights: every layer matrix, the LM head, norms
+/// and biases (as [`weight_bytes`] counts them).
+fn loaded_weight_bytes(w: &ttsearch::model::ModelWeights) -> u64 {
+    let vec = |v: &Vec<f32>| 4 * v.len() as u64;
+    let lin = |l: &ttsearch::model::Linear<WeightMatrix, Vec<f32>>| {
+        l.weight.byte_len() as u64 + l.bias.as_ref().map_or(0, vec)
+    };
+    let layers: u64 = w
+        .layers
+        .iter()
+        .map(|l| {
+            [
+                &l.q_proj,
+                &l.k_proj,
+                &l.v_proj,
+                &l.o_proj,
+                &l.gate_proj,
+                &l.up_proj,
+                &l.down_proj,
+            ]
+            .into_iter()
+            .map(lin)
+            .sum::<u64>()
+                + vec(&l.input_layernorm)
+                + vec(&l.pre_feedforward_layernorm)
+        })
+        .sum();
+    layers + w.lm_head().byte_len() as u64 + vec(&w.norm)
+}
+
 /// Best of a few timed copies of a 256 MiB buffer in host memory (bytes copied per second).
 fn host_copy_bandwidth() -> f64 {
     let n = 64 << 20;
@@ -259,7 +289,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
             config.max_position_embeddings
         )));
     }
-    let bytes_per_step = weight_bytes(&config, format)?;
+    let mut bytes_per_step = weight_bytes(&config, format)?;
     let bs = args.model.block_size.max(1);
     let largest = batches.iter().copied().max().unwrap_or(1);
     let blocks = args.prompt_len.div_ceil(bs) + largest * ((args.gen_tokens + bs) / bs + 1);
@@ -278,6 +308,10 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         Device::Gpu(ctx) => (ctx.report().name.clone(), gpu_copy_bandwidth(ctx)?),
     };
     let mut engine = args.model.engine(device, blocks)?;
+    if let AnyBackend::Cpu(b) = engine.backend() {
+        // The loaded matrices' own sizes (a GGUF file's blocks differ from matrix to matrix).
+        bytes_per_step = loaded_weight_bytes(b.model.weights());
+    }
     let rows = bench_all(&mut engine, args, &batches, bytes_per_step, copy_bw, &bar)?;
     let device = name;
     bar.finish_and_clear();

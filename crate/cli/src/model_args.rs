@@ -98,9 +98,13 @@ impl ModelArgs {
         }
     }
 
-    /// The weight format.
+    /// The weight format (gguf on the GPU backend is q8: no GPU kernel reads GGUF blocks yet).
     pub fn format(&self) -> Result<WeightFormat> {
-        WeightFormat::parse(&self.dtype)
+        let format = WeightFormat::parse(&self.dtype)?;
+        Ok(match (self.backend, format) {
+            (BackendKind::Gpu, WeightFormat::Gguf) => WeightFormat::Q8,
+            (_, format) => format,
+        })
     }
 
     /// The model's config.

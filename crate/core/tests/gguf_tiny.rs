@@ -207,3 +207,42 @@ fn argmax(v: &[f32]) -> usize {
     }
     best
 }
+
+/// Loaded as gguf, a quantized file keeps its own blocks (memory equals the file's bytes), and
+/// the blocks hold the values the f32 load reads, Llama's un-permuted Q/K rows included.
+#[test]
+fn gguf_format_keeps_the_files_blocks() {
+    use ttsearch::quant::WeightMatrix;
+    for file in [
+        "llama-wide-q4_k_m.gguf",
+        "llama-tiny-q5_0.gguf",
+        "qwen2-tiny-q8_0.gguf",
+    ] {
+        let (blocks, exact) = (
+            load(file, WeightFormat::Gguf),
+            load(file, WeightFormat::F32),
+        );
+        let (b, e) = (&blocks.weights().layers[0], &exact.weights().layers[0]);
+        for (name, got, want) in [
+            ("q_proj", &b.q_proj.weight, &e.q_proj.weight),
+            ("k_proj", &b.k_proj.weight, &e.k_proj.weight),
+            ("down_proj", &b.down_proj.weight, &e.down_proj.weight),
+        ] {
+            assert!(
+                matches!(got, WeightMatrix::Blocks(_)),
+                "{file} {name}: loaded as {:?}",
+                got.format()
+            );
+            assert!(
+                got.byte_len() * 3 < want.byte_len(),
+                "{file} {name}: not the file's blocks"
+            );
+            let (mut g, mut w) = (vec![0f32; got.cols()], vec![0f32; want.cols()]);
+            for r in 0..got.rows() {
+                got.dequantize_row(r, &mut g);
+                want.dequantize_row(r, &mut w);
+                assert_eq!(g, w, "{file} {name} row {r}");
+            }
+        }
+    }
+}

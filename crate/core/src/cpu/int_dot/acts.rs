@@ -48,11 +48,19 @@ impl Q8Acts {
             .chunks_exact(ACT_BLOCK)
             .zip(qs.chunks_exact_mut(ACT_BLOCK))
         {
-            let amax = block.iter().fold(0f32, |a, v| a.max(v.abs()));
+            // A NaN makes the block's scale NaN (the product is NaN, as in f32); the clamp keeps
+            // values in -127..=127 even where 1 / scale overflows (the SIMD sign trick needs it).
+            let amax = block.iter().fold(0f32, |a, v| {
+                if v.is_nan() || v.abs() > a {
+                    v.abs()
+                } else {
+                    a
+                }
+            });
             let scale = amax / 127.0;
             let inv = if scale > 0.0 { 1.0 / scale } else { 0.0 };
             for (q, v) in q.iter_mut().zip(block) {
-                *q = (v * inv).round() as i8;
+                *q = (v * inv).round().clamp(-127.0, 127.0) as i8;
             }
             d.push(scale);
             for half in q.chunks_exact(16) {
@@ -97,5 +105,12 @@ mod tests {
         assert!((r.d[0] - 0.02).abs() < 1e-7 && r.d[1] == 0.0);
         assert_eq!((r.sums[0], r.sums[1], r.block_sum(0)), (64, 25, 89));
         assert!(Q8Acts::quantize(&x[..40], 1, 40).is_err());
+        // Tiny blocks stay in range; a NaN makes its block's scale NaN.
+        let mut tiny = vec![1e-38f32; 32];
+        tiny[3] = -2e-38;
+        tiny.extend([f32::NAN; 32]);
+        let a = Q8Acts::quantize(&tiny, 1, 64).expect("quantizes");
+        assert!(a.row(0).qs.iter().all(|q| *q >= -127));
+        assert!(a.row(0).d[0].is_finite() && a.row(0).d[1].is_nan());
     }
 }

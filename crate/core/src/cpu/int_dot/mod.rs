@@ -86,9 +86,9 @@ impl Isa {
     /// Σ scale q a of a decoded row with `a` (minimums apart).
     fn decoded_dot(self, w: &DecodedRow, a: &Q8Row) -> f32 {
         #[cfg(target_arch = "x86_64")]
-        if self == Self::Avx2 {
-            // SAFETY: `Isa::row_dot` refused Avx2 unless `avx2_available()`, and every caller
-            // reaches here only after it; rows and activations have the same length.
+        if self == Self::Avx2 && avx2_available() {
+            // SAFETY: the CPU has AVX2 + FMA + F16C (checked just above); rows and activations
+            // have the same length (the caller's).
             return unsafe { avx2::dot_decoded(w, a) };
         }
         w.scaled_dot(a)
@@ -97,9 +97,9 @@ impl Isa {
     /// Decodes `row` into `out` (values with this copy's SIMD where it has them).
     fn decode(self, ty: GgmlType, row: &[u8], out: &mut DecodedRow) {
         #[cfg(target_arch = "x86_64")]
-        if self == Self::Avx2 {
+        if self == Self::Avx2 && avx2_available() {
             out.decode_scales(ty, row);
-            // SAFETY: as in `decoded_dot`.
+            // SAFETY: as in `decoded_dot` (the features are checked just above).
             if unsafe { avx2::decode_values(ty, row, &mut out.qs) } {
                 return;
             }
@@ -114,8 +114,8 @@ impl Isa {
         acts: [&Q8Row; A],
     ) -> [[f32; TILE]; A] {
         #[cfg(target_arch = "x86_64")]
-        if self == Self::Avx2 {
-            // SAFETY: as in `decoded_dot`.
+        if self == Self::Avx2 && avx2_available() {
+            // SAFETY: as in `decoded_dot` (the features are checked just above).
             return unsafe { avx2::dot_decoded_tile(ws, acts) };
         }
         acts.map(|a| ws.map(|w| w.scaled_dot(a)))
