@@ -56,6 +56,10 @@ struct StepCounts {
     copies: f64,
     bind_groups_created: f64,
     buffers_created: f64,
+    /// Weight bytes the kernels read (from their shapes and tiles).
+    weight_bytes_read: f64,
+    /// Cached key and value bytes the attention kernels read.
+    kv_bytes_read: f64,
 }
 
 #[derive(Serialize)]
@@ -221,6 +225,8 @@ fn bench_batch(
             copies: (d.copies - d0.copies) as f64 / n,
             bind_groups_created: (d.bind_groups_created - d0.bind_groups_created) as f64 / n,
             buffers_created: (created(&after) - created(&before)) as f64 / n,
+            weight_bytes_read: (d.weight_bytes_read - d0.weight_bytes_read) as f64 / n,
+            kv_bytes_read: (d.kv_bytes_read - d0.kv_bytes_read) as f64 / n,
         }
     });
     let steps = outs.iter().map(|o| o.tokens.len()).max().unwrap_or(0) as f64;
@@ -364,8 +370,16 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
                 let _ = writeln!(
                     out,
                     "batch {:>3} per decode step: {:.0} dispatches, {:.0} copies, {:.2} bind groups \
-                     created, {:.2} buffers created",
-                    r.batch, g.dispatches, g.copies, g.bind_groups_created, g.buffers_created
+                     created, {:.2} buffers created, {:.1} MB of weights read ({:.2}x the model), \
+                     {:.2} MB of KV read",
+                    r.batch,
+                    g.dispatches,
+                    g.copies,
+                    g.bind_groups_created,
+                    g.buffers_created,
+                    g.weight_bytes_read / 1e6,
+                    g.weight_bytes_read / report.weight_bytes_per_step.max(1) as f64,
+                    g.kv_bytes_read / 1e6
                 );
             }
         }

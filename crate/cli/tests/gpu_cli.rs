@@ -128,3 +128,48 @@ fn search_on_the_gpu_backend_matches_the_cpu_backend() {
         }
     }
 }
+
+/// `bench --backend gpu` counts the weight bytes its kernels read: a decode step over up to 8
+/// sequences reads every matrix once (one input tile), over 9 twice; attention reads more
+/// cached keys and values as the batch grows.
+#[test]
+fn gpu_bench_reads_each_weight_once_per_input_tile() {
+    let dir = format!(
+        "{}/../../tests/fixtures/models/qwen2-tiny",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_ttsearch"))
+        .args(["bench", "--model", &dir, "--batch", "1,8,9"])
+        .args(["--prompt-len", "8", "--gen", "3", "--dtype", "q4"])
+        .args(["--backend", "gpu", "--json"])
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&o.stderr);
+    if !o.status.success()
+        && err.contains("[no_adapter]")
+        && std::env::var("TTSEARCH_REQUIRE_GPU").as_deref() != Ok("1")
+    {
+        eprintln!("SKIPPED: ttsearch bench --backend gpu: no adapter ({err})");
+        return;
+    }
+    assert!(o.status.success(), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let per_step = |i: usize, what: &str| {
+        v["rows"][i]["gpu_per_step"][what]
+            .as_f64()
+            .unwrap_or_else(|| panic!("row {i} has no {what}: {v}"))
+    };
+    let model = v["weight_bytes_per_step"].as_f64().expect("bytes");
+    let one = per_step(0, "weight_bytes_read");
+    assert!(
+        (one - model).abs() <= 0.05 * model,
+        "batch 1 reads {one} bytes of a {model}-byte model"
+    );
+    assert_eq!(per_step(1, "weight_bytes_read"), one, "batch 8: one tile");
+    assert_eq!(per_step(2, "weight_bytes_read"), 2.0 * one, "batch 9: two");
+    let kv: Vec<f64> = (0..3).map(|i| per_step(i, "kv_bytes_read")).collect();
+    assert!(
+        kv[0] > 0.0 && kv[1] > 7.0 * kv[0] && kv[2] > kv[1],
+        "{kv:?}"
+    );
+}

@@ -18,9 +18,10 @@ fn shapes(kernel: Kernel, rng: &mut SmallRng) -> Vec<Vec<usize>> {
         shapes.push(match kernel {
             Kernel::Matmul => vec![a, rng.random_range(1..90), rng.random_range(1..200)],
             Kernel::Q4Matvec => vec![a, 32 * rng.random_range(1..40)],
-            Kernel::Linear(_) | Kernel::EmbedRows(_) => {
-                vec![1 + a % 9, b, 32 * rng.random_range(1..12)]
+            Kernel::Linear(_) | Kernel::LinearTiled(_) => {
+                vec![rng.random_range(1..71), b, 32 * rng.random_range(1..12)]
             }
+            Kernel::EmbedRows(_) => vec![1 + a % 9, b, 32 * rng.random_range(1..12)],
             // [sequences, heads, kv_heads, head_dim, block_size]
             Kernel::PagedAttnScores => {
                 let kv = rng.random_range(1..4);
@@ -91,7 +92,7 @@ fn q4_matvec_matches_cpu() {
 fn linear_in_every_weight_format_matches_cpu() {
     for kernel in Kernel::ALL
         .into_iter()
-        .filter(|k| matches!(k, Kernel::Linear(_)))
+        .filter(|k| matches!(k, Kernel::Linear(_) | Kernel::LinearTiled(_)))
     {
         check_all_shapes(kernel);
     }

@@ -27,7 +27,10 @@ fn shapes(kernel: Kernel, seed: u64) -> Vec<Vec<usize>> {
     shapes.push(match kernel {
         Kernel::Matmul => vec![a, 1 + b % 60, 1 + (seed % 97) as usize],
         Kernel::Q4Matvec => vec![a, 32 * (1 + b % 20)],
-        Kernel::Linear(_) | Kernel::EmbedRows(_) => vec![1 + a % 5, b, 32 * (1 + b % 6)],
+        Kernel::Linear(_) | Kernel::LinearTiled(_) => {
+            vec![1 + (seed % 70) as usize, b, 32 * (1 + b % 6)]
+        }
+        Kernel::EmbedRows(_) => vec![1 + a % 5, b, 32 * (1 + b % 6)],
         Kernel::PagedAttnScores => {
             vec![1 + a % 5, 2 * (1 + b % 4), 2, 2 * (1 + a % 32), 1 + b % 16]
         }
@@ -84,7 +87,7 @@ async fn q4_matvec_matches_cpu() {
 async fn linear_in_every_weight_format_matches_cpu() {
     for kernel in Kernel::ALL
         .into_iter()
-        .filter(|k| matches!(k, Kernel::Linear(_)))
+        .filter(|k| matches!(k, Kernel::Linear(_) | Kernel::LinearTiled(_)))
     {
         check_all_shapes(kernel).await;
     }

@@ -57,6 +57,12 @@ pub struct DispatchStats {
     pub copies: u64,
     /// Bind groups created (the other dispatches reused one).
     pub bind_groups_created: u64,
+    /// Bytes of weights the dispatches read, counted from the kernels' shapes and tiles (a
+    /// matrix read once per tile of input rows counts once per tile).
+    pub weight_bytes_read: u64,
+    /// Bytes of cached keys and values the attention dispatches read (each query head reads
+    /// the keys and values its token may see).
+    pub kv_bytes_read: u64,
 }
 
 impl DispatchCache {
@@ -77,6 +83,8 @@ pub struct GpuBatch<'a> {
     commands: Vec<Command>,
     held: Vec<PooledBuffer>,
     cache: Option<&'a mut DispatchCache>,
+    /// (weight bytes, KV bytes) the recorded dispatches read.
+    reads: (u64, u64),
 }
 
 impl GpuContext {
@@ -87,6 +95,7 @@ impl GpuContext {
             commands: Vec::new(),
             held: Vec::new(),
             cache: None,
+            reads: (0, 0),
         }
     }
 
@@ -97,6 +106,7 @@ impl GpuContext {
             commands: Vec::new(),
             held: Vec::new(),
             cache: Some(cache),
+            reads: (0, 0),
         }
     }
 }
@@ -183,6 +193,17 @@ impl GpuBatch<'_> {
         self.held.push(buffer);
         let last = self.held.len() - 1;
         &self.held[last]
+    }
+
+    /// Counts bytes of weights and of cached keys and values the recorded dispatches read.
+    pub(crate) fn count_reads(&mut self, weight_bytes: u64, kv_bytes: u64) {
+        self.reads.0 += weight_bytes;
+        self.reads.1 += kv_bytes;
+    }
+
+    /// (weight bytes, KV bytes) the dispatches recorded so far read.
+    pub fn bytes_read(&self) -> (u64, u64) {
+        self.reads
     }
 
     /// Number of commands recorded so far.
@@ -337,6 +358,8 @@ impl GpuBatch<'_> {
             cache.stats.dispatches += dispatches;
             cache.stats.copies += copies;
             cache.stats.bind_groups_created += created;
+            cache.stats.weight_bytes_read += self.reads.0;
+            cache.stats.kv_bytes_read += self.reads.1;
         }
         self.held.clear();
         let validation = validation.pop();

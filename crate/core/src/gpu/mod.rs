@@ -28,4 +28,4 @@ pub use ops::GpuQ4Matrix;
 pub use ops_sample::{MAX_TOP_LOGPROBS, sample_row_words};
 pub use pool::{BufferPool, PoolStats, PooledBuffer};
 pub use report::{AdapterReport, LimitsReport};
-pub use weight::GpuWeight;
+pub use weight::{GpuWeight, LinearKernel};

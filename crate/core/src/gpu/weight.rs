@@ -11,7 +11,23 @@ use crate::error::{Error, Result};
 use crate::quant::{WeightFormat, WeightMatrix};
 
 /// Rows of weights one linear workgroup covers (see linear.wgsl).
-const ROWS_PER_GROUP: usize = 4;
+const ROWS_PER_GROUP: usize = 8;
+/// Input rows one linear workgroup applies its weights to (see linear.wgsl).
+const TILE_M: usize = 8;
+/// Weight rows and input rows of one linear_tiled workgroup (see linear_tiled.wgsl).
+const TILED_ROWS: usize = 64;
+const TILED_M: usize = 32;
+/// The number of input rows from which `linear` takes the tiled kernel.
+const TILED_MIN_M: usize = 16;
+
+/// Which product kernel [`GpuBatch::linear_with`] records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinearKernel {
+    /// Tiles of 8 weight rows x up to 8 input rows, weights straight from memory (decode).
+    Batched,
+    /// Tiles of 64 weight rows x 32 input rows through workgroup memory (prefill).
+    Tiled,
+}
 
 struct Part {
     weight: GpuBuffer,
@@ -100,8 +116,10 @@ impl GpuContext {
             .min(max_part_bytes.unwrap_or(u64::MAX));
         let (w, s) = words_for(format, 2, cols);
         let row_bytes = ((w + s) as u64 * 2).max(1);
-        // Parts start on even rows so that packed halves (f16 values, f16 scales) stay aligned.
-        let mut per_part = ((limit / row_bytes) as usize).max(2) & !1;
+        // Parts start on even rows so that packed halves (f16 values, f16 scales) stay aligned;
+        // each part's weights are padded to whole vec4<u32> words (16 bytes), as linear reads
+        // them.
+        let mut per_part = ((limit.saturating_sub(16) / row_bytes) as usize).max(2) & !1;
         if per_part >= rows {
             per_part = rows.max(1);
         }
@@ -111,7 +129,11 @@ impl GpuContext {
             let end = (start + per_part).min(rows);
             let (words, scales) = words_for(format, end - start, cols);
             parts.push(Part {
-                weight: self.create_buffer(words, "weight")?,
+                weight: self.create_buffer_bytes(
+                    (words.max(1).next_multiple_of(4) * 4) as u64,
+                    words,
+                    "weight",
+                )?,
                 scales: (scales > 0)
                     .then(|| self.create_buffer(scales, "weight scales"))
                     .transpose()?,
@@ -184,12 +206,44 @@ impl GpuWeight {
 }
 
 impl GpuBatch<'_> {
-    /// y = x W^T. x: [m, cols] -> y: [m, rows], each part writing its columns of y.
+    /// y = x W^T. x: [m, cols] -> y: [m, rows], each part writing its columns of y: the tiled
+    /// kernel for prefill-sized m on widths that are multiples of 32, else tiles of 8 inputs.
     pub fn linear(&mut self, x: &GpuBuffer, m: usize, w: &GpuWeight, y: &GpuBuffer) -> Result<()> {
+        let kernel = if m >= TILED_MIN_M && w.cols.is_multiple_of(32) {
+            LinearKernel::Tiled
+        } else {
+            LinearKernel::Batched
+        };
+        self.linear_with(kernel, x, m, w, y)
+    }
+
+    /// [`GpuBatch::linear`] with the kernel chosen by the caller (`Tiled` needs a width that is
+    /// a multiple of 32).
+    pub fn linear_with(
+        &mut self,
+        kernel: LinearKernel,
+        x: &GpuBuffer,
+        m: usize,
+        w: &GpuWeight,
+        y: &GpuBuffer,
+    ) -> Result<()> {
         need("linear", "x", x, m * w.cols)?;
         need("linear", "y", y, m * w.rows)?;
+        let (kernel, rows_per_group, tile_m) = match kernel {
+            LinearKernel::Batched => (Kernel::Linear(w.format), ROWS_PER_GROUP, TILE_M),
+            LinearKernel::Tiled if w.cols.is_multiple_of(32) => {
+                (Kernel::LinearTiled(w.format), TILED_ROWS, TILED_M)
+            }
+            LinearKernel::Tiled => {
+                return Err(Error::shape(
+                    "linear_tiled",
+                    format!("{} columns are not a multiple of 32", w.cols),
+                ));
+            }
+        };
+        let tiles = m.div_ceil(tile_m);
         for part in &w.parts {
-            let blocks = part.rows.div_ceil(ROWS_PER_GROUP);
+            let blocks = part.rows.div_ceil(rows_per_group);
             let p = [
                 as_u32("linear", part.rows)?,
                 as_u32("linear", w.cols)?,
@@ -201,7 +255,9 @@ impl GpuBatch<'_> {
             let mut buffers = vec![&part.weight];
             buffers.extend(part.scales.as_ref());
             buffers.extend([x, y]);
-            self.dispatch(Kernel::Linear(w.format), &buffers, &p, blocks * m)?;
+            self.dispatch(kernel, &buffers, &p, blocks * tiles)?;
+            let (words, scales) = words_for(w.format, part.rows, w.cols);
+            self.count_reads(((words + scales) * 4 * tiles) as u64, 0);
         }
         Ok(())
     }

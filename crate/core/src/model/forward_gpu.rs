@@ -97,6 +97,8 @@ struct GpuPass<'a> {
     n: usize,
     /// The longest sequence after the pass: the width of the score rows.
     longest: usize,
+    /// Position of each new token [n].
+    positions: &'a [u32],
     tokens: PooledBuffer,
     slots: PooledBuffer,
     meta: PooledBuffer,
@@ -195,6 +197,14 @@ impl ForwardOps for GpuPass<'_> {
         let attn = self.pool.take(n * spec.heads * spec.head_dim, "attn")?;
         self.batch
             .paged_attn_values(&probs, values, &self.meta, &attn, shape, longest)?;
+        // Each query head reads the f32 keys and values its token sees.
+        let visible: u64 = self
+            .positions
+            .iter()
+            .map(|&p| (p as u64 + 1).min(spec.window as u64))
+            .sum();
+        let kv_bytes = visible * (spec.heads * spec.head_dim * 4 * 2) as u64;
+        self.batch.count_reads(0, kv_bytes);
         Ok(attn)
     }
 
@@ -386,6 +396,7 @@ impl GpuModel {
                 .iter()
                 .max()
                 .map_or(1, |p| *p as usize + 1),
+            positions: &placement.positions,
             tokens: uploads.upload_u32(&tokens, "tokens")?,
             slots: uploads.upload_u32(&placement.slots, "kv slots")?,
             meta: uploads.upload_u32(&meta, "attention meta")?,

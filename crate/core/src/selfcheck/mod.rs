@@ -8,7 +8,7 @@ mod sample;
 
 use crate::cpu;
 use crate::error::{Error, Result};
-use crate::gpu::{GpuContext, Kernel};
+use crate::gpu::{GpuContext, Kernel, LinearKernel};
 use crate::quant::{Q4Matrix, WeightMatrix};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -66,8 +66,25 @@ pub fn default_shapes(kernel: Kernel) -> Vec<Vec<usize>> {
         Kernel::RmsNorm => vec![vec![1, 1], vec![3, 100], vec![5, 640], vec![2, 1001]],
         Kernel::Softmax => vec![vec![1, 1], vec![4, 100], vec![3, 1000], vec![2, 5003]],
         Kernel::Q4Matvec => vec![vec![1, 32], vec![7, 96], vec![65, 320], vec![130, 2080]],
-        // [m, rows, cols]: weights split into three row parts or more.
-        Kernel::Linear(_) => vec![vec![1, 7, 64], vec![3, 66, 96], vec![5, 130, 320]],
+        // [m, rows, cols]: weights split into three row parts or more; m across the input tile
+        // (8) and rows across the row block (8); widths that are not multiples of 32 take the
+        // value-by-value path (q8 and q4 are stored as f16 there).
+        Kernel::Linear(_) => vec![
+            vec![1, 7, 64],
+            vec![3, 66, 96],
+            vec![5, 130, 320],
+            vec![8, 9, 32],
+            vec![9, 17, 100],
+            vec![16, 24, 33],
+            vec![70, 41, 160],
+        ],
+        // [m, rows, cols]: m and rows across the 32 x 64 tiles; widths multiples of 32.
+        Kernel::LinearTiled(_) => vec![
+            vec![1, 7, 64],
+            vec![33, 65, 96],
+            vec![70, 130, 320],
+            vec![40, 64, 32],
+        ],
         // [n tokens, vocab rows, cols]: embeddings split into three row parts or more.
         Kernel::EmbedRows(_) => vec![vec![4, 50, 64], vec![9, 302, 96]],
         // [sequences, heads, kv_heads, head_dim, block_size]
@@ -184,15 +201,19 @@ pub async fn check_kernel(
             batch.submit().await?;
             (ctx.read_f32(&yb).await?, cpu::q4_matvec(&q, &x)?, 2e-5)
         }
-        Kernel::Linear(format) => {
+        Kernel::Linear(format) | Kernel::LinearTiled(format) => {
             let [m, rows, cols] = dims(kernel, shape)?;
+            let which = match kernel {
+                Kernel::LinearTiled(_) => LinearKernel::Tiled,
+                _ => LinearKernel::Batched,
+            };
             let w =
                 WeightMatrix::from_f32(random_vec(&mut rng, rows * cols, 1.0), rows, cols, format)?;
             let x = random_vec(&mut rng, m * cols, 1.0);
             let gw = ctx.upload_weight(&w, Some((w.byte_len() as u64 / 3).max(8)))?;
             let (xb, yb) = (ctx.upload_f32(&x, "x")?, ctx.create_buffer(m * rows, "y")?);
             let mut batch = ctx.batch();
-            batch.linear(&xb, m, &gw, &yb)?;
+            batch.linear_with(which, &xb, m, &gw, &yb)?;
             batch.submit().await?;
             (ctx.read_f32(&yb).await?, cpu::linear(&x, m, &w)?, 2e-5)
         }

@@ -19,6 +19,10 @@ SCALES_DECL
 @group(0) @binding(BINDING_Y) var<storage, read_write> x: array<f32>;
 @group(0) @binding(BINDING_P) var<uniform> params: Params;
 
+fn word(i: u32) -> u32 {
+    return weight[i];
+}
+
 WEIGHT_AT_FN
 
 @compute @workgroup_size(256)

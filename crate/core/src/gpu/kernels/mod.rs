@@ -22,8 +22,12 @@ pub enum Kernel {
     Softmax,
     /// y = W x with int4 group-32 weights and packed f16 scales.
     Q4Matvec,
-    /// Y = X W^T for one row part of a weight matrix in the given format.
+    /// Y = X W^T for one row part of a weight matrix in the given format, a tile of up to 8
+    /// input rows per weight read (decode).
     Linear(WeightFormat),
+    /// Y = X W^T, tiles of 64 weight rows x 32 input rows through workgroup memory (prefill;
+    /// widths that are multiples of 32).
+    LinearTiled(WeightFormat),
     /// Embedding rows gathered by token id from one row part, scaled.
     EmbedRows(WeightFormat),
     /// Bias added to every row, in place.
@@ -48,7 +52,7 @@ impl Kernel {
     /// The kernels the self-check compares with the CPU backend one by one (paged attention is
     /// checked as one case: kv_write, paged_attn_scores, softmax, paged_attn_values; the
     /// element-wise kernels through whole forward passes).
-    pub const ALL: [Kernel; 15] = [
+    pub const ALL: [Kernel; 19] = [
         Kernel::Matvec,
         Kernel::Matmul,
         Kernel::RmsNorm,
@@ -58,6 +62,10 @@ impl Kernel {
         Kernel::Linear(WeightFormat::F16),
         Kernel::Linear(WeightFormat::Q8),
         Kernel::Linear(WeightFormat::Q4),
+        Kernel::LinearTiled(WeightFormat::F32),
+        Kernel::LinearTiled(WeightFormat::F16),
+        Kernel::LinearTiled(WeightFormat::Q8),
+        Kernel::LinearTiled(WeightFormat::Q4),
         Kernel::EmbedRows(WeightFormat::F32),
         Kernel::EmbedRows(WeightFormat::F16),
         Kernel::EmbedRows(WeightFormat::Q8),
@@ -79,6 +87,10 @@ impl Kernel {
             // GPU weights never hold GGUF blocks (`effective_format` makes them q8).
             Kernel::Linear(WeightFormat::Q8 | WeightFormat::Gguf) => "linear_q8",
             Kernel::Linear(WeightFormat::Q4) => "linear_q4",
+            Kernel::LinearTiled(WeightFormat::F32) => "linear_tiled_f32",
+            Kernel::LinearTiled(WeightFormat::F16) => "linear_tiled_f16",
+            Kernel::LinearTiled(WeightFormat::Q8 | WeightFormat::Gguf) => "linear_tiled_q8",
+            Kernel::LinearTiled(WeightFormat::Q4) => "linear_tiled_q4",
             Kernel::EmbedRows(WeightFormat::F32) => "embed_rows_f32",
             Kernel::EmbedRows(WeightFormat::F16) => "embed_rows_f16",
             Kernel::EmbedRows(WeightFormat::Q8 | WeightFormat::Gguf) => "embed_rows_q8",
@@ -98,6 +110,12 @@ impl Kernel {
         Cow::Borrowed(match self {
             Kernel::Linear(format) => {
                 return Cow::Owned(weight_at::specialize(include_str!("linear.wgsl"), format));
+            }
+            Kernel::LinearTiled(format) => {
+                return Cow::Owned(weight_at::specialize(
+                    include_str!("linear_tiled.wgsl"),
+                    format,
+                ));
             }
             Kernel::EmbedRows(format) => {
                 return Cow::Owned(weight_at::specialize(
@@ -133,7 +151,9 @@ impl Kernel {
             Kernel::PagedAttnScores | Kernel::PagedAttnValues => 4,
             Kernel::Softmax | Kernel::BiasAdd | Kernel::Add | Kernel::Rope => 2,
             Kernel::Q4Matvec => 4,
-            Kernel::Linear(f) | Kernel::EmbedRows(f) => 3 + usize::from(weight_at::has_scales(f)),
+            Kernel::Linear(f) | Kernel::LinearTiled(f) | Kernel::EmbedRows(f) => {
+                3 + usize::from(weight_at::has_scales(f))
+            }
         }
     }
 }
