@@ -98,13 +98,9 @@ impl ModelArgs {
         }
     }
 
-    /// The weight format (gguf on the GPU backend is q8: no GPU kernel reads GGUF blocks yet).
+    /// The weight format.
     pub fn format(&self) -> Result<WeightFormat> {
-        let format = WeightFormat::parse(&self.dtype)?;
-        Ok(match (self.backend, format) {
-            (BackendKind::Gpu, WeightFormat::Gguf) => WeightFormat::Q8,
-            (_, format) => format,
-        })
+        WeightFormat::parse(&self.dtype)
     }
 
     /// The model's config.

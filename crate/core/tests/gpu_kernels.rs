@@ -22,6 +22,16 @@ fn shapes(kernel: Kernel, rng: &mut SmallRng) -> Vec<Vec<usize>> {
                 vec![rng.random_range(1..71), b, 32 * rng.random_range(1..12)]
             }
             Kernel::EmbedRows(_) => vec![1 + a % 9, b, 32 * rng.random_range(1..12)],
+            Kernel::LinearBlocks(ty) | Kernel::LinearTiledBlocks(ty) => {
+                vec![
+                    rng.random_range(1..71),
+                    b,
+                    ty.block_size() * rng.random_range(1..4),
+                ]
+            }
+            Kernel::EmbedRowsBlocks(ty) => {
+                vec![1 + a % 9, b, ty.block_size() * rng.random_range(1..4)]
+            }
             // [sequences, heads, kv_heads, head_dim, block_size]
             Kernel::PagedAttnScores => {
                 let kv = rng.random_range(1..4);
@@ -94,6 +104,18 @@ fn linear_in_every_weight_format_matches_cpu() {
         .into_iter()
         .filter(|k| matches!(k, Kernel::Linear(_) | Kernel::LinearTiled(_)))
     {
+        check_all_shapes(kernel);
+    }
+}
+
+#[test]
+fn linear_and_embed_rows_on_gguf_blocks_match_the_dequantized_values() {
+    for kernel in Kernel::ALL.into_iter().filter(|k| {
+        matches!(
+            k,
+            Kernel::LinearBlocks(_) | Kernel::LinearTiledBlocks(_) | Kernel::EmbedRowsBlocks(_)
+        )
+    }) {
         check_all_shapes(kernel);
     }
 }

@@ -183,11 +183,6 @@ fn plan<S: ttsearch::model::ByteSource>(
         "auto" => load::native_format(&checkpoint.store),
         other => WeightFormat::parse(other)?,
     };
-    // No GPU kernel reads GGUF blocks yet: say what the GPU holds.
-    let dtype = match (&device, dtype) {
-        (Device::Gpu(_), WeightFormat::Gguf) => WeightFormat::Q8,
-        (_, dtype) => dtype,
-    };
     let block_size = args.block_size.unwrap_or(ttsearch::kv::DEFAULT_BLOCK_SIZE);
     let kv = match (args.kv_blocks, args.kv_bytes) {
         (Some(blocks), _) => KvBudget::Blocks(blocks),

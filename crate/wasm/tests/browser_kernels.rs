@@ -31,6 +31,10 @@ fn shapes(kernel: Kernel, seed: u64) -> Vec<Vec<usize>> {
             vec![1 + (seed % 70) as usize, b, 32 * (1 + b % 6)]
         }
         Kernel::EmbedRows(_) => vec![1 + a % 5, b, 32 * (1 + b % 6)],
+        Kernel::LinearBlocks(ty) | Kernel::LinearTiledBlocks(ty) => {
+            vec![1 + (seed % 70) as usize, b, ty.block_size() * (1 + b % 3)]
+        }
+        Kernel::EmbedRowsBlocks(ty) => vec![1 + a % 5, b, ty.block_size() * (1 + b % 3)],
         Kernel::PagedAttnScores => {
             vec![1 + a % 5, 2 * (1 + b % 4), 2, 2 * (1 + a % 32), 1 + b % 16]
         }
@@ -89,6 +93,18 @@ async fn linear_in_every_weight_format_matches_cpu() {
         .into_iter()
         .filter(|k| matches!(k, Kernel::Linear(_) | Kernel::LinearTiled(_)))
     {
+        check_all_shapes(kernel).await;
+    }
+}
+
+#[wasm_bindgen_test]
+async fn linear_and_embed_rows_on_gguf_blocks_match_the_dequantized_values() {
+    for kernel in Kernel::ALL.into_iter().filter(|k| {
+        matches!(
+            k,
+            Kernel::LinearBlocks(_) | Kernel::LinearTiledBlocks(_) | Kernel::EmbedRowsBlocks(_)
+        )
+    }) {
         check_all_shapes(kernel).await;
     }
 }

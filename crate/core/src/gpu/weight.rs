@@ -1,13 +1,15 @@
-//! Weight matrices on the GPU, in any [`WeightFormat`], split by rows into parts that each fit
-//! the device's storage-binding limit (a 262,144-row embedding does not fit one binding on every
-//! adapter), and the ops that read them: `linear` and `embed_rows`.
+//! Weight matrices on the GPU, in any [`WeightFormat`] or as a GGUF file's own blocks, split by
+//! rows into parts that each fit the device's storage-binding limit (a 262,144-row embedding
+//! does not fit one binding on every adapter), and the ops that read them: `linear` and
+//! `embed_rows`.
 
 use super::batch::GpuBatch;
 use super::buffer::GpuBuffer;
 use super::context::GpuContext;
-use super::kernels::Kernel;
+use super::kernels::{Kernel, reads_blocks};
 use super::ops::{as_u32, need};
 use crate::error::{Error, Result};
+use crate::quant::ggml::GgmlType;
 use crate::quant::{WeightFormat, WeightMatrix};
 
 /// Rows of weights one linear workgroup covers (see linear.wgsl).
@@ -39,6 +41,8 @@ struct Part {
 /// A [rows, cols] weight matrix resident on the GPU.
 pub struct GpuWeight {
     format: WeightFormat,
+    /// For [`WeightFormat::Gguf`]: the type of the file's blocks the parts hold.
+    blocks: Option<GgmlType>,
     rows: usize,
     cols: usize,
     parts: Vec<Part>,
@@ -60,6 +64,11 @@ impl GpuWeight {
         self.format
     }
 
+    /// The GGUF block type the matrix holds, for [`WeightFormat::Gguf`].
+    pub fn block_type(&self) -> Option<GgmlType> {
+        self.blocks
+    }
+
     /// Bytes on the device (weights and scales).
     pub fn byte_len(&self) -> u64 {
         self.parts
@@ -74,15 +83,22 @@ impl GpuWeight {
     }
 }
 
-/// Words of weights and of scales for `rows` rows of `cols` columns in `format`.
-fn words_for(format: WeightFormat, rows: usize, cols: usize) -> (usize, usize) {
+/// Words of weights and of scales for `rows` rows of `cols` columns in `format` (GGUF blocks of
+/// type `blocks`: the blocks' bytes, no scales).
+fn words_for(
+    format: WeightFormat,
+    blocks: Option<GgmlType>,
+    rows: usize,
+    cols: usize,
+) -> (usize, usize) {
     let values = rows * cols;
     let scales = values.div_ceil(32).div_ceil(2);
-    match format {
-        WeightFormat::F32 => (values, 0),
-        WeightFormat::F16 => (values.div_ceil(2), 0),
-        WeightFormat::Q8 | WeightFormat::Gguf => (values.div_ceil(4), scales),
-        WeightFormat::Q4 => (values.div_ceil(8), scales),
+    match (format, blocks) {
+        (_, Some(ty)) => ((values / ty.block_size() * ty.type_size()).div_ceil(4), 0),
+        (WeightFormat::F32, None) => (values, 0),
+        (WeightFormat::F16, None) => (values.div_ceil(2), 0),
+        (WeightFormat::Q8 | WeightFormat::Gguf, None) => (values.div_ceil(4), scales),
+        (WeightFormat::Q4, None) => (values.div_ceil(8), scales),
     }
 }
 
@@ -94,7 +110,12 @@ impl GpuContext {
         w: &WeightMatrix,
         max_part_bytes: Option<u64>,
     ) -> Result<GpuWeight> {
-        let weight = self.empty_weight(w.rows(), w.cols(), w.format(), max_part_bytes)?;
+        let weight = match w {
+            WeightMatrix::Blocks(b) if reads_blocks(b.ty) => {
+                self.empty_blocks(w.rows(), w.cols(), b.ty, max_part_bytes)?
+            }
+            _ => self.empty_weight(w.rows(), w.cols(), w.format(), max_part_bytes)?,
+        };
         weight.write_rows(self, 0, w)?;
         Ok(weight)
     }
@@ -109,12 +130,48 @@ impl GpuContext {
         max_part_bytes: Option<u64>,
     ) -> Result<GpuWeight> {
         let format = WeightMatrix::effective_format(cols, format);
+        self.empty_parts(rows, cols, format, None, max_part_bytes)
+    }
+
+    /// A [rows, cols] matrix of GGUF blocks of type `ty`, as the file holds them (rows written
+    /// later with [`GpuWeight::write_rows`]); `unsupported` for a type the kernels do not read,
+    /// `shape` where `cols` is not whole blocks.
+    pub fn empty_blocks(
+        &self,
+        rows: usize,
+        cols: usize,
+        ty: GgmlType,
+        max_part_bytes: Option<u64>,
+    ) -> Result<GpuWeight> {
+        if !reads_blocks(ty) {
+            return Err(Error::Unsupported(format!(
+                "GPU kernels on {} blocks",
+                ty.name()
+            )));
+        }
+        if !cols.is_multiple_of(ty.block_size()) {
+            return Err(Error::shape(
+                "gpu blocks",
+                format!("{cols} columns are not whole {} blocks", ty.name()),
+            ));
+        }
+        self.empty_parts(rows, cols, WeightFormat::Gguf, Some(ty), max_part_bytes)
+    }
+
+    fn empty_parts(
+        &self,
+        rows: usize,
+        cols: usize,
+        format: WeightFormat,
+        blocks: Option<GgmlType>,
+        max_part_bytes: Option<u64>,
+    ) -> Result<GpuWeight> {
         let limits = self.limits();
         let limit = limits
             .max_storage_buffer_binding_size
             .min(limits.max_buffer_size)
             .min(max_part_bytes.unwrap_or(u64::MAX));
-        let (w, s) = words_for(format, 2, cols);
+        let (w, s) = words_for(format, blocks, 2, cols);
         let row_bytes = ((w + s) as u64 * 2).max(1);
         // Parts start on even rows so that packed halves (f16 values, f16 scales) stay aligned;
         // each part's weights are padded to whole vec4<u32> words (16 bytes), as linear reads
@@ -127,7 +184,7 @@ impl GpuContext {
         let mut start = 0;
         while start < rows || (rows == 0 && parts.is_empty()) {
             let end = (start + per_part).min(rows);
-            let (words, scales) = words_for(format, end - start, cols);
+            let (words, scales) = words_for(format, blocks, end - start, cols);
             parts.push(Part {
                 weight: self.create_buffer_bytes(
                     (words.max(1).next_multiple_of(4) * 4) as u64,
@@ -147,6 +204,7 @@ impl GpuContext {
         }
         Ok(GpuWeight {
             format,
+            blocks,
             rows,
             cols,
             parts,
@@ -156,12 +214,12 @@ impl GpuContext {
 
 impl GpuWeight {
     /// Writes `chunk`'s rows as rows `start..` of this matrix (same format and columns; `start`
-    /// even, so that packed halves start a word).
+    /// even, so that packed halves start a word). Blocks of this matrix's type are written as
+    /// they are; other blocks are converted to its format.
     pub fn write_rows(&self, ctx: &GpuContext, start: usize, chunk: &WeightMatrix) -> Result<()> {
-        // No GPU kernel reads GGUF blocks yet: they go up as this matrix's format (q8).
         let converted;
         let chunk = match chunk {
-            WeightMatrix::Blocks(_) => {
+            WeightMatrix::Blocks(b) if Some(b.ty) != self.blocks => {
                 converted = chunk.to_format(self.format)?;
                 &converted
             }
@@ -194,8 +252,25 @@ impl GpuWeight {
             if a >= b {
                 continue;
             }
+            let (offset, scale_offset) =
+                words_for(self.format, self.blocks, a - part.row_start, self.cols);
+            if let WeightMatrix::Blocks(m) = chunk {
+                // Rows of blocks are an even number of bytes, so an even row starts a word; the
+                // last row's bytes are padded to a word.
+                let rb = m.row_bytes();
+                let bytes = &m.data[(a - start) * rb..(b - start) * rb];
+                let words: Vec<u32> = bytes
+                    .chunks(4)
+                    .map(|c| {
+                        let mut w = [0u8; 4];
+                        w[..c.len()].copy_from_slice(c);
+                        u32::from_le_bytes(w)
+                    })
+                    .collect();
+                ctx.write_u32(&part.weight, offset, &words)?;
+                continue;
+            }
             let (words, scales) = chunk.row_words(a - start, b - start)?;
-            let (offset, scale_offset) = words_for(self.format, a - part.row_start, self.cols);
             ctx.write_u32(&part.weight, offset, words)?;
             if let (Some(buffer), Some(scales)) = (&part.scales, scales) {
                 ctx.write_u32(buffer, scale_offset, scales)?;
@@ -229,12 +304,14 @@ impl GpuBatch<'_> {
     ) -> Result<()> {
         need("linear", "x", x, m * w.cols)?;
         need("linear", "y", y, m * w.rows)?;
-        let (kernel, rows_per_group, tile_m) = match kernel {
-            LinearKernel::Batched => (Kernel::Linear(w.format), ROWS_PER_GROUP, TILE_M),
-            LinearKernel::Tiled if w.cols.is_multiple_of(32) => {
+        let (kernel, rows_per_group, tile_m) = match (kernel, w.blocks) {
+            (LinearKernel::Batched, None) => (Kernel::Linear(w.format), ROWS_PER_GROUP, TILE_M),
+            (LinearKernel::Batched, Some(ty)) => (Kernel::LinearBlocks(ty), ROWS_PER_GROUP, TILE_M),
+            (LinearKernel::Tiled, Some(ty)) => (Kernel::LinearTiledBlocks(ty), TILED_ROWS, TILED_M),
+            (LinearKernel::Tiled, None) if w.cols.is_multiple_of(32) => {
                 (Kernel::LinearTiled(w.format), TILED_ROWS, TILED_M)
             }
-            LinearKernel::Tiled => {
+            (LinearKernel::Tiled, None) => {
                 return Err(Error::shape(
                     "linear_tiled",
                     format!("{} columns are not a multiple of 32", w.cols),
@@ -256,7 +333,7 @@ impl GpuBatch<'_> {
             buffers.extend(part.scales.as_ref());
             buffers.extend([x, y]);
             self.dispatch(kernel, &buffers, &p, blocks * tiles)?;
-            let (words, scales) = words_for(w.format, part.rows, w.cols);
+            let (words, scales) = words_for(w.format, w.blocks, part.rows, w.cols);
             self.count_reads(((words + scales) * 4 * tiles) as u64, 0);
         }
         Ok(())
@@ -287,12 +364,11 @@ impl GpuBatch<'_> {
             let mut buffers = vec![&part.weight];
             buffers.extend(part.scales.as_ref());
             buffers.extend([tokens, x]);
-            self.dispatch(
-                Kernel::EmbedRows(w.format),
-                &buffers,
-                &p,
-                (n * w.cols).div_ceil(256),
-            )?;
+            let kernel = match w.blocks {
+                Some(ty) => Kernel::EmbedRowsBlocks(ty),
+                None => Kernel::EmbedRows(w.format),
+            };
+            self.dispatch(kernel, &buffers, &p, (n * w.cols).div_ceil(256))?;
         }
         Ok(())
     }

@@ -19,6 +19,7 @@ use crate::gpu::{
 };
 use crate::kv::{GpuKvCache, PagedCache, Placement};
 use crate::layout::{self, PagedShape};
+use crate::quant::ggml::GgmlType;
 use crate::quant::{WeightFormat, WeightMatrix};
 
 /// A model whose weights live on one GPU device.
@@ -73,9 +74,17 @@ impl WeightSink for Upload<'_> {
     type Matrix = GpuWeight;
     type Partial = GpuWeight;
     type Vector = GpuBuffer;
-    fn start_matrix(&mut self, spec: &TensorSpec, format: WeightFormat) -> Result<GpuWeight> {
-        self.ctx
-            .empty_weight(spec.shape[0], spec.shape[1], format, None)
+    fn start_matrix(
+        &mut self,
+        spec: &TensorSpec,
+        format: WeightFormat,
+        blocks: Option<GgmlType>,
+    ) -> Result<GpuWeight> {
+        let [rows, cols] = [spec.shape[0], spec.shape[1]];
+        match blocks {
+            Some(ty) => self.ctx.empty_blocks(rows, cols, ty, None),
+            None => self.ctx.empty_weight(rows, cols, format, None),
+        }
     }
     fn add_rows(&mut self, m: &mut GpuWeight, start: usize, rows: WeightMatrix) -> Result<()> {
         m.write_rows(self.ctx, start, &rows)
@@ -85,6 +94,9 @@ impl WeightSink for Upload<'_> {
     }
     fn vector(&mut self, spec: &TensorSpec, data: Vec<f32>) -> Result<GpuBuffer> {
         self.ctx.upload_f32(&data, &spec.name)
+    }
+    fn keeps_blocks(&self) -> bool {
+        true
     }
 }
 

@@ -80,8 +80,14 @@ pub trait WeightSink {
     type Partial;
     /// A norm weight or bias where it lives.
     type Vector;
-    /// Begins the matrix `spec` [rows, cols] in `format`.
-    fn start_matrix(&mut self, spec: &TensorSpec, format: WeightFormat) -> Result<Self::Partial>;
+    /// Begins the matrix `spec` [rows, cols] in `format`; `blocks` names the GGUF block type its
+    /// rows will arrive in when they are kept as the file's blocks ([`Self::keeps_blocks`]).
+    fn start_matrix(
+        &mut self,
+        spec: &TensorSpec,
+        format: WeightFormat,
+        blocks: Option<GgmlType>,
+    ) -> Result<Self::Partial>;
     /// Takes rows `start..start + rows.rows()` of it, converted to its format.
     fn add_rows(
         &mut self,
@@ -116,7 +122,12 @@ impl WeightSink for HostSink {
     type Matrix = WeightMatrix;
     type Partial = HostPartial;
     type Vector = Vec<f32>;
-    fn start_matrix(&mut self, spec: &TensorSpec, format: WeightFormat) -> Result<HostPartial> {
+    fn start_matrix(
+        &mut self,
+        spec: &TensorSpec,
+        format: WeightFormat,
+        _blocks: Option<GgmlType>,
+    ) -> Result<HostPartial> {
         Ok(HostPartial {
             rows: None,
             cols: spec.shape[1],
@@ -255,7 +266,7 @@ impl<T: TensorStore, S: WeightSink> Loader<'_, T, S> {
         }
         // Even row counts keep packed halves aligned from chunk to chunk.
         let chunk = ((self.chunk_values / cols.max(1)).max(2) & !1).min(rows.max(1));
-        let mut partial = self.sink.start_matrix(&spec, format)?;
+        let mut partial = self.sink.start_matrix(&spec, format, blocks)?;
         let mut start = 0;
         while start < rows {
             let end = (start + chunk).min(rows);

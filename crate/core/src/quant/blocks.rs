@@ -94,6 +94,15 @@ impl BlockMatrix {
         &self.data[r * n..(r + 1) * n]
     }
 
+    /// Every value, row-major [rows, cols] (ggml's dequantization).
+    pub fn dequantize(&self) -> Vec<f32> {
+        let mut out = vec![0f32; self.rows * self.cols];
+        for (r, row) in out.chunks_exact_mut(self.cols.max(1)).enumerate() {
+            self.dequantize_row(r, row);
+        }
+        out
+    }
+
     /// Row `r` dequantized into `out` [cols] (the file's values exactly, as PyPI `gguf` gives
     /// them).
     pub fn dequantize_row(&self, r: usize, out: &mut [f32]) {

@@ -9,7 +9,9 @@ mod sample;
 use crate::cpu;
 use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, Kernel, LinearKernel};
-use crate::quant::{Q4Matrix, WeightMatrix};
+use crate::quant::blocks::BlockMatrix;
+use crate::quant::ggml::GgmlType;
+use crate::quant::{Q4Matrix, WeightFormat, WeightMatrix};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
@@ -87,6 +89,21 @@ pub fn default_shapes(kernel: Kernel) -> Vec<Vec<usize>> {
         ],
         // [n tokens, vocab rows, cols]: embeddings split into three row parts or more.
         Kernel::EmbedRows(_) => vec![vec![4, 50, 64], vec![9, 302, 96]],
+        // [m, rows, cols]: cols in whole blocks of the type (256 values for k-quants, 32 else);
+        // an odd number of blocks per row leaves rows that do not start a word.
+        Kernel::LinearBlocks(ty) | Kernel::LinearTiledBlocks(ty) => {
+            let b = ty.block_size();
+            vec![
+                vec![1, 7, b],
+                vec![5, 66, 3 * b],
+                vec![9, 17, 2 * b],
+                vec![70, 41, b],
+            ]
+        }
+        Kernel::EmbedRowsBlocks(ty) => {
+            let b = ty.block_size();
+            vec![vec![4, 50, b], vec![9, 33, 3 * b]]
+        }
         // [sequences, heads, kv_heads, head_dim, block_size]
         Kernel::PagedAttnScores => vec![
             vec![1, 2, 1, 16, 4],
@@ -114,6 +131,30 @@ fn random_vec(rng: &mut SmallRng, len: usize, scale: f32) -> Vec<f32> {
     (0..len)
         .map(|_| rng.random_range(-1.0f32..1.0) * scale)
         .collect()
+}
+
+/// A [rows, cols] matrix of random blocks of type `ty`: random quantized bytes, the f16 scales
+/// (and minimums) drawn small and positive, as a quantizer would make them.
+fn random_blocks(
+    rng: &mut SmallRng,
+    ty: GgmlType,
+    rows: usize,
+    cols: usize,
+) -> Result<BlockMatrix> {
+    let (size, per_row) = (ty.type_size(), cols / ty.block_size().max(1));
+    let mut data: Vec<u8> = (0..rows * per_row * size).map(|_| rng.random()).collect();
+    let (scale_at, magnitude): (&[usize], f32) = match ty {
+        GgmlType::Q4K | GgmlType::Q5K => (&[0, 2], 0.004),
+        GgmlType::Q6K => (&[208], 0.002),
+        _ => (&[0], 0.05),
+    };
+    for block in data.chunks_exact_mut(size) {
+        for &at in scale_at {
+            let v = half::f16::from_f32(rng.random_range(0.2f32..1.0) * magnitude);
+            block[at..at + 2].copy_from_slice(&v.to_bits().to_le_bytes());
+        }
+    }
+    BlockMatrix::new(ty, rows, cols, data)
 }
 
 fn dims<const N: usize>(kernel: Kernel, shape: &[usize]) -> Result<[usize; N]> {
@@ -216,6 +257,51 @@ pub async fn check_kernel(
             batch.linear_with(which, &xb, m, &gw, &yb)?;
             batch.submit().await?;
             (ctx.read_f32(&yb).await?, cpu::linear(&x, m, &w)?, 2e-5)
+        }
+        Kernel::LinearBlocks(ty) | Kernel::LinearTiledBlocks(ty) => {
+            let [m, rows, cols] = dims(kernel, shape)?;
+            let which = match kernel {
+                Kernel::LinearTiledBlocks(_) => LinearKernel::Tiled,
+                _ => LinearKernel::Batched,
+            };
+            let blocks = random_blocks(&mut rng, ty, rows, cols)?;
+            let exact = WeightMatrix::from_f32(blocks.dequantize(), rows, cols, WeightFormat::F32)?;
+            let w = WeightMatrix::Blocks(blocks);
+            let x = random_vec(&mut rng, m * cols, 1.0);
+            let gw = ctx.upload_weight(&w, Some((w.byte_len() as u64 / 3).max(8)))?;
+            if gw.block_type() != Some(ty) {
+                return Err(Error::Gpu(format!(
+                    "{} blocks not kept on the GPU",
+                    ty.name()
+                )));
+            }
+            let (xb, yb) = (ctx.upload_f32(&x, "x")?, ctx.create_buffer(m * rows, "y")?);
+            let mut batch = ctx.batch();
+            batch.linear_with(which, &xb, m, &gw, &yb)?;
+            batch.submit().await?;
+            // The file's values, as the f32 path multiplies them.
+            (ctx.read_f32(&yb).await?, cpu::linear(&x, m, &exact)?, 2e-5)
+        }
+        Kernel::EmbedRowsBlocks(ty) => {
+            let [n, rows, cols] = dims(kernel, shape)?;
+            let blocks = random_blocks(&mut rng, ty, rows, cols)?;
+            let values = blocks.dequantize();
+            let w = WeightMatrix::Blocks(blocks);
+            let tokens: Vec<u32> = (0..n).map(|_| rng.random_range(0..rows as u32)).collect();
+            let gw = ctx.upload_weight(&w, Some((w.byte_len() as u64 / 3).max(8)))?;
+            let (tb, xb) = (
+                ctx.upload_u32(&tokens, "tokens")?,
+                ctx.create_buffer(n * cols, "x")?,
+            );
+            let mut batch = ctx.batch();
+            batch.embed_rows(&gw, &tb, &xb, n, 2.0)?;
+            batch.submit().await?;
+            let want: Vec<f32> = tokens
+                .iter()
+                .flat_map(|&t| values[t as usize * cols..(t as usize + 1) * cols].iter())
+                .map(|v| v * 2.0)
+                .collect();
+            (ctx.read_f32(&xb).await?, want, 1e-6)
         }
         Kernel::EmbedRows(format) => {
             let [n, rows, cols] = dims(kernel, shape)?;

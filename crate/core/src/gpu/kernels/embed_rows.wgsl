@@ -13,17 +13,19 @@ struct Params {
     _pad2: u32,
 }
 
-@group(0) @binding(0) var<storage, read> weight: array<u32>;
+@group(0) @binding(0) var<storage, read> weight: array<vec4<u32>>;
 SCALES_DECL
 @group(0) @binding(BINDING_X) var<storage, read> tokens: array<u32>;
 @group(0) @binding(BINDING_Y) var<storage, read_write> x: array<f32>;
 @group(0) @binding(BINDING_P) var<uniform> params: Params;
 
 fn word(i: u32) -> u32 {
-    return weight[i];
+    return weight[i / 4u][i % 4u];
 }
 
 WEIGHT_AT_FN
+
+GROUP_AT_FN
 
 @compute @workgroup_size(256)
 fn main(

@@ -62,10 +62,9 @@ fn main(
     if (row < params.rows) {
         if (cols % 32u == 0u) {
             let groups = cols / 32u;
-            let first = row * groups;
             for (var g = lane; g < groups; g += LANES) {
                 // w: the 32 weights row[32 g .. 32 g + 32] as 8 vec4s.
-                let w = group_at(first + g);
+                let w = group_at(row, g);
                 for (var t = 0u; t < TILE_M; t++) {
                     if (t < tile_m) {
                         let xb = (i0 + t) * cols + g * 32u;

@@ -58,7 +58,7 @@ fn main(
         if (lid < TILE_R) {
             let row = r0 + lid;
             if (row < params.rows) {
-                let w = group_at(row * groups + g);
+                let w = group_at(row, g);
                 for (var j = 0u; j < 8u; j++) {
                     let at = lid * 33u + 4u * j;
                     w_tile[at] = w[j].x;

@@ -3,9 +3,13 @@
 //! Each kernel binds its storage buffers at bindings 0..n (inputs first, output last) and a
 //! uniform of up to eight 32-bit parameters at binding n; its entry point is `main`.
 
+mod blocks_at;
 mod weight_at;
 
+pub(crate) use blocks_at::reads as reads_blocks;
+
 use crate::quant::WeightFormat;
+use crate::quant::ggml::GgmlType;
 use serde::Serialize;
 use std::borrow::Cow;
 
@@ -30,6 +34,12 @@ pub enum Kernel {
     LinearTiled(WeightFormat),
     /// Embedding rows gathered by token id from one row part, scaled.
     EmbedRows(WeightFormat),
+    /// [`Kernel::Linear`] on a GGUF file's own blocks of one type.
+    LinearBlocks(GgmlType),
+    /// [`Kernel::LinearTiled`] on a GGUF file's own blocks of one type.
+    LinearTiledBlocks(GgmlType),
+    /// [`Kernel::EmbedRows`] from a GGUF file's own blocks of one type.
+    EmbedRowsBlocks(GgmlType),
     /// Bias added to every row, in place.
     BiasAdd,
     /// Element-wise x += y.
@@ -52,7 +62,7 @@ impl Kernel {
     /// The kernels the self-check compares with the CPU backend one by one (paged attention is
     /// checked as one case: kv_write, paged_attn_scores, softmax, paged_attn_values; the
     /// element-wise kernels through whole forward passes).
-    pub const ALL: [Kernel; 19] = [
+    pub const ALL: [Kernel; 37] = [
         Kernel::Matvec,
         Kernel::Matmul,
         Kernel::RmsNorm,
@@ -70,6 +80,24 @@ impl Kernel {
         Kernel::EmbedRows(WeightFormat::F16),
         Kernel::EmbedRows(WeightFormat::Q8),
         Kernel::EmbedRows(WeightFormat::Q4),
+        Kernel::LinearBlocks(GgmlType::Q8_0),
+        Kernel::LinearBlocks(GgmlType::Q4_0),
+        Kernel::LinearBlocks(GgmlType::Q5_0),
+        Kernel::LinearBlocks(GgmlType::Q4K),
+        Kernel::LinearBlocks(GgmlType::Q5K),
+        Kernel::LinearBlocks(GgmlType::Q6K),
+        Kernel::LinearTiledBlocks(GgmlType::Q8_0),
+        Kernel::LinearTiledBlocks(GgmlType::Q4_0),
+        Kernel::LinearTiledBlocks(GgmlType::Q5_0),
+        Kernel::LinearTiledBlocks(GgmlType::Q4K),
+        Kernel::LinearTiledBlocks(GgmlType::Q5K),
+        Kernel::LinearTiledBlocks(GgmlType::Q6K),
+        Kernel::EmbedRowsBlocks(GgmlType::Q8_0),
+        Kernel::EmbedRowsBlocks(GgmlType::Q4_0),
+        Kernel::EmbedRowsBlocks(GgmlType::Q5_0),
+        Kernel::EmbedRowsBlocks(GgmlType::Q4K),
+        Kernel::EmbedRowsBlocks(GgmlType::Q5K),
+        Kernel::EmbedRowsBlocks(GgmlType::Q6K),
         Kernel::PagedAttnScores,
         Kernel::Sample,
     ];
@@ -95,6 +123,33 @@ impl Kernel {
             Kernel::EmbedRows(WeightFormat::F16) => "embed_rows_f16",
             Kernel::EmbedRows(WeightFormat::Q8 | WeightFormat::Gguf) => "embed_rows_q8",
             Kernel::EmbedRows(WeightFormat::Q4) => "embed_rows_q4",
+            Kernel::LinearBlocks(ty) => match ty {
+                GgmlType::Q8_0 => "linear_gguf_q8_0",
+                GgmlType::Q4_0 => "linear_gguf_q4_0",
+                GgmlType::Q5_0 => "linear_gguf_q5_0",
+                GgmlType::Q4K => "linear_gguf_q4_k",
+                GgmlType::Q5K => "linear_gguf_q5_k",
+                GgmlType::Q6K => "linear_gguf_q6_k",
+                _ => "linear_gguf_unsupported",
+            },
+            Kernel::LinearTiledBlocks(ty) => match ty {
+                GgmlType::Q8_0 => "linear_tiled_gguf_q8_0",
+                GgmlType::Q4_0 => "linear_tiled_gguf_q4_0",
+                GgmlType::Q5_0 => "linear_tiled_gguf_q5_0",
+                GgmlType::Q4K => "linear_tiled_gguf_q4_k",
+                GgmlType::Q5K => "linear_tiled_gguf_q5_k",
+                GgmlType::Q6K => "linear_tiled_gguf_q6_k",
+                _ => "linear_tiled_gguf_unsupported",
+            },
+            Kernel::EmbedRowsBlocks(ty) => match ty {
+                GgmlType::Q8_0 => "embed_rows_gguf_q8_0",
+                GgmlType::Q4_0 => "embed_rows_gguf_q4_0",
+                GgmlType::Q5_0 => "embed_rows_gguf_q5_0",
+                GgmlType::Q4K => "embed_rows_gguf_q4_k",
+                GgmlType::Q5K => "embed_rows_gguf_q5_k",
+                GgmlType::Q6K => "embed_rows_gguf_q6_k",
+                _ => "embed_rows_gguf_unsupported",
+            },
             Kernel::BiasAdd => "bias_add",
             Kernel::Add => "add",
             Kernel::GatedAct => "gated_act",
@@ -123,6 +178,15 @@ impl Kernel {
                     format,
                 ));
             }
+            Kernel::LinearBlocks(ty) => {
+                return Cow::Owned(blocks_at::specialize(include_str!("linear.wgsl"), ty));
+            }
+            Kernel::LinearTiledBlocks(ty) => {
+                return Cow::Owned(blocks_at::specialize(include_str!("linear_tiled.wgsl"), ty));
+            }
+            Kernel::EmbedRowsBlocks(ty) => {
+                return Cow::Owned(blocks_at::specialize(include_str!("embed_rows.wgsl"), ty));
+            }
             Kernel::Matvec => include_str!("matvec.wgsl"),
             Kernel::Matmul => include_str!("matmul.wgsl"),
             Kernel::RmsNorm => include_str!("rms_norm.wgsl"),
@@ -147,7 +211,10 @@ impl Kernel {
             | Kernel::RmsNorm
             | Kernel::GatedAct
             | Kernel::KvWrite
-            | Kernel::Sample => 3,
+            | Kernel::Sample
+            | Kernel::LinearBlocks(_)
+            | Kernel::LinearTiledBlocks(_)
+            | Kernel::EmbedRowsBlocks(_) => 3,
             Kernel::PagedAttnScores | Kernel::PagedAttnValues => 4,
             Kernel::Softmax | Kernel::BiasAdd | Kernel::Add | Kernel::Rope => 2,
             Kernel::Q4Matvec => 4,

@@ -28,9 +28,10 @@ const Q4: &str = "fn weight_at(i: u32) -> f32 {
     return (f32(q) - 8.0) * scale_at(i / 32u);
 }";
 
-// Group g holds the flat values 32 g .. 32 g + 32: 8 vec4<u32> of f32.
-const F32_GROUP: &str = "fn group_at(g: u32) -> array<vec4<f32>, 8> {
+// Group gi of a row (flat group g) holds the flat values 32 g .. 32 g + 32: 8 vec4<u32> of f32.
+const F32_GROUP: &str = "fn group_at(row: u32, gi: u32) -> array<vec4<f32>, 8> {
     var out: array<vec4<f32>, 8>;
+    let g = row * (params.cols / 32u) + gi;
     for (var j = 0u; j < 8u; j++) {
         out[j] = bitcast<vec4<f32>>(weight[8u * g + j]);
     }
@@ -38,8 +39,9 @@ const F32_GROUP: &str = "fn group_at(g: u32) -> array<vec4<f32>, 8> {
 }";
 
 // 4 vec4<u32> of f16 pairs.
-const F16_GROUP: &str = "fn group_at(g: u32) -> array<vec4<f32>, 8> {
+const F16_GROUP: &str = "fn group_at(row: u32, gi: u32) -> array<vec4<f32>, 8> {
     var out: array<vec4<f32>, 8>;
+    let g = row * (params.cols / 32u) + gi;
     for (var j = 0u; j < 4u; j++) {
         let w = weight[4u * g + j];
         out[2u * j] = vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y));
@@ -49,8 +51,9 @@ const F16_GROUP: &str = "fn group_at(g: u32) -> array<vec4<f32>, 8> {
 }";
 
 // 2 vec4<u32> of four signed bytes each (value 4 j + b in byte b of word j), one scale.
-const Q8_GROUP: &str = "fn group_at(g: u32) -> array<vec4<f32>, 8> {
+const Q8_GROUP: &str = "fn group_at(row: u32, gi: u32) -> array<vec4<f32>, 8> {
     var out: array<vec4<f32>, 8>;
+    let g = row * (params.cols / 32u) + gi;
     let s = scale_at(g);
     let up = vec4<u32>(24u, 16u, 8u, 0u);
     for (var j = 0u; j < 2u; j++) {
@@ -64,8 +67,9 @@ const Q8_GROUP: &str = "fn group_at(g: u32) -> array<vec4<f32>, 8> {
 }";
 
 // 1 vec4<u32> of eight nibbles each (value 8 j + n in nibble n of word j), offset 8, one scale.
-const Q4_GROUP: &str = "fn group_at(g: u32) -> array<vec4<f32>, 8> {
+const Q4_GROUP: &str = "fn group_at(row: u32, gi: u32) -> array<vec4<f32>, 8> {
     var out: array<vec4<f32>, 8>;
+    let g = row * (params.cols / 32u) + gi;
     let s = scale_at(g);
     let w = weight[g];
     let lo = vec4<u32>(0u, 4u, 8u, 12u);
