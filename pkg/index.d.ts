@@ -66,9 +66,10 @@ export type LoadProgress =
   | { phase: 'ready'; source: string };
 
 /**
- * Weight formats in the engine. "gguf": a GGUF file's own quantized blocks, computed with int8
- * products (CPU device; on WebGPU they load as q8). "auto": the file's own float format, and for
- * quantized GGUF files "gguf" on the CPU, "q8" on WebGPU.
+ * Weight formats in the engine. "gguf": a GGUF file's own quantized blocks (Q8_0, Q4_0, Q5_0,
+ * Q4_K, Q5_K, Q6_K; other types load as q8), read as they are by the WebGPU kernels and computed
+ * with int8 products on the CPU. "auto": the file's own float format, and "gguf" for quantized
+ * GGUF files.
  */
 export type WeightFormat = 'f32' | 'f16' | 'q8' | 'q4' | 'gguf';
 

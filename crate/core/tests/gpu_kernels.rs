@@ -32,8 +32,8 @@ fn shapes(kernel: Kernel, rng: &mut SmallRng) -> Vec<Vec<usize>> {
             Kernel::EmbedRowsBlocks(ty) => {
                 vec![1 + a % 9, b, ty.block_size() * rng.random_range(1..4)]
             }
-            // [sequences, heads, kv_heads, head_dim, block_size]
-            Kernel::PagedAttnScores => {
+            // [sequences, heads, kv_heads, head_dim, block_size, shared prefix]
+            Kernel::PagedAttn => {
                 let kv = rng.random_range(1..4);
                 vec![
                     1 + a % 6,
@@ -41,6 +41,7 @@ fn shapes(kernel: Kernel, rng: &mut SmallRng) -> Vec<Vec<usize>> {
                     kv,
                     2 * rng.random_range(1..40),
                     rng.random_range(1..33),
+                    rng.random_range(1..300),
                 ]
             }
             // [rows, vocab, top_k, top_n]
@@ -142,10 +143,30 @@ fn dispatch_beyond_one_grid_dimension() {
 
 #[test]
 fn paged_attention_matches_cpu() {
-    check_all_shapes(Kernel::PagedAttnScores);
+    check_all_shapes(Kernel::PagedAttn);
 }
 
 #[test]
 fn sampling_matches_cpu() {
     check_all_shapes(Kernel::Sample);
+}
+
+/// Long contexts: 16 sequences forked from a 4,096-token prefix (64 tiles of keys), with and
+/// without a sliding window (the seed picks it).
+#[test]
+fn paged_attention_over_4096_positions_for_16_sequences() {
+    let Some(ctx) = common::gpu() else { return };
+    let seed = common::seed();
+    for (i, shape) in [[16, 8, 2, 64, 16, 4096], [16, 4, 1, 256, 32, 4100]]
+        .iter()
+        .enumerate()
+    {
+        let case = ttsearch::block_on(check_kernel(ctx, Kernel::PagedAttn, shape, seed + i as u64))
+            .unwrap_or_else(|e| panic!("paged_attn {shape:?}: {e}"));
+        assert!(
+            case.passed,
+            "paged_attn {shape:?}: max abs error {} > tolerance {} (seed {seed})",
+            case.max_abs_error, case.tolerance
+        );
+    }
 }

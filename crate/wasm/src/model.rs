@@ -32,8 +32,8 @@ struct LoadArgs {
     /// The weights file when the folder holds a GGUF file.
     #[serde(default)]
     gguf: Option<String>,
-    /// f32, f16, q8, q4, gguf, or auto (the file's own float format; for quantized GGUF files
-    /// gguf on the CPU, q8 on WebGPU).
+    /// f32, f16, q8, q4, gguf, or auto (the file's own float format; gguf for quantized GGUF
+    /// files).
     #[serde(default)]
     dtype: Option<String>,
     /// webgpu, cpu or auto (WebGPU when an adapter exists).

@@ -35,8 +35,15 @@ fn shapes(kernel: Kernel, seed: u64) -> Vec<Vec<usize>> {
             vec![1 + (seed % 70) as usize, b, ty.block_size() * (1 + b % 3)]
         }
         Kernel::EmbedRowsBlocks(ty) => vec![1 + a % 5, b, ty.block_size() * (1 + b % 3)],
-        Kernel::PagedAttnScores => {
-            vec![1 + a % 5, 2 * (1 + b % 4), 2, 2 * (1 + a % 32), 1 + b % 16]
+        Kernel::PagedAttn => {
+            vec![
+                1 + a % 5,
+                2 * (1 + b % 4),
+                2,
+                2 * (1 + a % 32),
+                1 + b % 16,
+                1 + b % 200,
+            ]
         }
         Kernel::Sample => vec![1 + a % 6, 20 + b * 5, 1 + a % 15, b % 4],
         _ => vec![a, b],
@@ -121,7 +128,7 @@ async fn embed_rows_in_every_weight_format_matches_cpu() {
 
 #[wasm_bindgen_test]
 async fn paged_attention_matches_cpu() {
-    check_all_shapes(Kernel::PagedAttnScores).await;
+    check_all_shapes(Kernel::PagedAttn).await;
 }
 
 #[wasm_bindgen_test]

@@ -10,6 +10,8 @@ use crate::layout::PagedShape;
 
 /// Invocations per workgroup of the element-wise kernels.
 const WG: usize = 256;
+/// The largest head the attention kernel holds (see paged_attn.wgsl).
+const MAX_HEAD_DIM: usize = 512;
 
 impl GpuBatch<'_> {
     /// y[r] += bias for every row. y: [rows, cols], bias: [cols].
@@ -98,79 +100,43 @@ impl GpuBatch<'_> {
         )
     }
 
-    fn paged_params(op: &'static str, s: PagedShape, ctx: usize, last: u32) -> Result<[u32; 8]> {
-        Ok([
-            as_u32(op, s.tokens)?,
-            as_u32(op, s.heads)?,
-            as_u32(op, s.kv_heads)?,
-            as_u32(op, s.head_dim)?,
-            as_u32(op, ctx)?,
-            as_u32(op, s.block_size)?,
-            u32::try_from(s.window).unwrap_or(u32::MAX),
-            last,
-        ])
-    }
-
-    /// scores [tokens, heads, ctx] from q [tokens, heads, head_dim] and the paged keys
-    /// [slots, kv_heads, head_dim] read through `meta` (see [`crate::cpu::attention_meta`]);
-    /// `ctx` is at least the longest sequence.
-    pub fn paged_attn_scores(
+    /// out [tokens, heads, head_dim] = attention of q [tokens, heads, head_dim] over the paged
+    /// keys and values [slots, kv_heads, head_dim] read through `meta` (see
+    /// [`crate::cpu::attention_meta`]); head_dim at most 512.
+    pub fn paged_attn(
         &mut self,
         q: &GpuBuffer,
         keys: &GpuBuffer,
-        meta: &GpuBuffer,
-        scores: &GpuBuffer,
-        s: PagedShape,
-        ctx: usize,
-    ) -> Result<()> {
-        need("paged_attn_scores", "q", q, s.tokens * s.heads * s.head_dim)?;
-        need("paged_attn_scores", "meta", meta, 2 * s.tokens)?;
-        need(
-            "paged_attn_scores",
-            "scores",
-            scores,
-            s.tokens * s.heads * ctx,
-        )?;
-        kv_heads_divide("paged_attn_scores", s)?;
-        let p = Self::paged_params("paged_attn_scores", s, ctx, s.scale.to_bits())?;
-        self.dispatch(
-            Kernel::PagedAttnScores,
-            &[q, keys, meta, scores],
-            &p,
-            (s.tokens * s.heads * ctx).div_ceil(WG),
-        )
-    }
-
-    /// out [tokens, heads, head_dim] = probs [tokens, heads, ctx] times the paged values.
-    pub fn paged_attn_values(
-        &mut self,
-        probs: &GpuBuffer,
         values: &GpuBuffer,
         meta: &GpuBuffer,
         out: &GpuBuffer,
         s: PagedShape,
-        ctx: usize,
     ) -> Result<()> {
-        need(
-            "paged_attn_values",
-            "probs",
-            probs,
-            s.tokens * s.heads * ctx,
-        )?;
-        need("paged_attn_values", "meta", meta, 2 * s.tokens)?;
-        need(
-            "paged_attn_values",
-            "out",
-            out,
-            s.tokens * s.heads * s.head_dim,
-        )?;
-        kv_heads_divide("paged_attn_values", s)?;
-        let p = Self::paged_params("paged_attn_values", s, ctx, 0)?;
+        let op = "paged_attn";
+        need(op, "q", q, s.tokens * s.heads * s.head_dim)?;
+        need(op, "meta", meta, 2 * s.tokens)?;
+        need(op, "out", out, s.tokens * s.heads * s.head_dim)?;
+        kv_heads_divide(op, s)?;
+        if s.head_dim > MAX_HEAD_DIM {
+            return Err(crate::error::Error::Unsupported(format!(
+                "attention heads of {} dimensions on the GPU (at most {MAX_HEAD_DIM})",
+                s.head_dim
+            )));
+        }
+        let p = [
+            as_u32(op, s.tokens)?,
+            as_u32(op, s.heads)?,
+            as_u32(op, s.kv_heads)?,
+            as_u32(op, s.head_dim)?,
+            as_u32(op, s.block_size)?,
+            u32::try_from(s.window).unwrap_or(u32::MAX),
+            s.scale.to_bits(),
+        ];
         self.dispatch(
-            Kernel::PagedAttnValues,
-            &[probs, values, meta, out],
+            Kernel::PagedAttn,
+            &[q, keys, values, meta, out],
             &p,
-            (s.tokens * s.heads * s.head_dim).div_ceil(WG),
+            s.tokens * s.heads,
         )
     }
 }

@@ -163,7 +163,6 @@ mod tests {
             Kernel::GatedAct,
             Kernel::Rope,
             Kernel::KvWrite,
-            Kernel::PagedAttnValues,
         ]) {
             let access = writable_bindings(&kernel.source(), kernel.storage_bindings())
                 .unwrap_or_else(|e| panic!("{}: {e}", kernel.name()));

@@ -107,8 +107,6 @@ struct GpuPass<'a> {
     cache: &'a GpuKvCache,
     /// New tokens of the pass.
     n: usize,
-    /// The longest sequence after the pass: the width of the score rows.
-    longest: usize,
     /// Position of each new token [n].
     positions: &'a [u32],
     tokens: PooledBuffer,
@@ -184,7 +182,7 @@ impl ForwardOps for GpuPass<'_> {
         v: &PooledBuffer,
         spec: AttentionSpec,
     ) -> Result<PooledBuffer> {
-        let (n, longest) = (self.n, self.longest);
+        let n = self.n;
         let (keys, values) = self.cache.layer(layer);
         let row = self.cache.row();
         self.batch.kv_write(k, &self.slots, keys, n, row)?;
@@ -198,17 +196,9 @@ impl ForwardOps for GpuPass<'_> {
             window: spec.window,
             scale: spec.scale,
         };
-        let cells = n * spec.heads * longest;
-        let scores = self.pool.take(cells, "scores")?; // [n, heads, longest]
-        self.batch
-            .paged_attn_scores(q, keys, &self.meta, &scores, shape, longest)?;
-        let probs = self.pool.take(cells, "probs")?;
-        self.batch
-            .softmax(&scores, &probs, n * spec.heads, longest)?;
-        drop(scores);
         let attn = self.pool.take(n * spec.heads * spec.head_dim, "attn")?;
         self.batch
-            .paged_attn_values(&probs, values, &self.meta, &attn, shape, longest)?;
+            .paged_attn(q, keys, values, &self.meta, &attn, shape)?;
         // Each query head reads the f32 keys and values its token sees.
         let visible: u64 = self
             .positions
@@ -403,11 +393,6 @@ impl GpuModel {
             pool,
             cache,
             n: tokens.len(),
-            longest: placement
-                .positions
-                .iter()
-                .max()
-                .map_or(1, |p| *p as usize + 1),
             positions: &placement.positions,
             tokens: uploads.upload_u32(&tokens, "tokens")?,
             slots: uploads.upload_u32(&placement.slots, "kv slots")?,

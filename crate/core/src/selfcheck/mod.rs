@@ -46,9 +46,9 @@ pub struct SelfCheckReport {
 /// and odd sizes that are multiples of nothing.
 ///
 /// matvec and q4_matvec: [rows, cols]; matmul: [m, n, k]; rms_norm and softmax: [rows, n];
-/// linear: [m, rows, cols]; embed_rows: [tokens, rows, cols]; paged attention (listed as
-/// paged_attn_scores, checked together with kv_write, softmax and paged_attn_values):
-/// [sequences, heads, kv_heads, head_dim, block_size]; sample: [rows, vocab, top_k, top_n].
+/// linear: [m, rows, cols]; embed_rows: [tokens, rows, cols]; paged_attn (after kv_write):
+/// [sequences, heads, kv_heads, head_dim, block_size, shared prefix]; sample: [rows, vocab,
+/// top_k, top_n].
 pub fn default_shapes(kernel: Kernel) -> Vec<Vec<usize>> {
     match kernel {
         Kernel::Matvec => vec![
@@ -104,12 +104,14 @@ pub fn default_shapes(kernel: Kernel) -> Vec<Vec<usize>> {
             let b = ty.block_size();
             vec![vec![4, 50, b], vec![9, 33, 3 * b]]
         }
-        // [sequences, heads, kv_heads, head_dim, block_size]
-        Kernel::PagedAttnScores => vec![
-            vec![1, 2, 1, 16, 4],
-            vec![3, 4, 2, 16, 16],
-            vec![5, 8, 2, 64, 16],
-            vec![4, 14, 2, 64, 7],
+        // [sequences, heads, kv_heads, head_dim, block_size, shared prefix]: contexts within one
+        // tile of 64 keys and across several; heads up to 256 dimensions (Gemma's).
+        Kernel::PagedAttn => vec![
+            vec![1, 2, 1, 16, 4, 3],
+            vec![3, 4, 2, 16, 16, 12],
+            vec![5, 8, 2, 64, 16, 70],
+            vec![4, 14, 2, 64, 7, 150],
+            vec![2, 4, 1, 256, 16, 130],
         ],
         // [rows, vocab, top_k, top_n]
         Kernel::Sample => vec![
@@ -118,12 +120,9 @@ pub fn default_shapes(kernel: Kernel) -> Vec<Vec<usize>> {
             vec![6, 5003, 20, 2],
         ],
         // The other model kernels are checked through whole forward passes (GPU against CPU).
-        Kernel::BiasAdd
-        | Kernel::Add
-        | Kernel::GatedAct
-        | Kernel::Rope
-        | Kernel::KvWrite
-        | Kernel::PagedAttnValues => Vec::new(),
+        Kernel::BiasAdd | Kernel::Add | Kernel::GatedAct | Kernel::Rope | Kernel::KvWrite => {
+            Vec::new()
+        }
     }
 }
 
@@ -323,7 +322,7 @@ pub async fn check_kernel(
             }
             (ctx.read_f32(&xb).await?, want, 1e-6)
         }
-        Kernel::PagedAttnScores => {
+        Kernel::PagedAttn => {
             let (gpu, want) = paged::run(ctx, dims(kernel, shape)?, &mut rng).await?;
             (gpu, want, 2e-5)
         }

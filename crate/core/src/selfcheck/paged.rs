@@ -1,5 +1,6 @@
-//! Self-check of paged attention: kv_write, paged_attn_scores, softmax and paged_attn_values on
-//! random block tables (forked sequences sharing blocks, sliding windows) against the CPU.
+//! Self-check of paged attention: kv_write then paged_attn on random block tables (forked
+//! sequences sharing a prefix of blocks, sliding windows, contexts across the kernel's tiles of 64
+//! keys) against the CPU.
 
 use crate::cpu;
 use crate::error::Result;
@@ -9,17 +10,18 @@ use crate::layout::{self, PagedShape};
 use rand::Rng;
 use rand::rngs::SmallRng;
 
-/// GPU and CPU attention outputs for shape [seqs, heads, kv_heads, head_dim, block_size].
+/// GPU and CPU attention outputs for shape [seqs, heads, kv_heads, head_dim, block_size,
+/// prefix]: a shared prefix of `prefix` tokens forked into every sequence.
 pub(super) async fn run(
     ctx: &GpuContext,
-    [seqs, heads, kv_heads, head_dim, block_size]: [usize; 5],
+    [seqs, heads, kv_heads, head_dim, block_size, prefix]: [usize; 6],
     rng: &mut SmallRng,
 ) -> Result<(Vec<f32>, Vec<f32>)> {
-    let num_blocks = seqs * 64 / block_size + 8;
+    let num_blocks = prefix.div_ceil(block_size) + seqs * 32usize.div_ceil(block_size) + 8;
     let mut blocks = BlockManager::new(num_blocks, block_size)?;
     // A shared prefix forked into every sequence, then each sequence's own cached tokens.
     let root = blocks.create();
-    blocks.place(&[(root, rng.random_range(1..20))])?;
+    blocks.place(&[(root, prefix.max(1))])?;
     let ids = blocks.fork(root, seqs)?;
     blocks.release(root)?;
     for &id in &ids {
@@ -36,10 +38,11 @@ pub(super) async fn run(
     let (mut keys, mut values) = (random(rng, slots * row), random(rng, slots * row));
     let q = random(rng, tokens * heads * head_dim);
     let (new_k, new_v) = (random(rng, tokens * row), random(rng, tokens * row));
-    let window = if rng.random_bool(0.5) {
-        usize::MAX
-    } else {
-        rng.random_range(1..10)
+    // Full attention, a window inside one tile of keys, or one across tiles.
+    let window = match rng.random_range(0..3) {
+        0 => usize::MAX,
+        1 => rng.random_range(1..10),
+        _ => rng.random_range(30..100),
     };
     let shape = PagedShape {
         tokens,
@@ -55,11 +58,6 @@ pub(super) async fn run(
         &placement.token_seq,
         &placement.tables,
     )?;
-    let longest = placement
-        .positions
-        .iter()
-        .max()
-        .map_or(1, |p| *p as usize + 1);
     let (kb, vb) = (
         ctx.upload_f32(&keys, "keys")?,
         ctx.upload_f32(&values, "values")?,
@@ -71,15 +69,11 @@ pub(super) async fn run(
     let qb = ctx.upload_f32(&q, "q")?;
     let mb = ctx.upload_u32(&meta, "meta")?;
     let sb = ctx.upload_u32(&placement.slots, "slots")?;
-    let scores = ctx.create_buffer(tokens * heads * longest, "scores")?;
-    let probs = ctx.create_buffer(tokens * heads * longest, "probs")?;
     let out = ctx.create_buffer(tokens * heads * head_dim, "out")?;
     let mut b = ctx.batch();
     b.kv_write(&nkb, &sb, &kb, tokens, row)?;
     b.kv_write(&nvb, &sb, &vb, tokens, row)?;
-    b.paged_attn_scores(&qb, &kb, &mb, &scores, shape, longest)?;
-    b.softmax(&scores, &probs, tokens * heads, longest)?;
-    b.paged_attn_values(&probs, &vb, &mb, &out, shape, longest)?;
+    b.paged_attn(&qb, &kb, &vb, &mb, &out, shape)?;
     b.submit().await?;
     for (t, &slot) in placement.slots.iter().enumerate() {
         let s = slot as usize * row;

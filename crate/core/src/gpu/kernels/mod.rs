@@ -50,18 +50,17 @@ pub enum Kernel {
     Rope,
     /// New keys or values scattered to their paged-cache slots.
     KvWrite,
-    /// Scaled q.k scores read through block tables, with the causal / sliding-window mask.
-    PagedAttnScores,
-    /// Attention probabilities times values read through block tables.
-    PagedAttnValues,
+    /// Attention over keys and values read through block tables, with the causal /
+    /// sliding-window mask, in one pass per (token, head) with an online softmax.
+    PagedAttn,
     /// One sampled token per row of logits, with logprobs.
     Sample,
 }
 
 impl Kernel {
     /// The kernels the self-check compares with the CPU backend one by one (paged attention is
-    /// checked as one case: kv_write, paged_attn_scores, softmax, paged_attn_values; the
-    /// element-wise kernels through whole forward passes).
+    /// checked after kv_write has written the new keys and values; the element-wise kernels
+    /// through whole forward passes).
     pub const ALL: [Kernel; 37] = [
         Kernel::Matvec,
         Kernel::Matmul,
@@ -98,7 +97,7 @@ impl Kernel {
         Kernel::EmbedRowsBlocks(GgmlType::Q4K),
         Kernel::EmbedRowsBlocks(GgmlType::Q5K),
         Kernel::EmbedRowsBlocks(GgmlType::Q6K),
-        Kernel::PagedAttnScores,
+        Kernel::PagedAttn,
         Kernel::Sample,
     ];
 
@@ -155,8 +154,7 @@ impl Kernel {
             Kernel::GatedAct => "gated_act",
             Kernel::Rope => "rope",
             Kernel::KvWrite => "kv_write",
-            Kernel::PagedAttnScores => "paged_attn_scores",
-            Kernel::PagedAttnValues => "paged_attn_values",
+            Kernel::PagedAttn => "paged_attn",
             Kernel::Sample => "sample",
         }
     }
@@ -197,8 +195,7 @@ impl Kernel {
             Kernel::GatedAct => include_str!("gated_act.wgsl"),
             Kernel::Rope => include_str!("rope.wgsl"),
             Kernel::KvWrite => include_str!("kv_write.wgsl"),
-            Kernel::PagedAttnScores => include_str!("paged_attn_scores.wgsl"),
-            Kernel::PagedAttnValues => include_str!("paged_attn_values.wgsl"),
+            Kernel::PagedAttn => include_str!("paged_attn.wgsl"),
             Kernel::Sample => include_str!("sample.wgsl"),
         })
     }
@@ -215,7 +212,7 @@ impl Kernel {
             | Kernel::LinearBlocks(_)
             | Kernel::LinearTiledBlocks(_)
             | Kernel::EmbedRowsBlocks(_) => 3,
-            Kernel::PagedAttnScores | Kernel::PagedAttnValues => 4,
+            Kernel::PagedAttn => 5,
             Kernel::Softmax | Kernel::BiasAdd | Kernel::Add | Kernel::Rope => 2,
             Kernel::Q4Matvec => 4,
             Kernel::Linear(f) | Kernel::LinearTiled(f) | Kernel::EmbedRows(f) => {
