@@ -60,6 +60,9 @@ struct StepCounts {
     weight_bytes_read: f64,
     /// Cached key and value bytes the attention kernels read.
     kv_bytes_read: f64,
+    /// GPU time of the step's compute passes from timestamp queries, where the adapter has them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gpu_ms: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -227,6 +230,11 @@ fn bench_batch(
             buffers_created: (created(&after) - created(&before)) as f64 / n,
             weight_bytes_read: (d.weight_bytes_read - d0.weight_bytes_read) as f64 / n,
             kv_bytes_read: (d.kv_bytes_read - d0.kv_bytes_read) as f64 / n,
+            gpu_ms: (d.timed_submits > d0.timed_submits).then(|| {
+                (d.gpu_time_ns - d0.gpu_time_ns) as f64
+                    / 1e6
+                    / (d.timed_submits - d0.timed_submits) as f64
+            }),
         }
     });
     let steps = outs.iter().map(|o| o.tokens.len()).max().unwrap_or(0) as f64;
@@ -314,6 +322,9 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         Device::Gpu(ctx) => (ctx.report().name.clone(), gpu_copy_bandwidth(ctx)?),
     };
     let mut engine = args.model.engine(device, blocks)?;
+    if let AnyBackend::Gpu(b) = engine.backend_mut() {
+        b.model.set_timing(true);
+    }
     if let AnyBackend::Cpu(b) = engine.backend() {
         // The loaded matrices' own sizes (a GGUF file's blocks differ from matrix to matrix).
         bytes_per_step = loaded_weight_bytes(b.model.weights());
@@ -371,7 +382,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
                     out,
                     "batch {:>3} per decode step: {:.0} dispatches, {:.0} copies, {:.2} bind groups \
                      created, {:.2} buffers created, {:.1} MB of weights read ({:.2}x the model), \
-                     {:.2} MB of KV read",
+                     {:.2} MB of KV read{}",
                     r.batch,
                     g.dispatches,
                     g.copies,
@@ -379,7 +390,10 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
                     g.buffers_created,
                     g.weight_bytes_read / 1e6,
                     g.weight_bytes_read / report.weight_bytes_per_step.max(1) as f64,
-                    g.kv_bytes_read / 1e6
+                    g.kv_bytes_read / 1e6,
+                    g.gpu_ms
+                        .map(|ms| format!(", {ms:.2} ms of GPU time"))
+                        .unwrap_or_default()
                 );
             }
         }

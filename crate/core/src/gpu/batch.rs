@@ -44,6 +44,8 @@ pub struct DispatchCache {
     uniform: Option<wgpu::Buffer>,
     bind_groups: HashMap<BindKey, wgpu::BindGroup>,
     stats: DispatchStats,
+    /// Whether submissions time their passes with timestamp queries.
+    timing: bool,
 }
 
 /// Counters of the submissions made with a [`DispatchCache`].
@@ -63,6 +65,10 @@ pub struct DispatchStats {
     /// Bytes of cached keys and values the attention dispatches read (each query head reads
     /// the keys and values its token may see).
     pub kv_bytes_read: u64,
+    /// Submissions timed with timestamp queries (see [`DispatchCache::set_timing`]).
+    pub timed_submits: u64,
+    /// GPU time of their compute passes, in nanoseconds.
+    pub gpu_time_ns: u64,
 }
 
 impl DispatchCache {
@@ -74,6 +80,14 @@ impl DispatchCache {
     /// Counters so far.
     pub fn stats(&self) -> DispatchStats {
         self.stats
+    }
+
+    /// Times the compute passes of later submissions with timestamp queries where the device
+    /// has them (each timed submission then waits for its timestamps: for benchmarks, not for
+    /// serving). Returns whether timing is on.
+    pub fn set_timing(&mut self, ctx: &GpuContext, on: bool) -> bool {
+        self.timing = on && ctx.inner.timestamps;
+        self.timing
     }
 }
 
@@ -276,6 +290,29 @@ impl GpuBatch<'_> {
         });
         let mut created = 0u64;
         let mut copies = 0u64;
+        // Two timestamps per compute pass (a run of dispatches between copies) when timed.
+        let passes = self
+            .commands
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| {
+                matches!(c, Command::Dispatch { .. })
+                    && (*i == 0 || matches!(self.commands[i - 1], Command::Copy { .. }))
+            })
+            .count();
+        let timed = cache.as_deref().is_some_and(|c| c.timing) && passes > 0;
+        let queries = timed.then(|| {
+            device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some("ttsearch pass times"),
+                ty: wgpu::QueryType::Timestamp,
+                count: 2 * passes as u32,
+            })
+        });
+        let resolve = match timed {
+            true => Some(ctx.create_query_buffer(2 * passes)?),
+            false => None,
+        };
+        let mut pass_index = 0u32;
         // Consecutive dispatches share a compute pass; a copy ends the pass.
         let mut i = 0;
         let mut slot = 0u32;
@@ -295,8 +332,13 @@ impl GpuBatch<'_> {
             }
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some("ttsearch batch"),
-                timestamp_writes: None,
+                timestamp_writes: queries.as_ref().map(|q| wgpu::ComputePassTimestampWrites {
+                    query_set: q,
+                    beginning_of_pass_write_index: Some(2 * pass_index),
+                    end_of_pass_write_index: Some(2 * pass_index + 1),
+                }),
             });
+            pass_index += 1;
             while let (
                 Some(Command::Dispatch {
                     kernel,
@@ -352,8 +394,11 @@ impl GpuBatch<'_> {
                 i += 1;
             }
         }
+        if let (Some(q), Some(r)) = (&queries, &resolve) {
+            encoder.resolve_query_set(q, 0..2 * pass_index, &r.buffer, 0);
+        }
         ctx.inner.queue.submit([encoder.finish()]);
-        if let Some(cache) = cache {
+        if let Some(cache) = cache.as_deref_mut() {
             cache.stats.submits += 1;
             cache.stats.dispatches += dispatches;
             cache.stats.copies += copies;
@@ -369,6 +414,20 @@ impl GpuBatch<'_> {
         }
         if let Some(error) = oom.await {
             return Err(Error::Gpu(format!("out of memory: {error}")));
+        }
+        if let (Some(resolve), Some(cache)) = (resolve, cache) {
+            let words = ctx.read_u32(&resolve).await?;
+            let stamps: Vec<u64> = words
+                .chunks_exact(2)
+                .map(|w| u64::from(w[0]) | (u64::from(w[1]) << 32))
+                .collect();
+            let ticks: u64 = stamps
+                .chunks_exact(2)
+                .map(|p| p[1].saturating_sub(p[0]))
+                .sum();
+            let period = f64::from(ctx.inner.queue.get_timestamp_period());
+            cache.stats.timed_submits += 1;
+            cache.stats.gpu_time_ns += (ticks as f64 * period) as u64;
         }
         Ok(())
     }

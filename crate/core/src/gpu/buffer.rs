@@ -159,6 +159,26 @@ impl GpuContext {
         Ok(())
     }
 
+    /// A buffer that timestamp queries resolve into: `queries` 64-bit values, read back like
+    /// any buffer.
+    pub(crate) fn create_query_buffer(&self, queries: usize) -> Result<GpuBuffer> {
+        self.check_healthy()?;
+        let bytes = (queries.max(1) * 8) as u64;
+        let buffer = self.inner.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("ttsearch timestamps"),
+            size: bytes,
+            usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+        self.inner.live.count.fetch_add(1, Ordering::Relaxed);
+        self.inner.live.bytes.fetch_add(bytes, Ordering::Relaxed);
+        Ok(GpuBuffer {
+            buffer,
+            words: queries * 2,
+            live: Arc::clone(&self.inner.live),
+        })
+    }
+
     /// Reads a whole buffer back as f32 values.
     pub async fn read_f32(&self, buffer: &GpuBuffer) -> Result<Vec<f32>> {
         let words = self.read_ranges(&[(buffer, 0, buffer.words)]).await?;

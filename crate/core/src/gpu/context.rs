@@ -33,6 +33,8 @@ pub(crate) struct Device {
     report: AdapterReport,
     lost: Arc<Mutex<Option<String>>>,
     uncaptured: Arc<Mutex<Option<String>>>,
+    /// Whether the device was created with timestamp queries (the adapter offers them).
+    pub(crate) timestamps: bool,
 }
 
 impl GpuContext {
@@ -60,10 +62,12 @@ impl GpuContext {
         // Request the adapter's real limits: the defaults cap bindings at 128 MiB and buffers at
         // 256 MiB, too small for a vocabulary-sized LM head.
         let limits = adapter.limits();
+        // Timestamp queries where offered: `ttsearch bench` times the GPU's passes with them.
+        let features = adapter.features() & wgpu::Features::TIMESTAMP_QUERY;
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("ttsearch"),
-                required_features: wgpu::Features::empty(),
+                required_features: features,
                 required_limits: limits.clone(),
                 experimental_features: wgpu::ExperimentalFeatures::disabled(),
                 memory_hints: wgpu::MemoryHints::Performance,
@@ -108,6 +112,7 @@ impl GpuContext {
             report,
             lost,
             uncaptured,
+            timestamps: !features.is_empty(),
         });
         Ok(Self { inner })
     }

@@ -306,6 +306,13 @@ impl GpuModel {
         &self.pool
     }
 
+    /// Times later passes on the GPU with timestamp queries where the device has them (each
+    /// pass then waits for its times; see [`DispatchCache::set_timing`]). Returns whether timing
+    /// is on.
+    pub fn set_timing(&mut self, on: bool) -> bool {
+        self.dispatch.set_timing(&self.ctx, on)
+    }
+
     /// Counters of the passes so far.
     pub fn stats(&self) -> GpuStats {
         GpuStats {
