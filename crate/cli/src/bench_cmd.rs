@@ -324,6 +324,8 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
     let mut engine = args.model.engine(device, blocks)?;
     if let AnyBackend::Gpu(b) = engine.backend_mut() {
         b.model.set_timing(true);
+        // The uploaded matrices' own sizes (GGUF blocks kept as the file holds them).
+        bytes_per_step = b.model.step_matrix_bytes();
     }
     if let AnyBackend::Cpu(b) = engine.backend() {
         // The loaded matrices' own sizes (a GGUF file's blocks differ from matrix to matrix).

@@ -325,7 +325,23 @@ impl GpuModel {
     /// Bytes of the weights on the device.
     pub fn weight_bytes(&self) -> u64 {
         let w = &self.weights;
-        let layer_bytes: u64 = w
+        self.layer_matrix_bytes()
+            + w.embed_tokens.byte_len()
+            + w.lm_head.as_ref().map_or(0, GpuWeight::byte_len)
+    }
+
+    /// Bytes of the matrices one decode step multiplies: every layer's and the LM head (the
+    /// embedding when tied).
+    pub fn step_matrix_bytes(&self) -> u64 {
+        let w = &self.weights;
+        self.layer_matrix_bytes()
+            + w.lm_head
+                .as_ref()
+                .map_or(w.embed_tokens.byte_len(), GpuWeight::byte_len)
+    }
+
+    fn layer_matrix_bytes(&self) -> u64 {
+        self.weights
             .layers
             .iter()
             .map(|l| {
@@ -342,8 +358,7 @@ impl GpuModel {
                 .map(|p| p.weight.byte_len() + p.bias.as_ref().map_or(0, GpuBuffer::byte_len))
                 .sum::<u64>()
             })
-            .sum();
-        layer_bytes + w.embed_tokens.byte_len() + w.lm_head.as_ref().map_or(0, GpuWeight::byte_len)
+            .sum()
     }
 
     /// Runs each sequence's new tokens through the model in one batched pass (every weight
