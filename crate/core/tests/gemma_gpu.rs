@@ -91,7 +91,7 @@ fn gguf_blocks_on_gpu_match_the_f32_path_and_the_reference_top1() {
             let d = common::max_diff(gr, cr);
             worst = worst.max(d);
             assert!(
-                d < 2e-3,
+                d < 5e-4,
                 "{:?}: GPU blocks vs CPU f32 logits differ by {d}",
                 prompt["text"]
             );

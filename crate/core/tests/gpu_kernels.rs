@@ -170,3 +170,52 @@ fn paged_attention_over_4096_positions_for_16_sequences() {
         );
     }
 }
+
+/// GGUF blocks uploaded two rows at a time into several row parts, with rows of an odd number
+/// of Q8_0 blocks (102 bytes: every other row starts mid-word): the products equal the f32
+/// path's on the dequantized values; a chunk that ends on an odd row inside the matrix is
+/// refused (its padding would overwrite the next row).
+#[test]
+fn gguf_blocks_written_in_chunks_across_parts() {
+    use ttsearch::quant::blocks::BlockMatrix;
+    use ttsearch::quant::ggml::GgmlType;
+    use ttsearch::quant::{WeightFormat, WeightMatrix};
+    let Some(ctx) = common::gpu() else { return };
+    let mut rng = SmallRng::seed_from_u64(common::seed());
+    let (rows, cols, m) = (13, 96, 3);
+    let ty = GgmlType::Q8_0;
+    let mut data: Vec<u8> = (0..rows * 3 * 34).map(|_| rng.random()).collect();
+    for block in data.chunks_exact_mut(34) {
+        let d = half::f16::from_f32(rng.random_range(0.002f32..0.01));
+        block[..2].copy_from_slice(&d.to_bits().to_le_bytes());
+    }
+    let blocks = BlockMatrix::new(ty, rows, cols, data.clone()).expect("blocks");
+    let exact =
+        WeightMatrix::from_f32(blocks.dequantize(), rows, cols, WeightFormat::F32).expect("exact");
+    let w = ctx
+        .empty_blocks(rows, cols, ty, Some(4 * 102))
+        .expect("matrix");
+    assert!(w.parts() >= 3, "{} parts", w.parts());
+    let chunk = |a: usize, b: usize| {
+        WeightMatrix::Blocks(
+            BlockMatrix::new(ty, b - a, cols, data[a * 102..b * 102].to_vec()).expect("chunk"),
+        )
+    };
+    let odd = w.write_rows(ctx, 0, &chunk(0, 3));
+    assert!(odd.is_err(), "a chunk ending on row 3 of 13 was taken");
+    for a in (0..rows).step_by(2) {
+        w.write_rows(ctx, a, &chunk(a, (a + 2).min(rows)))
+            .expect("write");
+    }
+    let x: Vec<f32> = (0..m * cols).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let xb = ctx.upload_f32(&x, "x").expect("x");
+    let yb = ctx.create_buffer(m * rows, "y").expect("y");
+    let mut batch = ctx.batch();
+    batch.linear(&xb, m, &w, &yb).expect("linear");
+    ttsearch::block_on(batch.submit()).expect("submit");
+    let got = ttsearch::block_on(ctx.read_f32(&yb)).expect("read");
+    let want = ttsearch::cpu::linear(&x, m, &exact).expect("cpu");
+    let err = ttsearch::selfcheck::max_abs_error(&got, &want).expect("same length");
+    let scale = want.iter().fold(1f32, |a, v| a.max(v.abs()));
+    assert!(err <= 2e-5 * scale, "max abs error {err}");
+}

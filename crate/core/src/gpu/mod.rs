@@ -24,6 +24,7 @@ pub use batch::{DispatchCache, DispatchStats, GpuBatch};
 pub use buffer::{BufferStats, GpuBuffer};
 pub use context::{GpuContext, GpuOptions};
 pub use kernels::Kernel;
+pub(crate) use kernels::reads_blocks;
 pub use ops::GpuQ4Matrix;
 pub use ops_sample::{MAX_TOP_LOGPROBS, sample_row_words};
 pub use pool::{BufferPool, PoolStats, PooledBuffer};

@@ -116,7 +116,15 @@ impl GpuBatch<'_> {
         need(op, "q", q, s.tokens * s.heads * s.head_dim)?;
         need(op, "meta", meta, 2 * s.tokens)?;
         need(op, "out", out, s.tokens * s.heads * s.head_dim)?;
+        need(op, "keys", keys, s.block_size * s.kv_heads * s.head_dim)?;
+        need(op, "values", values, keys.words())?;
         kv_heads_divide(op, s)?;
+        if s.window == 0 {
+            return Err(crate::error::Error::shape(
+                op,
+                "a sliding window of 0 positions",
+            ));
+        }
         if s.head_dim > MAX_HEAD_DIM {
             return Err(crate::error::Error::Unsupported(format!(
                 "attention heads of {} dimensions on the GPU (at most {MAX_HEAD_DIM})",

@@ -226,10 +226,12 @@ impl GpuWeight {
             other => other,
         };
         let end = start + chunk.rows();
+        // A chunk ends on an even row or at the matrix's end: its last word may be padding.
         if chunk.cols() != self.cols
             || chunk.format() != self.format
             || end > self.rows
             || !start.is_multiple_of(2)
+            || !(end.is_multiple_of(2) || end == self.rows)
         {
             return Err(Error::shape(
                 "weight rows",

@@ -95,8 +95,8 @@ impl WeightSink for Upload<'_> {
     fn vector(&mut self, spec: &TensorSpec, data: Vec<f32>) -> Result<GpuBuffer> {
         self.ctx.upload_f32(&data, &spec.name)
     }
-    fn keeps_blocks(&self) -> bool {
-        true
+    fn keeps_blocks(&self, ty: GgmlType) -> bool {
+        crate::gpu::reads_blocks(ty)
     }
 }
 

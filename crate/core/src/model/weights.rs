@@ -99,9 +99,10 @@ pub trait WeightSink {
     fn finish_matrix(&mut self, matrix: Self::Partial) -> Result<Self::Matrix>;
     /// Takes a vector.
     fn vector(&mut self, spec: &TensorSpec, data: Vec<f32>) -> Result<Self::Vector>;
-    /// Whether this sink's backend computes with GGUF blocks as they are (else a matrix loaded
-    /// in [`WeightFormat::Gguf`] arrives as q8).
-    fn keeps_blocks(&self) -> bool {
+    /// Whether this sink's backend computes with GGUF blocks of type `ty` as they are (else a
+    /// matrix loaded in [`WeightFormat::Gguf`] arrives as q8).
+    fn keeps_blocks(&self, ty: GgmlType) -> bool {
+        let _ = ty;
         false
     }
 }
@@ -150,8 +151,8 @@ impl WeightSink for HostSink {
     fn vector(&mut self, _spec: &TensorSpec, data: Vec<f32>) -> Result<Vec<f32>> {
         Ok(data)
     }
-    fn keeps_blocks(&self) -> bool {
-        true
+    fn keeps_blocks(&self, ty: GgmlType) -> bool {
+        BlockMatrix::keeps(ty)
     }
 }
 
@@ -210,11 +211,7 @@ impl<T: TensorStore, S: WeightSink> Loader<'_, T, S> {
             return (format, None);
         }
         match self.store.block_type(name) {
-            Some(ty)
-                if self.sink.keeps_blocks()
-                    && BlockMatrix::keeps(ty)
-                    && cols.is_multiple_of(ty.block_size()) =>
-            {
+            Some(ty) if self.sink.keeps_blocks(ty) && cols.is_multiple_of(ty.block_size()) => {
                 (WeightFormat::Gguf, Some(ty))
             }
             Some(GgmlType::F32) => (WeightFormat::F32, None),

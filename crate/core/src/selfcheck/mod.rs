@@ -98,6 +98,7 @@ pub fn default_shapes(kernel: Kernel) -> Vec<Vec<usize>> {
                 vec![5, 66, 3 * b],
                 vec![9, 17, 2 * b],
                 vec![70, 41, b],
+                vec![70, 130, 2 * b],
             ]
         }
         Kernel::EmbedRowsBlocks(ty) => {

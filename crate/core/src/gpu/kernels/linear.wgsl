@@ -3,10 +3,10 @@
 // for a tile of up to TILE_M input rows.
 // x: [m, cols], y: [m, y_stride]. Workgroup g covers the ROWS weight rows of row block
 // g % row_blocks (LANES invocations per row) and the input rows of tile g / row_blocks.
-// When cols is a multiple of 32, each invocation takes whole groups of 32 values (one q4 or
-// f16 scale group): it loads them as vec4<u32> words, consecutive invocations reading
-// consecutive words of a row, decodes all 32 and applies them to every input row of the tile
-// while they are in registers. Other widths (f32 and f16 only) go value by value. A tree
+// When cols is a multiple of 32, each invocation takes whole groups of 32 values (one scale
+// group): it loads them as vec4<u32> words (consecutive invocations on consecutive groups of a
+// row: contiguous for q4, 32 / 64 / 128 bytes apart for q8 / f16 / f32, 34 for GGUF Q8_0),
+// decodes all 32 and applies them to every input row of the tile while they are in registers. Other widths (f32 and f16 only) go value by value. A tree
 // reduction in workgroup memory ends it (log2(LANES) barriers).
 
 struct Params {

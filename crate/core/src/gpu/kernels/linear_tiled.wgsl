@@ -3,7 +3,8 @@
 // prefill. Workgroup g computes a [64 weight rows, 32 input rows] tile of y (row block
 // g % row_blocks, input tile g / row_blocks). For each group of 32 columns, 64 invocations each
 // decode one row's 32 weights into workgroup memory (read once for all 32 inputs of the tile),
-// all 256 load the tile's 32 x 32 inputs, and each invocation accumulates 4 rows x 2 inputs.
+// all 256 load the tile's 32 x 32 inputs, and each invocation accumulates 4 rows (16 apart, so
+// that the 16 invocations reading one row of the tile hit 16 banks) x 2 inputs.
 // x: [m, cols], y: [m, y_stride].
 
 struct Params {
@@ -50,7 +51,7 @@ fn main(
     let i0 = (group / params.row_blocks) * TILE_M;
     let cols = params.cols;
     let groups = cols / 32u;
-    // This invocation's outputs: rows r0 + 4 lr .. + 4, inputs i0 + 2 li .. + 2.
+    // This invocation's outputs: rows r0 + lr + 16 c (c < 4), inputs i0 + 2 li .. + 2.
     let lr = lid % 16u;
     let li = lid / 16u;
     var acc: array<vec4<f32>, 2>;
@@ -86,10 +87,10 @@ fn main(
         workgroupBarrier();
         for (var k = 0u; k < 32u; k++) {
             let w = vec4<f32>(
-                w_tile[(4u * lr) * 33u + k],
-                w_tile[(4u * lr + 1u) * 33u + k],
-                w_tile[(4u * lr + 2u) * 33u + k],
-                w_tile[(4u * lr + 3u) * 33u + k],
+                w_tile[lr * 33u + k],
+                w_tile[(lr + 16u) * 33u + k],
+                w_tile[(lr + 32u) * 33u + k],
+                w_tile[(lr + 48u) * 33u + k],
             );
             acc[0] += w * x_tile[(2u * li) * 33u + k];
             acc[1] += w * x_tile[(2u * li + 1u) * 33u + k];
@@ -100,7 +101,7 @@ fn main(
         let i = i0 + 2u * li + t;
         if (i < params.m) {
             for (var c = 0u; c < 4u; c++) {
-                let row = r0 + 4u * lr + c;
+                let row = r0 + lr + 16u * c;
                 if (row < params.rows) {
                     y[i * params.y_stride + params.y_offset + row] = acc[t][c];
                 }

@@ -111,7 +111,8 @@ impl Kernel {
             Kernel::Q4Matvec => "q4_matvec",
             Kernel::Linear(WeightFormat::F32) => "linear_f32",
             Kernel::Linear(WeightFormat::F16) => "linear_f16",
-            // GPU weights never hold GGUF blocks (`effective_format` makes them q8).
+            // A Gguf matrix without kept blocks is q8 (`effective_format`); kept blocks have kernels of
+            // their own.
             Kernel::Linear(WeightFormat::Q8 | WeightFormat::Gguf) => "linear_q8",
             Kernel::Linear(WeightFormat::Q4) => "linear_q4",
             Kernel::LinearTiled(WeightFormat::F32) => "linear_tiled_f32",

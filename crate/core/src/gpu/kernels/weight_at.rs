@@ -98,7 +98,8 @@ pub(crate) fn specialize(template: &str, format: WeightFormat) -> String {
     let (decoder, group) = match format {
         WeightFormat::F32 => (F32.to_string(), F32_GROUP),
         WeightFormat::F16 => (F16.to_string(), F16_GROUP),
-        // GPU weights never hold GGUF blocks (`effective_format` makes them q8).
+        // A Gguf matrix without kept blocks is q8 (`effective_format`); kept blocks have kernels of
+        // their own.
         WeightFormat::Q8 | WeightFormat::Gguf => (format!("{SCALE}\n\n{Q8}"), Q8_GROUP),
         WeightFormat::Q4 => (format!("{SCALE}\n\n{Q4}"), Q4_GROUP),
     };
